@@ -1,0 +1,115 @@
+"""Candidate pairs: LSH banding over MinHash signatures, and the exact fast path by text hash.
+
+Everything is numpy: band keys for all passages at once, grouped by sorting, pairs made
+within runs of equal keys. Buckets larger than a cap (stock phrases) are linked as a chain
+instead of all-pairs, and counted in the stats.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from .shingle import fmix64
+
+
+@lru_cache(maxsize=64)
+def optimal_bands(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5) -> tuple[int, int]:
+    """(bands, rows) minimizing the weighted false positive and negative areas, as datasketch's
+    ``MinHashLSH`` chooses them (same integrals, evaluated with the trapezoid rule)."""
+    best, best_err = (1, num_perm), float("inf")
+    lo = np.linspace(0.0, threshold, 201)
+    hi = np.linspace(threshold, 1.0, 201)
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            fp = np.trapezoid(1 - (1 - lo**r) ** b, lo)
+            fn = np.trapezoid((1 - hi**r) ** b, hi)
+            err = fp * fp_weight + fn * fn_weight
+            if err < best_err:
+                best, best_err = (b, r), err
+    return best
+
+
+def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """(passages, bands) uint64: one hash per band of `rows` signature values."""
+    n = signatures.shape[0]
+    keys = np.zeros((n, bands), dtype=np.uint64)
+    sig = signatures[:, : bands * rows].astype(np.uint64).reshape(n, bands, rows)
+    for r in range(rows):
+        salt = np.uint64(((r + 1) * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)
+        keys = fmix64(keys ^ sig[:, :, r] ^ salt)
+    return keys
+
+
+@dataclass
+class CandidateStats:
+    """What the candidate stage saw: pairs found, and oversized buckets linked as chains."""
+
+    pairs: int = 0
+    capped_buckets: int = 0
+    capped_passages: int = 0
+    by_source: dict[str, int] = field(default_factory=dict)
+
+
+def pairs_from_keys(keys: np.ndarray, eligible: np.ndarray | None = None, cap: int = 64,
+                    stats: CandidateStats | None = None) -> np.ndarray:
+    """Pairs (i, j), i < j, of passages that share a key in any column of `keys`.
+
+    `keys` is (passages,) or (passages, bands). Rows where `eligible` is False take no part.
+    A bucket with more than `cap` members yields only its chain of neighbours (i_k, i_k+1).
+    """
+    if keys.ndim == 1:
+        keys = keys[:, None]
+    index = np.arange(keys.shape[0], dtype=np.int64)
+    if eligible is not None:
+        index = index[eligible]
+    found: list[np.ndarray] = []
+    for column in keys.T:
+        found.append(_pairs_in_column(column[index], index, cap, stats))
+    pairs = np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
+    return unique_pairs(pairs)
+
+
+def _pairs_in_column(keys: np.ndarray, index: np.ndarray, cap: int, stats: CandidateStats | None) -> np.ndarray:
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    same_as_next = sorted_keys[1:] == sorted_keys[:-1]
+    if not same_as_next.any():
+        return np.zeros((0, 2), dtype=np.int64)
+    in_run = np.r_[same_as_next, False] | np.r_[False, same_as_next]
+    members = index[order[in_run]]
+    run_id = np.cumsum(np.r_[True, ~same_as_next])[in_run]
+    run_start = np.r_[True, run_id[1:] != run_id[:-1]]
+    starts = np.flatnonzero(run_start)
+    lengths = np.diff(np.r_[starts, len(run_id)])
+    big = lengths > cap
+    if stats is not None and big.any():
+        stats.capped_buckets += int(big.sum())
+        stats.capped_passages += int(lengths[big].sum())
+    out: list[np.ndarray] = []
+    if big.any():
+        big_member = np.repeat(big, lengths)
+        chain = big_member[:-1] & big_member[1:] & (run_id[1:] == run_id[:-1])
+        out.append(np.stack([members[:-1][chain], members[1:][chain]], axis=1))
+        keep = ~big_member
+        members, run_id = members[keep], run_id[keep]
+    step = 1
+    while step < len(members):
+        same = run_id[step:] == run_id[:-step]
+        if not same.any():
+            break
+        out.append(np.stack([members[:-step][same], members[step:][same]], axis=1))
+        step += 1
+    return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)
+
+
+def unique_pairs(pairs: np.ndarray) -> np.ndarray:
+    """Sorted, de-duplicated pairs with the smaller index first."""
+    if len(pairs) == 0:
+        return pairs.reshape(0, 2).astype(np.int64)
+    lo = np.minimum(pairs[:, 0], pairs[:, 1])
+    hi = np.maximum(pairs[:, 0], pairs[:, 1])
+    keep = lo != hi
+    code = np.unique(lo[keep].astype(np.uint64) << np.uint64(32) | hi[keep].astype(np.uint64))
+    return np.stack([(code >> np.uint64(32)).astype(np.int64), (code & np.uint64(0xFFFFFFFF)).astype(np.int64)], axis=1)

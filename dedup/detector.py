@@ -1,0 +1,137 @@
+"""The Detector: runs the stages in order over a batch of documents.
+
+read -> segment -> normalize (passages) -> shingle -> sketch -> candidates -> verify -> group
+-> report. Each stage lives in its own module; this one only wires them together.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable
+
+import numpy as np
+
+from . import candidates as cand
+from .group import clusters, select
+from .model import Document, Finding, Report
+from .normalize import PROFILE
+from .passages import PassageTable, SegmentOptions, build_passages
+from .report import build_findings
+from .shingle import ShingleSpec, shingle_batch, text_hashes
+from .sketch import MinHasher
+from .verify import NO_KIND, Thresholds, build_features, verify
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of a run. Defaults are what we measured to work on real news."""
+
+    threshold: float = 0.3  # Jaccard the LSH bands aim at (bands and rows derived from it)
+    num_perm: int = 128
+    seed: int = 1
+    shingles: str = "word:1"
+    bucket_cap: int = 64
+    segment: SegmentOptions = field(default_factory=SegmentOptions)
+    verify: Thresholds = field(default_factory=Thresholds)
+    workers: int = 1
+
+    def bands(self) -> tuple[int, int]:
+        return cand.optimal_bands(self.threshold, self.num_perm)
+
+
+DocumentLike = Document | tuple[str, str] | Any
+
+
+def as_document(doc: DocumentLike) -> Document:
+    """Accept a Document, an ``(id, text)`` pair, or any object with ``id`` and ``text``."""
+    if isinstance(doc, Document):
+        return doc
+    if isinstance(doc, tuple) and len(doc) == 2:
+        return Document(str(doc[0]), doc[1])
+    if hasattr(doc, "id") and hasattr(doc, "text"):
+        return Document(str(doc.id), doc.text)
+    raise TypeError(f"cannot read a document from {type(doc).__name__}: expected (id, text) or .id/.text")
+
+
+class Detector:
+    """Finds repeated passages inside and across the documents of one call.
+
+    >>> Detector(threshold=0.3).check_many([("a", "One sentence here. Another one."), ...])
+    """
+
+    def __init__(self, **params: Any) -> None:
+        self.settings = Settings(**params)
+        self._hasher = MinHasher(self.settings.num_perm, self.settings.seed)
+
+    def check(self, text: str, doc_id: str = "<text>") -> list[Finding]:
+        """Repeats inside one text."""
+        return self.check_many([Document(doc_id, text)]).findings
+
+    def check_many(self, docs: Iterable[DocumentLike]) -> Report:
+        """Repeats inside and across `docs`, as a Report (findings and stats)."""
+        started = time.perf_counter()
+        documents = [as_document(d) for d in docs]
+        for d in documents:
+            if not isinstance(d.text, str):
+                raise TypeError(f"document {d.id!r}: text must be str, not {type(d.text).__name__}")
+        table = build_passages(documents, self.settings.segment)
+        stats = cand.CandidateStats()
+        pairs, verdicts = self._find_pairs(table, stats)
+        accepted = np.flatnonzero(verdicts.kind != NO_KIND)
+        earlier, later = pairs[accepted, 0], pairs[accepted, 1]
+        picked = select(earlier, later, verdicts.kind[accepted], verdicts.score[accepted],
+                        table.sentence, table.is_clause)
+        chosen = accepted[picked]
+        findings = build_findings(table, pairs[chosen, 0], pairs[chosen, 1], verdicts.kind[chosen],
+                                  verdicts.score[chosen])
+        return Report(findings, self._stats(table, stats, findings, time.perf_counter() - started))
+
+    def _find_pairs(self, table: PassageTable, stats: cand.CandidateStats):
+        s = self.settings
+        features = build_features(table.normalized, text_hashes(table.raw), table.is_clause)
+        nonempty = features.words > 0
+        exact = cand.pairs_from_keys(features.norm_hash, eligible=nonempty, cap=s.bucket_cap, stats=stats)
+        sketchable = nonempty & (features.words >= s.verify.min_words) & ~table.heading
+        signatures = self._hasher.signatures(shingle_batch(table.normalized, ShingleSpec.parse(s.shingles)))
+        bands, rows = s.bands()
+        near = cand.pairs_from_keys(cand.band_keys(signatures, bands, rows), eligible=sketchable,
+                                    cap=s.bucket_cap, stats=stats)
+        stats.by_source = {"exact": len(exact), "lsh": len(near)}
+        pairs = cand.unique_pairs(np.concatenate([exact, near]))
+        pairs = pairs[~_overlapping(table, pairs)]
+        stats.pairs = len(pairs)
+        left, right = pairs[:, 0], pairs[:, 1]
+        same_doc = table.doc[left] == table.doc[right]
+        headline = table.heading[left] | table.heading[right]
+        return pairs, verify(features, left, right, same_doc, headline, s.verify, s.workers)
+
+    def _stats(self, table: PassageTable, stats: cand.CandidateStats, findings: list[Finding],
+               seconds: float) -> dict[str, Any]:
+        s = self.settings
+        bands, rows = s.bands()
+        by_kind: dict[str, int] = {}
+        for f in findings:
+            by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
+        return {
+            "documents": len(table.documents),
+            "sentences": table.sentences,
+            "passages": len(table),
+            "findings": len(findings),
+            "by_kind": by_kind,
+            "candidates": stats.pairs,
+            "capped_buckets": stats.capped_buckets,
+            "capped_passages": stats.capped_passages,
+            "normalization": PROFILE,
+            "shingles": s.shingles,
+            "num_perm": s.num_perm,
+            "threshold": s.threshold,
+            "bands": bands,
+            "rows": rows,
+            "seconds": round(seconds, 3),
+        }
+
+
+def _overlapping(table: PassageTable, pairs: np.ndarray) -> np.ndarray:
+    """Pairs whose passages overlap in one document (a clause and its own sentence)."""
+    a, b = pairs[:, 0], pairs[:, 1]
+    return (table.doc[a] == table.doc[b]) & (table.start[a] < table.end[b]) & (table.start[b] < table.end[a])

@@ -1,0 +1,66 @@
+"""The public result types, mirroring the report schema (``dedup.report/1``)."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+SCHEMA = "dedup.report/1"
+Kind = Literal["exact", "normalized", "near", "contained", "conflict"]
+Scope = Literal["document", "corpus", "archive"]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One input document: its id (a path, a record id) and its text."""
+
+    id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A passage: ``text == document_text[start:end]``, offsets in code points, end exclusive;
+    `line` and `column` (1-based) are those of `start`."""
+
+    doc: str
+    start: int
+    end: int
+    line: int
+    column: int
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """`sentence` (the later passage) repeats `match` (the earliest passage it repeats)."""
+
+    kind: Kind
+    scope: Scope
+    score: float
+    sentence: Span
+    match: Span
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "scope": self.scope, "score": self.score,
+                "sentence": self.sentence.to_dict(), "match": self.match.to_dict()}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Report:
+    """All findings of one run, and what the run measured."""
+
+    findings: list[Finding]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": SCHEMA, "findings": [f.to_dict() for f in self.findings], "stats": self.stats}
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)

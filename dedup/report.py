@@ -1,0 +1,40 @@
+"""The report stage: the only place where per-finding objects are built."""
+from __future__ import annotations
+
+from bisect import bisect_right
+
+import numpy as np
+
+from .model import Finding, Span
+from .passages import PassageTable
+from .verify import KINDS
+
+
+class LineIndex:
+    """Maps a code-point offset of one text to its 1-based line and column."""
+
+    def __init__(self, text: str) -> None:
+        self._starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"] if "\n" in text else [0]
+
+    def locate(self, offset: int) -> tuple[int, int]:
+        line = bisect_right(self._starts, offset)
+        return line, offset - self._starts[line - 1] + 1
+
+
+def build_findings(table: PassageTable, earlier: np.ndarray, later: np.ndarray, kind: np.ndarray,
+                   score: np.ndarray) -> list[Finding]:
+    lines: dict[int, LineIndex] = {}
+
+    def span(k: int) -> Span:
+        d = int(table.doc[k])
+        if d not in lines:
+            lines[d] = LineIndex(table.documents[d].text)
+        start, end = int(table.start[k]), int(table.end[k])
+        line, column = lines[d].locate(start)
+        return Span(table.documents[d].id, start, end, line, column, table.raw[k])
+
+    findings = []
+    for e, l, k, s in zip(earlier.tolist(), later.tolist(), kind.tolist(), score.tolist()):
+        scope = "document" if table.doc[e] == table.doc[l] else "corpus"
+        findings.append(Finding(KINDS[k], scope, float(s), span(l), span(e)))  # type: ignore[arg-type]
+    return findings

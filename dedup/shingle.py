@@ -1,0 +1,198 @@
+"""Shingling, the first half of the hot path: every shingle of a whole batch of normalized
+passages hashed at once in numpy, returned in CSR layout (one flat hash array plus offsets).
+
+A batch is joined with NUL separators and decoded to code points in one step; the hash of
+any substring comes from prefix sums of a polynomial hash modulo 2**64, so no Python object
+is ever made per token or per shingle. `shingle_strings` and `shingle_hash` give the same
+shingles and hashes one string at a time, for use with datasketch directly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+import numpy as np
+
+_BASE = np.uint64(0x100000001B3)  # odd, so invertible modulo 2**64
+_BASE_INV = np.uint64(pow(int(_BASE), -1, 1 << 64))
+_MASK32 = np.uint64(0xFFFFFFFF)
+_SEPARATOR = "\x00"  # normalized text never contains control characters
+_SPACE, _NUL = 32, 0
+_CHUNK_CHARS = 1 << 22
+
+
+@dataclass(frozen=True, slots=True)
+class ShingleSpec:
+    """Which shingles make a passage's set: word n-grams (``word``) or character n-grams
+    (``char``, spaces included) of the normalized text. A passage shorter than one shingle
+    is a single shingle of its whole text."""
+
+    unit: Literal["word", "char"] = "word"
+    n: int = 1
+
+    def __post_init__(self) -> None:
+        if self.unit not in ("word", "char") or self.n < 1:
+            raise ValueError(f"invalid shingle spec: {self.unit}:{self.n}")
+
+    @classmethod
+    def parse(cls, text: str) -> "ShingleSpec":
+        """``"word:3"`` or ``"char:5"``."""
+        unit, _, n = text.partition(":")
+        try:
+            return cls(unit, int(n or 1))  # type: ignore[arg-type]
+        except ValueError:
+            raise ValueError(f"invalid shingle spec {text!r}: expected word:N or char:N") from None
+
+    def __str__(self) -> str:
+        return f"{self.unit}:{self.n}"
+
+
+@dataclass(frozen=True, slots=True)
+class Shingles:
+    """CSR layout: the shingle hashes of passage ``i`` are ``hashes[indptr[i]:indptr[i+1]]``."""
+
+    hashes: np.ndarray  # uint32, the base hash fed to MinHash
+    indptr: np.ndarray  # int64, len = passages + 1
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+
+def fmix64(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer, element-wise (wrapping arithmetic is intended)."""
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> np.uint64(33))
+
+
+def _powers(base: np.uint64, count: int) -> np.ndarray:
+    powers = np.full(count, base, dtype=np.uint64)
+    powers[0] = 1
+    return np.cumprod(powers, dtype=np.uint64)
+
+
+class _PrefixHash:
+    """Position-independent polynomial hash of any substring of one code-point array."""
+
+    def __init__(self, codepoints: np.ndarray) -> None:
+        n = len(codepoints)
+        self._inverse = _powers(_BASE_INV, n + 1)
+        prefix = np.zeros(n + 1, dtype=np.uint64)
+        np.cumsum(codepoints.astype(np.uint64) * _powers(_BASE, n), out=prefix[1:])
+        self._prefix = prefix
+
+    def __call__(self, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        return (self._prefix[end] - self._prefix[start]) * self._inverse[start]
+
+
+def _codepoints(texts: Sequence[str]) -> np.ndarray:
+    joined = _SEPARATOR.join(texts) + _SEPARATOR
+    return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+
+
+def _shingle_bounds(cps: np.ndarray, spec: ShingleSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start, end, passage) of every shingle, in passage order."""
+    is_nul = cps == _NUL
+    passage_of = np.cumsum(is_nul) - is_nul  # passage index of each position
+    passage_start = np.flatnonzero(np.r_[True, is_nul[:-1]])
+    passage_end = np.flatnonzero(is_nul)
+    if spec.unit == "word":
+        is_sep = is_nul | (cps == _SPACE)
+        word_start = np.flatnonzero(~is_sep & np.r_[True, is_sep[:-1]])
+        word_end = np.flatnonzero(~is_sep & np.r_[is_sep[1:], True]) + 1
+        units, unit_end = word_start, word_end
+    else:
+        units = np.flatnonzero(~is_nul)
+        unit_end = units + 1
+    unit_passage = passage_of[units]
+    n = spec.n
+    if len(units) >= n:
+        ok = unit_passage[: len(units) - n + 1] == unit_passage[n - 1 :]
+        starts = units[: len(units) - n + 1][ok]
+        ends = unit_end[n - 1 :][ok]
+        owners = unit_passage[: len(units) - n + 1][ok]
+    else:
+        starts = ends = owners = np.zeros(0, dtype=np.int64)
+    counts = np.bincount(owners, minlength=len(passage_start))
+    short = np.flatnonzero((counts == 0) & (passage_end > passage_start))
+    if len(short):
+        first, last = _first_last_units(units, unit_end, unit_passage, short, len(passage_start))
+        starts = np.concatenate([starts, first])
+        ends = np.concatenate([ends, last])
+        owners = np.concatenate([owners, short])
+        order = np.argsort(owners, kind="stable")
+        starts, ends, owners = starts[order], ends[order], owners[order]
+    return starts, ends, owners
+
+
+def _first_last_units(units, unit_end, unit_passage, wanted, n_passages):
+    first = np.full(n_passages, -1, dtype=np.int64)
+    last = np.full(n_passages, -1, dtype=np.int64)
+    first[unit_passage[::-1]] = units[::-1]
+    last[unit_passage] = unit_end
+    return first[wanted], last[wanted]
+
+
+def shingle_batch(texts: Sequence[str], spec: ShingleSpec = ShingleSpec()) -> Shingles:
+    """Hash every shingle of every normalized passage in `texts`, in CSR layout."""
+    hashes: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+    for chunk in _chunks(texts):
+        cps = _codepoints(chunk)
+        starts, ends, owners = _shingle_bounds(cps, spec)
+        hashes.append((fmix64(_PrefixHash(cps)(starts, ends)) & _MASK32).astype(np.uint32))
+        counts.append(np.bincount(owners, minlength=len(chunk)))
+    indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+    if counts:
+        np.cumsum(np.concatenate(counts), out=indptr[1:])
+    flat = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint32)
+    return Shingles(flat, indptr)
+
+
+def text_hashes(texts: Sequence[str]) -> np.ndarray:
+    """A 64-bit hash of each whole text (the exact-repeat fast path)."""
+    out: list[np.ndarray] = []
+    for chunk in _chunks(texts):
+        cps = _codepoints(chunk)
+        ends = np.flatnonzero(cps == _NUL)
+        starts = np.r_[0, ends[:-1] + 1]
+        lengths = (ends - starts).astype(np.uint64)
+        out.append(fmix64(_PrefixHash(cps)(starts, ends) ^ (lengths * np.uint64(0x9E3779B97F4A7C15))))
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.uint64)
+
+
+def _chunks(texts: Sequence[str]):
+    begin, size = 0, 0
+    for i, text in enumerate(texts):
+        size += len(text) + 1
+        if size >= _CHUNK_CHARS:
+            yield texts[begin : i + 1]
+            begin, size = i + 1, 0
+    if begin < len(texts):
+        yield texts[begin:]
+
+
+def shingle_strings(text: str, spec: ShingleSpec = ShingleSpec()) -> list[str]:
+    """The shingles of one normalized passage as strings (the slow reference path)."""
+    if spec.unit == "word":
+        words = text.split(" ") if text else []
+        grams = [" ".join(words[i : i + spec.n]) for i in range(len(words) - spec.n + 1)]
+    else:
+        grams = [text[i : i + spec.n] for i in range(len(text) - spec.n + 1)]
+    return grams or ([text] if text else [])
+
+
+def shingle_hash(shingle: str | bytes) -> int:
+    """The 32-bit hash of one shingle, equal to what `shingle_batch` computes.
+
+    Pass it as ``hashfunc`` to ``datasketch.MinHash`` to build signatures that match ours.
+    """
+    if isinstance(shingle, bytes):
+        shingle = shingle.decode("utf-8")
+    h, power, mask = 0, 1, (1 << 64) - 1
+    for ch in shingle:
+        h = (h + ord(ch) * power) & mask
+        power = (power * int(_BASE)) & mask
+    return int(fmix64(np.array([h], dtype=np.uint64))[0] & _MASK32)

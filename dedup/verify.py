@@ -1,0 +1,183 @@
+"""Verification: score every candidate pair on normalized text, in batch, and decide its kind.
+
+Features per pair (all computed over whole arrays of pairs):
+- character similarity of the normalized texts (rapidfuzz ``ratio`` via ``process.cpdist``);
+- IDF-weighted word overlap, so names and numbers weigh more than stock words;
+- the longest common word subsequence (rapidfuzz Indel over one character per word), which
+  tells a shortened copy (words kept in order) from a sentence that merely shares words;
+- the numbers on each side, which tell a conflict from a copy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Indel
+
+from .normalize import numbers
+from .shingle import ShingleSpec, shingle_batch, text_hashes
+
+KINDS = ("exact", "normalized", "near", "contained", "conflict")
+NO_KIND = -1
+EXACT, NORMALIZED, NEAR, CONTAINED, CONFLICT = range(5)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where a candidate pair becomes a reported repeat."""
+
+    near_weighted: float = 0.55  # IDF-weighted Jaccard of the word sets
+    near_chars: float = 0.70  # character similarity of the normalized texts
+    contained_weighted: float = 0.80  # IDF-weighted share of the shorter side found in the longer
+    contained_order: float = 0.70  # share of the shorter side's words found in order
+    conflict_rest: float = 0.80  # weighted Jaccard of the words other than numbers
+    min_words: int = 5  # shorter passages repeat only exactly, inside one document
+
+
+@dataclass(frozen=True)
+class PassageFeatures:
+    """Per-passage columns the verifier needs (indexed by passage number)."""
+
+    normalized: list[str]
+    raw_hash: np.ndarray  # uint64
+    norm_hash: np.ndarray  # uint64
+    words: np.ndarray  # int64, word count of the normalized text
+    word_hashes: np.ndarray  # uint32, CSR of distinct word hashes per passage
+    word_indptr: np.ndarray
+    word_weights: np.ndarray  # float64, IDF of each entry in word_hashes
+    word_weight_sum: np.ndarray  # float64, per passage
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """Kind (index into KINDS, or NO_KIND) and score of each candidate pair."""
+
+    kind: np.ndarray
+    score: np.ndarray
+
+
+def _shared_weight(f: PassageFeatures, left: np.ndarray, right: np.ndarray, number_free: bool = False) -> np.ndarray:
+    """Sum of IDF weights of the words both passages of each pair contain."""
+    ip = f.word_indptr
+    len_l = ip[left + 1] - ip[left]
+    len_r = ip[right + 1] - ip[right]
+    pair_l = np.repeat(np.arange(len(left)), len_l)
+    pair_r = np.repeat(np.arange(len(right)), len_r)
+    pos_l = _ranges(ip[left], len_l)
+    pos_r = _ranges(ip[right], len_r)
+    pair = np.concatenate([pair_l, pair_r])
+    pos = np.concatenate([pos_l, pos_r])
+    order = np.lexsort((f.word_hashes[pos], pair))
+    pair, pos = pair[order], pos[order]
+    hashes = f.word_hashes[pos]
+    dup = (pair[1:] == pair[:-1]) & (hashes[1:] == hashes[:-1])
+    weights = f.word_weights[pos[1:][dup]]
+    return np.bincount(pair[1:][dup], weights=weights, minlength=len(left))
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenation of arange(s, s+l) for each (s, l), without a Python loop."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+    return np.arange(total, dtype=np.int64) + offsets
+
+
+def _word_strings(texts: list[str], vocabulary: dict[str, int]) -> list[str]:
+    """Each text as a string of one character per word, for word-level edit distances."""
+    out = []
+    for text in texts:
+        ids = [vocabulary.setdefault(w, len(vocabulary)) for w in text.split()]
+        out.append("".join(chr(0xE000 + i) if i < 0x1900 else chr(0x10000 + i) for i in ids))
+    return out
+
+
+def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np.ndarray, headline: np.ndarray,
+           th: Thresholds = Thresholds(), workers: int = 1) -> Verdicts:
+    """Decide the kind and score of each candidate pair (left[k], right[k])."""
+    n = len(left)
+    kind = np.full(n, NO_KIND, dtype=np.int8)
+    score = np.zeros(n, dtype=np.float64)
+    if n == 0:
+        return Verdicts(kind, score)
+    exact = f.raw_hash[left] == f.raw_hash[right]
+    normalized = ~exact & (f.norm_hash[left] == f.norm_hash[right])
+    short = np.minimum(f.words[left], f.words[right]) < th.min_words
+    identical = exact | normalized
+    allowed = ~short | same_doc
+    kind[exact & allowed] = EXACT
+    kind[normalized & allowed] = NORMALIZED
+    score[identical & allowed] = 1.0
+
+    fuzzy = np.flatnonzero(~identical & ~short & ~headline)
+    if len(fuzzy) == 0:
+        return Verdicts(kind, score)
+    fl, fr = left[fuzzy], right[fuzzy]
+    texts_l = [f.normalized[i] for i in fl]
+    texts_r = [f.normalized[i] for i in fr]
+    chars = process.cpdist(texts_l, texts_r, scorer=fuzz.ratio, workers=workers) / 100.0
+    vocabulary: dict[str, int] = {}
+    words_l, words_r = _word_strings(texts_l, vocabulary), _word_strings(texts_r, vocabulary)
+    indel = process.cpdist(words_l, words_r, scorer=Indel.distance, workers=workers)
+    len_l = np.array([len(w) for w in words_l])
+    len_r = np.array([len(w) for w in words_r])
+    in_order = (len_l + len_r - indel) / 2 / np.maximum(1, np.minimum(len_l, len_r))
+    shared = _shared_weight(f, fl, fr)
+    w_l, w_r = f.word_weight_sum[fl], f.word_weight_sum[fr]
+    weighted_jaccard = shared / np.maximum(1e-9, w_l + w_r - shared)
+    weighted_containment = shared / np.maximum(1e-9, np.minimum(w_l, w_r))
+
+    near = (weighted_jaccard >= th.near_weighted) & (chars >= th.near_chars)
+    contained = ~near & (weighted_containment >= th.contained_weighted) & (in_order >= th.contained_order)
+    sub_kind = np.full(len(fuzzy), NO_KIND, dtype=np.int8)
+    sub_kind[near] = NEAR
+    sub_kind[contained] = CONTAINED
+    sub_score = np.where(near, np.maximum(weighted_jaccard, chars), weighted_containment)
+    conflict = _conflicts(texts_l, texts_r, sub_kind != NO_KIND)
+    sub_kind[conflict] = CONFLICT
+    kind[fuzzy] = sub_kind
+    score[fuzzy] = np.where(sub_kind != NO_KIND, np.round(np.minimum(sub_score, 1.0), 4), 0.0)
+    return Verdicts(kind, score)
+
+
+def _conflicts(texts_l: list[str], texts_r: list[str], accepted: np.ndarray) -> np.ndarray:
+    """Accepted pairs whose numbers differ while the rest of their words agree."""
+    out = np.zeros(len(texts_l), dtype=bool)
+    for k in np.flatnonzero(accepted):
+        nums_l, nums_r = numbers(texts_l[k]), numbers(texts_r[k])
+        if not nums_l or not nums_r or sorted(nums_l) == sorted(nums_r):
+            continue
+        rest_l = [w for w in texts_l[k].split() if not w[0].isdigit()]
+        rest_r = [w for w in texts_r[k].split() if not w[0].isdigit()]
+        out[k] = fuzz.ratio(rest_l, rest_r) >= 90 and len(nums_l) == len(nums_r)
+    return out
+
+
+def build_features(normalized: list[str], raw_hash: np.ndarray, is_clause: np.ndarray) -> PassageFeatures:
+    """Word hashes and IDF weights of every passage; IDF counts sentences, not clauses."""
+    words = shingle_batch(normalized, ShingleSpec("word", 1))
+    counts = np.diff(words.indptr)
+    owner = np.repeat(np.arange(len(normalized), dtype=np.uint64), counts)
+    keys = np.unique(owner << np.uint64(32) | words.hashes.astype(np.uint64))
+    passage = (keys >> np.uint64(32)).astype(np.int64)
+    hashes = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    indptr = np.zeros(len(normalized) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(passage, minlength=len(normalized)), out=indptr[1:])
+    in_sentence = ~is_clause[passage]
+    vocab, inverse = np.unique(hashes, return_inverse=True)
+    df = np.bincount(inverse[in_sentence], minlength=len(vocab))
+    sentences = max(1, int(np.count_nonzero(~is_clause)))
+    idf = np.log1p(sentences / np.maximum(df, 1))
+    weights = idf[inverse]
+    return PassageFeatures(
+        normalized=normalized,
+        raw_hash=raw_hash,
+        norm_hash=text_hashes(normalized),
+        words=counts.astype(np.int64),
+        word_hashes=hashes,
+        word_indptr=indptr,
+        word_weights=weights,
+        word_weight_sum=np.bincount(passage, weights=weights, minlength=len(normalized)),
+    )
