@@ -19,6 +19,7 @@ from .passages import PassageTable, SegmentOptions, build_passages
 from .report import build_findings
 from .shingle import ShingleSpec, shingle_batch, text_hashes
 from .sketch import MinHasher
+from .stopwords import STOPWORDS
 from .verify import NO_KIND, Thresholds, build_features, verify
 
 
@@ -30,6 +31,7 @@ class Settings:
     num_perm: int = 128
     seed: int = 1
     shingles: str = "word:1"
+    stopwords: bool = True  # leave function words out of the sketch shingles
     bucket_cap: int = 64
     segment: SegmentOptions = field(default_factory=SegmentOptions)
     verify: Thresholds = field(default_factory=Thresholds)
@@ -62,6 +64,7 @@ class Detector:
     def __init__(self, **params: Any) -> None:
         self.settings = Settings(**params)
         self._hasher = MinHasher(self.settings.num_perm, self.settings.seed)
+        self._spec = ShingleSpec.parse(self.settings.shingles, STOPWORDS if self.settings.stopwords else frozenset())
 
     def check(self, text: str, doc_id: str = "<text>") -> list[Finding]:
         """Repeats inside one text."""
@@ -92,7 +95,7 @@ class Detector:
         nonempty = features.words > 0
         exact = cand.pairs_from_keys(features.norm_hash, eligible=nonempty, cap=s.bucket_cap, stats=stats)
         sketchable = nonempty & (features.words >= s.verify.min_words) & ~table.heading
-        signatures = self._hasher.signatures(shingle_batch(table.normalized, ShingleSpec.parse(s.shingles)))
+        signatures = self._hasher.signatures(shingle_batch(table.normalized, self._spec))
         bands, rows = s.bands()
         near = cand.pairs_from_keys(cand.band_keys(signatures, bands, rows), eligible=sketchable,
                                     cap=s.bucket_cap, stats=stats)

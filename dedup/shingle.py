@@ -8,7 +8,9 @@ shingles and hashes one string at a time, for use with datasketch directly.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal, Sequence
 
 import numpy as np
@@ -29,17 +31,18 @@ class ShingleSpec:
 
     unit: Literal["word", "char"] = "word"
     n: int = 1
+    stopwords: frozenset[str] = frozenset()  # words left out before word n-grams are formed
 
     def __post_init__(self) -> None:
         if self.unit not in ("word", "char") or self.n < 1:
             raise ValueError(f"invalid shingle spec: {self.unit}:{self.n}")
 
     @classmethod
-    def parse(cls, text: str) -> "ShingleSpec":
-        """``"word:3"`` or ``"char:5"``."""
+    def parse(cls, text: str, stopwords: frozenset[str] = frozenset()) -> "ShingleSpec":
+        """``"word:3"`` or ``"char:5"``; `stopwords` apply to word shingles only."""
         unit, _, n = text.partition(":")
         try:
-            return cls(unit, int(n or 1))  # type: ignore[arg-type]
+            return cls(unit, int(n or 1), stopwords if unit == "word" else frozenset())  # type: ignore[arg-type]
         except ValueError:
             raise ValueError(f"invalid shingle spec {text!r}: expected word:N or char:N") from None
 
@@ -92,7 +95,7 @@ def _codepoints(texts: Sequence[str]) -> np.ndarray:
     return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
 
 
-def _shingle_bounds(cps: np.ndarray, spec: ShingleSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _shingle_bounds(cps: np.ndarray, spec: ShingleSpec, hasher: "_PrefixHash") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(start, end, passage) of every shingle, in passage order."""
     is_nul = cps == _NUL
     passage_of = np.cumsum(is_nul) - is_nul  # passage index of each position
@@ -103,6 +106,9 @@ def _shingle_bounds(cps: np.ndarray, spec: ShingleSpec) -> tuple[np.ndarray, np.
         word_start = np.flatnonzero(~is_sep & np.r_[True, is_sep[:-1]])
         word_end = np.flatnonzero(~is_sep & np.r_[is_sep[1:], True]) + 1
         units, unit_end = word_start, word_end
+        if spec.stopwords:
+            content = ~np.isin(fmix64(hasher(units, unit_end)), _stopword_hashes(spec.stopwords))
+            units, unit_end = units[content], unit_end[content]
     else:
         units = np.flatnonzero(~is_nul)
         unit_end = units + 1
@@ -118,21 +124,12 @@ def _shingle_bounds(cps: np.ndarray, spec: ShingleSpec) -> tuple[np.ndarray, np.
     counts = np.bincount(owners, minlength=len(passage_start))
     short = np.flatnonzero((counts == 0) & (passage_end > passage_start))
     if len(short):
-        first, last = _first_last_units(units, unit_end, unit_passage, short, len(passage_start))
-        starts = np.concatenate([starts, first])
-        ends = np.concatenate([ends, last])
+        starts = np.concatenate([starts, passage_start[short]])
+        ends = np.concatenate([ends, passage_end[short]])
         owners = np.concatenate([owners, short])
         order = np.argsort(owners, kind="stable")
         starts, ends, owners = starts[order], ends[order], owners[order]
     return starts, ends, owners
-
-
-def _first_last_units(units, unit_end, unit_passage, wanted, n_passages):
-    first = np.full(n_passages, -1, dtype=np.int64)
-    last = np.full(n_passages, -1, dtype=np.int64)
-    first[unit_passage[::-1]] = units[::-1]
-    last[unit_passage] = unit_end
-    return first[wanted], last[wanted]
 
 
 def shingle_batch(texts: Sequence[str], spec: ShingleSpec = ShingleSpec()) -> Shingles:
@@ -141,8 +138,9 @@ def shingle_batch(texts: Sequence[str], spec: ShingleSpec = ShingleSpec()) -> Sh
     counts: list[np.ndarray] = []
     for chunk in _chunks(texts):
         cps = _codepoints(chunk)
-        starts, ends, owners = _shingle_bounds(cps, spec)
-        hashes.append((fmix64(_PrefixHash(cps)(starts, ends)) & _MASK32).astype(np.uint32))
+        hasher = _PrefixHash(cps)
+        starts, ends, owners = _shingle_bounds(cps, spec, hasher)
+        hashes.append((fmix64(hasher(starts, ends)) & _MASK32).astype(np.uint32))
         counts.append(np.bincount(owners, minlength=len(chunk)))
     indptr = np.zeros(len(texts) + 1, dtype=np.int64)
     if counts:
@@ -163,6 +161,19 @@ def text_hashes(texts: Sequence[str]) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0, dtype=np.uint64)
 
 
+@lru_cache(maxsize=8)
+def _stopword_hashes(words: frozenset[str]) -> np.ndarray:
+    return np.array(sorted(_full_hash64(w) for w in words), dtype=np.uint64)
+
+
+def _full_hash64(text: str) -> int:
+    h, power, mask = 0, 1, (1 << 64) - 1
+    for ch in text:
+        h = (h + ord(ch) * power) & mask
+        power = (power * int(_BASE)) & mask
+    return int(fmix64(np.array([h], dtype=np.uint64))[0])
+
+
 def _chunks(texts: Sequence[str]):
     begin, size = 0, 0
     for i, text in enumerate(texts):
@@ -175,10 +186,13 @@ def _chunks(texts: Sequence[str]):
 
 
 def shingle_strings(text: str, spec: ShingleSpec = ShingleSpec()) -> list[str]:
-    """The shingles of one normalized passage as strings (the slow reference path)."""
+    """The shingles of one normalized passage as strings (the slow reference path).
+
+    A word n-gram is the stretch of text from its first word to its last, so stopwords
+    between them stay in the string even though they do not count as words."""
     if spec.unit == "word":
-        words = text.split(" ") if text else []
-        grams = [" ".join(words[i : i + spec.n]) for i in range(len(words) - spec.n + 1)]
+        words = [m.span() for m in re.finditer(r"\S+", text) if m.group() not in spec.stopwords]
+        grams = [text[words[i][0] : words[i + spec.n - 1][1]] for i in range(len(words) - spec.n + 1)]
     else:
         grams = [text[i : i + spec.n] for i in range(len(text) - spec.n + 1)]
     return grams or ([text] if text else [])
@@ -191,8 +205,4 @@ def shingle_hash(shingle: str | bytes) -> int:
     """
     if isinstance(shingle, bytes):
         shingle = shingle.decode("utf-8")
-    h, power, mask = 0, 1, (1 << 64) - 1
-    for ch in shingle:
-        h = (h + ord(ch) * power) & mask
-        power = (power * int(_BASE)) & mask
-    return int(fmix64(np.array([h], dtype=np.uint64))[0] & _MASK32)
+    return _full_hash64(shingle) & 0xFFFFFFFF

@@ -47,6 +47,11 @@ class PassageFeatures:
     word_indptr: np.ndarray
     word_weights: np.ndarray  # float64, IDF of each entry in word_hashes
     word_weight_sum: np.ndarray  # float64, per passage
+    word_codes: str  # every passage's words, one character per distinct word, concatenated
+    word_code_indptr: np.ndarray  # int64: passage i's words are word_codes[indptr[i]:indptr[i+1]]
+
+    def word_string(self, passage: int) -> str:
+        return self.word_codes[self.word_code_indptr[passage] : self.word_code_indptr[passage + 1]]
 
 
 @dataclass(frozen=True)
@@ -85,15 +90,6 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + offsets
 
 
-def _word_strings(texts: list[str], vocabulary: dict[str, int]) -> list[str]:
-    """Each text as a string of one character per word, for word-level edit distances."""
-    out = []
-    for text in texts:
-        ids = [vocabulary.setdefault(w, len(vocabulary)) for w in text.split()]
-        out.append("".join(chr(0xE000 + i) if i < 0x1900 else chr(0x10000 + i) for i in ids))
-    return out
-
-
 def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np.ndarray, headline: np.ndarray,
            th: Thresholds = Thresholds(), workers: int = 1) -> Verdicts:
     """Decide the kind and score of each candidate pair (left[k], right[k])."""
@@ -112,22 +108,25 @@ def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np
     score[identical & allowed] = 1.0
 
     fuzzy = np.flatnonzero(~identical & ~short & ~headline)
-    if len(fuzzy) == 0:
-        return Verdicts(kind, score)
     fl, fr = left[fuzzy], right[fuzzy]
-    texts_l = [f.normalized[i] for i in fl]
-    texts_r = [f.normalized[i] for i in fr]
-    chars = process.cpdist(texts_l, texts_r, scorer=fuzz.ratio, workers=workers) / 100.0
-    vocabulary: dict[str, int] = {}
-    words_l, words_r = _word_strings(texts_l, vocabulary), _word_strings(texts_r, vocabulary)
-    indel = process.cpdist(words_l, words_r, scorer=Indel.distance, workers=workers)
-    len_l = np.array([len(w) for w in words_l])
-    len_r = np.array([len(w) for w in words_r])
-    in_order = (len_l + len_r - indel) / 2 / np.maximum(1, np.minimum(len_l, len_r))
     shared = _shared_weight(f, fl, fr)
     w_l, w_r = f.word_weight_sum[fl], f.word_weight_sum[fr]
     weighted_jaccard = shared / np.maximum(1e-9, w_l + w_r - shared)
     weighted_containment = shared / np.maximum(1e-9, np.minimum(w_l, w_r))
+    promising = weighted_containment >= min(th.near_weighted, th.contained_weighted)
+    fuzzy, fl, fr = fuzzy[promising], fl[promising], fr[promising]
+    weighted_jaccard, weighted_containment = weighted_jaccard[promising], weighted_containment[promising]
+    if len(fuzzy) == 0:
+        return Verdicts(kind, score)
+
+    texts_l = [f.normalized[i] for i in fl.tolist()]
+    texts_r = [f.normalized[i] for i in fr.tolist()]
+    chars = process.cpdist(texts_l, texts_r, scorer=fuzz.ratio, workers=workers) / 100.0
+    words_l = [f.word_string(i) for i in fl.tolist()]
+    words_r = [f.word_string(i) for i in fr.tolist()]
+    indel = process.cpdist(words_l, words_r, scorer=Indel.distance, workers=workers)
+    len_l, len_r = np.diff(f.word_code_indptr)[fl], np.diff(f.word_code_indptr)[fr]
+    in_order = (len_l + len_r - indel) / 2 / np.maximum(1, np.minimum(len_l, len_r))
 
     near = (weighted_jaccard >= th.near_weighted) & (chars >= th.near_chars)
     contained = ~near & (weighted_containment >= th.contained_weighted) & (in_order >= th.contained_order)
@@ -180,4 +179,14 @@ def build_features(normalized: list[str], raw_hash: np.ndarray, is_clause: np.nd
         word_indptr=indptr,
         word_weights=weights,
         word_weight_sum=np.bincount(passage, weights=weights, minlength=len(normalized)),
+        word_codes=_word_codes(words.hashes),
+        word_code_indptr=words.indptr,
     )
+
+
+def _word_codes(word_hashes: np.ndarray) -> str:
+    """One character per distinct word hash (skipping surrogates), for word-level Indel."""
+    _, ids = np.unique(word_hashes, return_inverse=True)
+    codes = (ids.astype(np.int64) % 0x10F000) + 0x100
+    codes = np.where(codes >= 0xD800, codes + 0x800, codes).astype(np.uint32)
+    return codes.tobytes().decode("utf-32-le")
