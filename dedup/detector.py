@@ -106,7 +106,9 @@ class Detector:
         left, right = pairs[:, 0], pairs[:, 1]
         same_doc = table.doc[left] == table.doc[right]
         headline = table.heading[left] | table.heading[right]
-        return pairs, verify(features, left, right, same_doc, headline, s.verify, s.workers)
+        clause_outside = (table.is_clause[left] | table.is_clause[right]) & (
+            table.sentence[left] != table.sentence[right])
+        return pairs, verify(features, left, right, same_doc, headline, clause_outside, s.verify, s.workers)
 
     def _stats(self, table: PassageTable, stats: cand.CandidateStats, findings: list[Finding],
                seconds: float) -> dict[str, Any]:

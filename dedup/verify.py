@@ -31,7 +31,7 @@ class Thresholds:
     near_chars: float = 0.70  # character similarity of the normalized texts
     contained_weighted: float = 0.80  # IDF-weighted share of the shorter side found in the longer
     contained_order: float = 0.70  # share of the shorter side's words found in order
-    conflict_rest: float = 0.80  # weighted Jaccard of the words other than numbers
+    conflict_rest: float = 0.90  # similarity of the word sequences once numbers are left out
     min_words: int = 5  # shorter passages repeat only exactly, inside one document
 
 
@@ -90,9 +90,74 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + offsets
 
 
+@dataclass(frozen=True)
+class PairScores:
+    """Measurements of the fuzzy candidate pairs ``pairs[k]`` (indices into the pair list)."""
+
+    pairs: np.ndarray  # int64, which candidate pairs were measured
+    weighted_jaccard: np.ndarray
+    weighted_containment: np.ndarray
+    chars: np.ndarray  # character similarity of the normalized texts, in [0, 1]
+    in_order: np.ndarray  # longest common word subsequence / words of the shorter side
+    words_short: np.ndarray  # words of the shorter side
+    words_long: np.ndarray
+    numbers_differ: np.ndarray  # bool: both sides have numbers, and not the same ones
+    rest_similarity: np.ndarray  # word-sequence similarity of the words that are not numbers
+
+
+def score_pairs(f: PassageFeatures, left: np.ndarray, right: np.ndarray, candidates: np.ndarray,
+                min_containment: float = 0.0, workers: int = 1) -> PairScores:
+    """Measure candidate pairs ``candidates`` (indices into left/right).
+
+    Pairs whose weighted containment is below `min_containment` are dropped before the
+    costlier string measures.
+    """
+    fl, fr = left[candidates], right[candidates]
+    shared = _shared_weight(f, fl, fr)
+    w_l, w_r = f.word_weight_sum[fl], f.word_weight_sum[fr]
+    weighted_jaccard = shared / np.maximum(1e-9, w_l + w_r - shared)
+    weighted_containment = shared / np.maximum(1e-9, np.minimum(w_l, w_r))
+    keep = weighted_containment >= min_containment
+    candidates, fl, fr = candidates[keep], fl[keep], fr[keep]
+    texts_l = [f.normalized[i] for i in fl.tolist()]
+    texts_r = [f.normalized[i] for i in fr.tolist()]
+    chars = process.cpdist(texts_l, texts_r, scorer=fuzz.ratio, workers=workers) / 100.0
+    words_l = [f.word_string(i) for i in fl.tolist()]
+    words_r = [f.word_string(i) for i in fr.tolist()]
+    indel = process.cpdist(words_l, words_r, scorer=Indel.distance, workers=workers)
+    len_l, len_r = np.diff(f.word_code_indptr)[fl], np.diff(f.word_code_indptr)[fr]
+    short, long = np.minimum(len_l, len_r), np.maximum(len_l, len_r)
+    in_order = (len_l + len_r - indel) / 2 / np.maximum(1, short)
+    numbers_differ, rest = _number_measures(texts_l, texts_r)
+    return PairScores(candidates, weighted_jaccard[keep], weighted_containment[keep], np.asarray(chars, dtype=float),
+                      in_order, short, long, numbers_differ, rest)
+
+
+def decide(s: PairScores, th: Thresholds) -> tuple[np.ndarray, np.ndarray]:
+    """Kind and score of each measured pair."""
+    near = (s.weighted_jaccard >= th.near_weighted) & (s.chars >= th.near_chars)
+    contained = ~near & (s.weighted_containment >= th.contained_weighted) & (s.in_order >= th.contained_order)
+    kind = np.full(len(s.pairs), NO_KIND, dtype=np.int8)
+    kind[near] = NEAR
+    kind[contained] = CONTAINED
+    conflict = (near | contained) & s.numbers_differ & (s.rest_similarity >= th.conflict_rest)
+    kind[conflict] = CONFLICT
+    score = np.where(near, np.maximum(s.weighted_jaccard, s.chars), s.weighted_containment)
+    score = np.where(kind != NO_KIND, np.round(np.minimum(score, 1.0), 4), 0.0)
+    return kind, score
+
+
 def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np.ndarray, headline: np.ndarray,
-           th: Thresholds = Thresholds(), workers: int = 1) -> Verdicts:
-    """Decide the kind and score of each candidate pair (left[k], right[k])."""
+           clause_outside: np.ndarray, th: Thresholds = Thresholds(), workers: int = 1) -> Verdicts:
+    """Decide the kind and score of each candidate pair (left[k], right[k]).
+
+    Policy: a headline (`headline[k]`) matches only exactly; a short passage (under
+    `th.min_words` words) matches only exactly and inside one document, where a stock phrase
+    repeated across articles is no defect; a clause is compared only with the other clauses
+    of its own sentence (a statement restated as a quote), so `clause_outside[k]` pairs
+    (a clause and a passage of another sentence) are never reported: whole sentences cover
+    those.
+    """
     n = len(left)
     kind = np.full(n, NO_KIND, dtype=np.int8)
     score = np.zeros(n, dtype=np.float64)
@@ -102,56 +167,28 @@ def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np
     normalized = ~exact & (f.norm_hash[left] == f.norm_hash[right])
     short = np.minimum(f.words[left], f.words[right]) < th.min_words
     identical = exact | normalized
-    allowed = ~short | same_doc
+    allowed = (same_doc | ~short) & ~clause_outside
     kind[exact & allowed] = EXACT
     kind[normalized & allowed] = NORMALIZED
     score[identical & allowed] = 1.0
-
-    fuzzy = np.flatnonzero(~identical & ~short & ~headline)
-    fl, fr = left[fuzzy], right[fuzzy]
-    shared = _shared_weight(f, fl, fr)
-    w_l, w_r = f.word_weight_sum[fl], f.word_weight_sum[fr]
-    weighted_jaccard = shared / np.maximum(1e-9, w_l + w_r - shared)
-    weighted_containment = shared / np.maximum(1e-9, np.minimum(w_l, w_r))
-    promising = weighted_containment >= min(th.near_weighted, th.contained_weighted)
-    fuzzy, fl, fr = fuzzy[promising], fl[promising], fr[promising]
-    weighted_jaccard, weighted_containment = weighted_jaccard[promising], weighted_containment[promising]
-    if len(fuzzy) == 0:
-        return Verdicts(kind, score)
-
-    texts_l = [f.normalized[i] for i in fl.tolist()]
-    texts_r = [f.normalized[i] for i in fr.tolist()]
-    chars = process.cpdist(texts_l, texts_r, scorer=fuzz.ratio, workers=workers) / 100.0
-    words_l = [f.word_string(i) for i in fl.tolist()]
-    words_r = [f.word_string(i) for i in fr.tolist()]
-    indel = process.cpdist(words_l, words_r, scorer=Indel.distance, workers=workers)
-    len_l, len_r = np.diff(f.word_code_indptr)[fl], np.diff(f.word_code_indptr)[fr]
-    in_order = (len_l + len_r - indel) / 2 / np.maximum(1, np.minimum(len_l, len_r))
-
-    near = (weighted_jaccard >= th.near_weighted) & (chars >= th.near_chars)
-    contained = ~near & (weighted_containment >= th.contained_weighted) & (in_order >= th.contained_order)
-    sub_kind = np.full(len(fuzzy), NO_KIND, dtype=np.int8)
-    sub_kind[near] = NEAR
-    sub_kind[contained] = CONTAINED
-    sub_score = np.where(near, np.maximum(weighted_jaccard, chars), weighted_containment)
-    conflict = _conflicts(texts_l, texts_r, sub_kind != NO_KIND)
-    sub_kind[conflict] = CONFLICT
-    kind[fuzzy] = sub_kind
-    score[fuzzy] = np.where(sub_kind != NO_KIND, np.round(np.minimum(sub_score, 1.0), 4), 0.0)
+    fuzzy = np.flatnonzero(~identical & ~short & ~headline & allowed)
+    measured = score_pairs(f, left, right, fuzzy, min(th.near_weighted, th.contained_weighted), workers)
+    kind[measured.pairs], score[measured.pairs] = decide(measured, th)
     return Verdicts(kind, score)
 
 
-def _conflicts(texts_l: list[str], texts_r: list[str], accepted: np.ndarray) -> np.ndarray:
-    """Accepted pairs whose numbers differ while the rest of their words agree."""
-    out = np.zeros(len(texts_l), dtype=bool)
-    for k in np.flatnonzero(accepted):
-        nums_l, nums_r = numbers(texts_l[k]), numbers(texts_r[k])
-        if not nums_l or not nums_r or sorted(nums_l) == sorted(nums_r):
+def _number_measures(texts_l: list[str], texts_r: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: do the numbers differ, and how alike are the words around them."""
+    differ = np.zeros(len(texts_l), dtype=bool)
+    rest = np.ones(len(texts_l), dtype=float)
+    for k, (a, b) in enumerate(zip(texts_l, texts_r)):
+        nums_a, nums_b = numbers(a), numbers(b)
+        if not nums_a or not nums_b or sorted(nums_a) == sorted(nums_b):
             continue
-        rest_l = [w for w in texts_l[k].split() if not w[0].isdigit()]
-        rest_r = [w for w in texts_r[k].split() if not w[0].isdigit()]
-        out[k] = fuzz.ratio(rest_l, rest_r) >= 90 and len(nums_l) == len(nums_r)
-    return out
+        differ[k] = True
+        rest[k] = fuzz.ratio([w for w in a.split() if not w[0].isdigit()],
+                             [w for w in b.split() if not w[0].isdigit()]) / 100.0
+    return differ, rest
 
 
 def build_features(normalized: list[str], raw_hash: np.ndarray, is_clause: np.ndarray) -> PassageFeatures:
