@@ -105,10 +105,10 @@ class Detector:
         stats.pairs = len(pairs)
         left, right = pairs[:, 0], pairs[:, 1]
         same_doc = table.doc[left] == table.doc[right]
-        headline = table.heading[left] | table.heading[right]
+        exact_only = table.heading[left] | table.heading[right] | (table.listing[left] & table.listing[right])
         clause_outside = (table.is_clause[left] | table.is_clause[right]) & (
             table.sentence[left] != table.sentence[right])
-        return pairs, verify(features, left, right, same_doc, headline, clause_outside, s.verify, s.workers)
+        return pairs, verify(features, left, right, same_doc, exact_only, clause_outside, s.verify, s.workers)
 
     def _stats(self, table: PassageTable, stats: cand.CandidateStats, findings: list[Finding],
                seconds: float) -> dict[str, Any]:

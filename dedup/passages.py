@@ -2,6 +2,7 @@
 offsets and ids, plus the raw and normalized texts), built by segmenting and normalizing."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -33,6 +34,7 @@ class PassageTable:
     sentence: np.ndarray  # int64, batch-wide sentence number; a clause shares its sentence's
     is_clause: np.ndarray  # bool
     heading: np.ndarray  # bool
+    listing: np.ndarray  # bool: a list of short items (a line-up, a list of names), not prose
     raw: list[str]
     normalized: list[str]
 
@@ -72,6 +74,16 @@ def build_passages(documents: Sequence[Document], options: SegmentOptions = Segm
         sentence=np.array(cols["sentence"], dtype=np.int64),
         is_clause=np.array(cols["is_clause"], dtype=bool),
         heading=np.array(cols["heading"], dtype=bool),
+        listing=np.array([is_listing(t) for t in raw], dtype=bool),
         raw=raw,
         normalized=[normalize(t) for t in raw],
     )
+
+
+_ITEM_SEPARATOR = re.compile(r"[,;،؛]")
+
+
+def is_listing(text: str, min_items: int = 5, max_words_per_item: float = 3.0) -> bool:
+    """A list of short items separated by commas or semicolons ("Cech, Ferreira, Terry, ...")."""
+    items = len(_ITEM_SEPARATOR.findall(text)) + 1
+    return items >= min_items and len(text.split()) <= max_words_per_item * items

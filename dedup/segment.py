@@ -13,14 +13,14 @@ from typing import Iterator
 ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st mt gen col lt sgt capt cmdr adm gov sen rep pres rev hon
     inc ltd co corp bros plc llc dept univ assn est approx etc vs cf al fig no nos vol pp
-    jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun""".split()
+    jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun
+    ave blvd rd ft mph km kg lb oz dept govt intl""".split()
 )
 
 _LINE = re.compile(r"[^\n\r\u2028\u2029\x0b\x0c\x85]+")
 _SENTENCE_END = re.compile(r"[.!?؟…]+[\"'”’»)\]]*(?=\s|$)")
 _INITIALS = re.compile(r"(?:[A-Za-z]\.)*[A-Za-z]")
 _WORD_BEFORE = re.compile(r"\S+$")
-_LOWER_START = re.compile(r"\s*[a-z]")
 _FINAL_PUNCT = re.compile(r"[.!?؟…:;؛][\"'”’»)\]]*\s*$")
 _QUOTE = re.compile(r"[\"“”«»„]")
 _CLAUSE_BREAK = re.compile(r"[,،;؛:](?=\s)|\s[–—-]\s|[()]")
@@ -49,8 +49,6 @@ def _sentence_spans(line: str) -> Iterator[tuple[int, int]]:
     begin = 0
     for m in _SENTENCE_END.finditer(line):
         if m.group().startswith(".") and m.group().rstrip("\"'”’»)]") == "." and _is_abbreviation(line, m.start()):
-            continue
-        if _LOWER_START.match(line, m.end()):
             continue
         yield begin, m.end()
         begin = m.end()
@@ -122,8 +120,8 @@ def segment(
     """Split `text` into sentences (every line break ends one) and their clauses.
 
     Sentence ends: ``. ! ? ؟ …`` followed by space or line end, closing quotes kept; no split
-    after abbreviations or initials ("Dr.", "U.S."), before a lowercase Latin word, or inside
-    numbers ("1.6%"). A first line without final punctuation is flagged as a heading.
+    after abbreviations or initials ("Dr.", "U.S.", "p.m."), or inside numbers ("1.6%").
+    A lowercase word after a full stop still starts a sentence: hasty copies often do. A first line without final punctuation is flagged as a heading.
     """
     pieces: list[Piece] = []
     sentence_no = 0

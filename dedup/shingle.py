@@ -15,6 +15,8 @@ from typing import Literal, Sequence
 
 import numpy as np
 
+from .stem import light_stem, stem_bounds
+
 _BASE = np.uint64(0x100000001B3)  # odd, so invertible modulo 2**64
 _BASE_INV = np.uint64(pow(int(_BASE), -1, 1 << 64))
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -32,10 +34,13 @@ class ShingleSpec:
     unit: Literal["word", "char"] = "word"
     n: int = 1
     stopwords: frozenset[str] = frozenset()  # words left out before word n-grams are formed
+    stem: bool = False  # unigrams only: hash each word's light stem (dedup.stem)
 
     def __post_init__(self) -> None:
         if self.unit not in ("word", "char") or self.n < 1:
             raise ValueError(f"invalid shingle spec: {self.unit}:{self.n}")
+        if self.stem and (self.unit, self.n) != ("word", 1):
+            raise ValueError("stemming applies to word:1 shingles only")
 
     @classmethod
     def parse(cls, text: str, stopwords: frozenset[str] = frozenset()) -> "ShingleSpec":
@@ -109,6 +114,8 @@ def _shingle_bounds(cps: np.ndarray, spec: ShingleSpec, hasher: "_PrefixHash") -
         if spec.stopwords:
             content = ~np.isin(fmix64(hasher(units, unit_end)), _stopword_hashes(spec.stopwords))
             units, unit_end = units[content], unit_end[content]
+        if spec.stem:
+            units, unit_end = stem_bounds(cps, units, unit_end)
     else:
         units = np.flatnonzero(~is_nul)
         unit_end = units + 1
@@ -192,6 +199,8 @@ def shingle_strings(text: str, spec: ShingleSpec = ShingleSpec()) -> list[str]:
     between them stay in the string even though they do not count as words."""
     if spec.unit == "word":
         words = [m.span() for m in re.finditer(r"\S+", text) if m.group() not in spec.stopwords]
+        if spec.stem:
+            return [light_stem(text[a:b]) for a, b in words] or ([text] if text else [])
         grams = [text[words[i][0] : words[i + spec.n - 1][1]] for i in range(len(words) - spec.n + 1)]
     else:
         grams = [text[i : i + spec.n] for i in range(len(text) - spec.n + 1)]

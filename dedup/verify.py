@@ -17,6 +17,7 @@ from rapidfuzz.distance import Indel
 
 from .normalize import numbers
 from .shingle import ShingleSpec, shingle_batch, text_hashes
+from .stopwords import STOPWORDS
 
 KINDS = ("exact", "normalized", "near", "contained", "conflict")
 NO_KIND = -1
@@ -25,14 +26,22 @@ EXACT, NORMALIZED, NEAR, CONTAINED, CONFLICT = range(5)
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Where a candidate pair becomes a reported repeat."""
+    """Where a measured candidate pair becomes a reported repeat (see `decide`)."""
 
-    near_weighted: float = 0.55  # IDF-weighted Jaccard of the word sets
-    near_chars: float = 0.70  # character similarity of the normalized texts
-    contained_weighted: float = 0.80  # IDF-weighted share of the shorter side found in the longer
-    contained_order: float = 0.70  # share of the shorter side's words found in order
-    conflict_rest: float = 0.90  # similarity of the word sequences once numbers are left out
     min_words: int = 5  # shorter passages repeat only exactly, inside one document
+    min_terms: int = 3  # content words the shorter side needs for any fuzzy match
+    near_weighted: float = 0.50  # IDF-weighted Jaccard of the terms
+    near_chars: float = 0.70  # character similarity of the normalized texts
+    reworded_chars: float = 0.80  # ... or the characters agree closely (a few words replaced)
+    reworded_weighted: float = 0.35  # ... while a good share of the weighted terms still agree
+    hasty_contained: float = 0.75  # weighted share of the shorter side's terms in the longer
+    hasty_common: int = 7  # terms the two sides share in the same order
+    hasty_order: float = 0.60  # share of the shorter side's terms found in order
+    contained_weighted: float = 0.90
+    contained_order: float = 0.80
+    contained_length: float = 0.85  # a contained copy is at most this share of the other's length
+    contained_partial: float = 0.90  # and stands almost verbatim inside it (partial ratio)
+    conflict_rest: float = 0.90  # similarity of the word sequences once numbers are left out
 
 
 @dataclass(frozen=True)
@@ -101,8 +110,10 @@ class PairScores:
     in_order: np.ndarray  # longest common word subsequence / words of the shorter side
     words_short: np.ndarray  # words of the shorter side
     words_long: np.ndarray
-    numbers_differ: np.ndarray  # bool: both sides have numbers, and not the same ones
+    numbers_differ: np.ndarray  # bool: each side has a number the other lacks
     rest_similarity: np.ndarray  # word-sequence similarity of the words that are not numbers
+    length_ratio: np.ndarray  # characters of the shorter side / characters of the longer
+    texts: tuple[list[str], list[str]]  # the normalized texts of each measured pair
 
 
 def score_pairs(f: PassageFeatures, left: np.ndarray, right: np.ndarray, candidates: np.ndarray,
@@ -129,29 +140,57 @@ def score_pairs(f: PassageFeatures, left: np.ndarray, right: np.ndarray, candida
     short, long = np.minimum(len_l, len_r), np.maximum(len_l, len_r)
     in_order = (len_l + len_r - indel) / 2 / np.maximum(1, short)
     numbers_differ, rest = _number_measures(texts_l, texts_r)
+    chars_l = np.array([len(t) for t in texts_l], dtype=np.int64)
+    chars_r = np.array([len(t) for t in texts_r], dtype=np.int64)
+    length_ratio = np.minimum(chars_l, chars_r) / np.maximum(1, np.maximum(chars_l, chars_r))
     return PairScores(candidates, weighted_jaccard[keep], weighted_containment[keep], np.asarray(chars, dtype=float),
-                      in_order, short, long, numbers_differ, rest)
+                      in_order, short, long, numbers_differ, rest, length_ratio, (texts_l, texts_r))
 
 
-def decide(s: PairScores, th: Thresholds) -> tuple[np.ndarray, np.ndarray]:
-    """Kind and score of each measured pair."""
-    near = (s.weighted_jaccard >= th.near_weighted) & (s.chars >= th.near_chars)
-    contained = ~near & (s.weighted_containment >= th.contained_weighted) & (s.in_order >= th.contained_order)
+def decide(s: PairScores, th: Thresholds, workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Kind and score of each measured pair.
+
+    A pair is a repeat when its terms mostly agree (weighted Jaccard) and so do its characters;
+    or when most of the shorter side's terms, several in the same order, stand in the other
+    (a hasty, shortened or reworded copy); or when nearly all of the shorter side stands, in
+    order, inside the longer. Its kind:
+    - contained: the shorter side is clearly shorter and stands almost verbatim in the other;
+    - conflict: a number was replaced by another, the rest agrees;
+    - near: every other repeat.
+    A pair whose numbers were replaced *and* whose other words differ too is a template filled
+    with other facts ("gold rose 0.3%" / "silver fell 1.2%"), not a repeat.
+    """
+    enough = s.words_short >= th.min_terms
+    common = s.in_order * s.words_short
+    similar = (s.weighted_jaccard >= th.near_weighted) & (s.chars >= th.near_chars)
+    similar |= (s.weighted_jaccard >= th.reworded_weighted) & (s.chars >= th.reworded_chars)
+    hasty = (s.weighted_containment >= th.hasty_contained) & (common >= th.hasty_common) & (
+        s.in_order >= th.hasty_order)
+    inside = (s.weighted_containment >= th.contained_weighted) & (s.in_order >= th.contained_order)
+    template = s.numbers_differ & (s.rest_similarity < th.conflict_rest)
+    repeat = enough & (similar | hasty | inside) & ~template
     kind = np.full(len(s.pairs), NO_KIND, dtype=np.int8)
-    kind[near] = NEAR
-    kind[contained] = CONTAINED
-    conflict = (near | contained) & s.numbers_differ & (s.rest_similarity >= th.conflict_rest)
-    kind[conflict] = CONFLICT
-    score = np.where(near, np.maximum(s.weighted_jaccard, s.chars), s.weighted_containment)
+    kind[repeat] = NEAR
+    kind[repeat & s.numbers_differ] = CONFLICT
+    score = np.where(similar, np.maximum(s.weighted_jaccard, s.chars), s.weighted_containment)
+    shorter = np.flatnonzero(repeat & ~s.numbers_differ & (s.length_ratio <= th.contained_length))
+    if len(shorter):
+        texts_l, texts_r = s.texts
+        partial = process.cpdist([texts_l[k] for k in shorter], [texts_r[k] for k in shorter],
+                                 scorer=fuzz.partial_ratio, workers=workers) / 100.0
+        contained = shorter[partial >= th.contained_partial]
+        kind[contained] = CONTAINED
+        score[contained] = np.maximum(partial[partial >= th.contained_partial], score[contained])
     score = np.where(kind != NO_KIND, np.round(np.minimum(score, 1.0), 4), 0.0)
     return kind, score
 
 
-def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np.ndarray, headline: np.ndarray,
+def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np.ndarray, exact_only: np.ndarray,
            clause_outside: np.ndarray, th: Thresholds = Thresholds(), workers: int = 1) -> Verdicts:
     """Decide the kind and score of each candidate pair (left[k], right[k]).
 
-    Policy: a headline (`headline[k]`) matches only exactly; a short passage (under
+    Policy: `exact_only[k]` pairs (a headline, or two lists of names) match only exactly or
+    after normalization, never fuzzily; a short passage (under
     `th.min_words` words) matches only exactly and inside one document, where a stock phrase
     repeated across articles is no defect; a clause is compared only with the other clauses
     of its own sentence (a statement restated as a quote), so `clause_outside[k]` pairs
@@ -171,19 +210,21 @@ def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np
     kind[exact & allowed] = EXACT
     kind[normalized & allowed] = NORMALIZED
     score[identical & allowed] = 1.0
-    fuzzy = np.flatnonzero(~identical & ~short & ~headline & allowed)
-    measured = score_pairs(f, left, right, fuzzy, min(th.near_weighted, th.contained_weighted), workers)
-    kind[measured.pairs], score[measured.pairs] = decide(measured, th)
+    fuzzy = np.flatnonzero(~identical & ~short & ~exact_only & allowed)
+    measured = score_pairs(f, left, right, fuzzy, min(th.near_weighted, th.reworded_weighted, th.hasty_contained, th.contained_weighted),
+                           workers)
+    kind[measured.pairs], score[measured.pairs] = decide(measured, th, workers)
     return Verdicts(kind, score)
 
 
 def _number_measures(texts_l: list[str], texts_r: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Per pair: do the numbers differ, and how alike are the words around them."""
+    """Per pair: was a number replaced by another (each side has a number the other lacks;
+    a number merely left out is no conflict), and how alike are the words around them."""
     differ = np.zeros(len(texts_l), dtype=bool)
     rest = np.ones(len(texts_l), dtype=float)
     for k, (a, b) in enumerate(zip(texts_l, texts_r)):
-        nums_a, nums_b = numbers(a), numbers(b)
-        if not nums_a or not nums_b or sorted(nums_a) == sorted(nums_b):
+        nums_a, nums_b = set(numbers(a)), set(numbers(b))
+        if not (nums_a - nums_b) or not (nums_b - nums_a):
             continue
         differ[k] = True
         rest[k] = fuzz.ratio([w for w in a.split() if not w[0].isdigit()],
@@ -191,11 +232,18 @@ def _number_measures(texts_l: list[str], texts_r: list[str]) -> tuple[np.ndarray
     return differ, rest
 
 
-def build_features(normalized: list[str], raw_hash: np.ndarray, is_clause: np.ndarray) -> PassageFeatures:
-    """Word hashes and IDF weights of every passage; IDF counts sentences, not clauses."""
-    words = shingle_batch(normalized, ShingleSpec("word", 1))
-    counts = np.diff(words.indptr)
-    owner = np.repeat(np.arange(len(normalized), dtype=np.uint64), counts)
+TERMS = ShingleSpec("word", 1, STOPWORDS, stem=True)
+
+
+def build_features(normalized: list[str], raw_hash: np.ndarray, is_clause: np.ndarray,
+                   terms: ShingleSpec = TERMS) -> PassageFeatures:
+    """Terms (content words, light-stemmed) and their IDF weights for every passage.
+
+    IDF counts sentences, not clauses. Word counts are of all words, function words included.
+    """
+    counts = np.diff(shingle_batch(normalized, ShingleSpec("word", 1)).indptr)
+    words = shingle_batch(normalized, terms)
+    owner = np.repeat(np.arange(len(normalized), dtype=np.uint64), np.diff(words.indptr))
     keys = np.unique(owner << np.uint64(32) | words.hashes.astype(np.uint64))
     passage = (keys >> np.uint64(32)).astype(np.int64)
     hashes = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
