@@ -1,6 +1,6 @@
 """Light stemming of Arabic words (normalized form), after Larkey et al.'s "light10":
-one conjunction/article prefix and one suffix are stripped while at least three letters
-remain. It lets "والمرافق" match "المرافق" and "الاتحادية" match "اتحاد" when words are
+a conjunction/article prefix (twice over) and one suffix are stripped while at least three
+letters remain. It lets "والمرافق" match "المرافق" and "الاتحادية" match "اتحاد" when words are
 compared as terms. Latin words are left as they are.
 
 `light_stem` works on one word; `stem_bounds` applies the same rules to many words of a
@@ -15,12 +15,16 @@ SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
 MIN_STEM = 3
 
 
+PREFIX_PASSES = 2  # "ووزارة" (a doubled conjunction, a common slip) stems like "وزارة"
+
+
 def light_stem(word: str) -> str:
     """The light stem of one normalized word."""
-    for prefix in PREFIXES:
-        if word.startswith(prefix) and len(word) - len(prefix) >= MIN_STEM:
-            word = word[len(prefix):]
-            break
+    for _ in range(PREFIX_PASSES):
+        for prefix in PREFIXES:
+            if word.startswith(prefix) and len(word) - len(prefix) >= MIN_STEM:
+                word = word[len(prefix):]
+                break
     for suffix in SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
             word = word[: -len(suffix)]
@@ -31,12 +35,13 @@ def light_stem(word: str) -> str:
 def stem_bounds(cps: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """New (start, end) of each word ``cps[start:end]`` after `light_stem`'s rules."""
     start, end = start.copy(), end.copy()
+    for _ in range(PREFIX_PASSES):
+        pending = np.ones(len(start), dtype=bool)
+        for prefix in PREFIXES:
+            match = pending & _affix_matches(cps, start, end, prefix, at_start=True)
+            start[match] += len(prefix)
+            pending &= ~match
     pending = np.ones(len(start), dtype=bool)
-    for prefix in PREFIXES:
-        match = pending & _affix_matches(cps, start, end, prefix, at_start=True)
-        start[match] += len(prefix)
-        pending &= ~match
-    pending[:] = True
     for suffix in SUFFIXES:
         match = pending & _affix_matches(cps, start, end, suffix, at_start=False)
         end[match] -= len(suffix)
