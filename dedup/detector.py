@@ -106,9 +106,10 @@ class Detector:
         left, right = pairs[:, 0], pairs[:, 1]
         same_doc = table.doc[left] == table.doc[right]
         exact_only = table.heading[left] | table.heading[right] | (table.listing[left] & table.listing[right])
-        clause_outside = (table.is_clause[left] | table.is_clause[right]) & (
-            table.sentence[left] != table.sentence[right])
-        return pairs, verify(features, left, right, same_doc, exact_only, clause_outside, s.verify, s.workers)
+        same_sentence = table.sentence[left] == table.sentence[right]
+        clause_outside = (table.is_clause[left] | table.is_clause[right]) & ~same_sentence
+        return pairs, verify(features, left, right, same_doc, exact_only, clause_outside, same_sentence, s.verify,
+                             s.workers)
 
     def _stats(self, table: PassageTable, stats: cand.CandidateStats, findings: list[Finding],
                seconds: float) -> dict[str, Any]:

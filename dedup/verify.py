@@ -36,6 +36,7 @@ class Thresholds:
     reworded_weighted: float = 0.35  # ... while a good share of the weighted terms still agree
     hasty_contained: float = 0.75  # weighted share of the shorter side's terms in the longer
     hasty_common: int = 7  # terms the two sides share in the same order
+    hasty_common_quoted: int = 4  # the same, for a statement and a quote inside one sentence
     hasty_order: float = 0.60  # share of the shorter side's terms found in order
     contained_weighted: float = 0.90
     contained_order: float = 0.80
@@ -147,12 +148,15 @@ def score_pairs(f: PassageFeatures, left: np.ndarray, right: np.ndarray, candida
                       in_order, short, long, numbers_differ, rest, length_ratio, (texts_l, texts_r))
 
 
-def decide(s: PairScores, th: Thresholds, workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def decide(s: PairScores, th: Thresholds, same_sentence: np.ndarray | None = None,
+           workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Kind and score of each measured pair.
 
     A pair is a repeat when its terms mostly agree (weighted Jaccard) and so do its characters;
     or when most of the shorter side's terms, several in the same order, stand in the other
-    (a hasty, shortened or reworded copy); or when nearly all of the shorter side stands, in
+    (a hasty, shortened or reworded copy; fewer shared terms suffice between two clauses of
+    one sentence, where a statement restated as a quote is the expected defect, per
+    `same_sentence[k]`); or when nearly all of the shorter side stands, in
     order, inside the longer. Its kind:
     - contained: the shorter side is clearly shorter and stands almost verbatim in the other;
     - conflict: a number was replaced by another, the rest agrees;
@@ -164,8 +168,10 @@ def decide(s: PairScores, th: Thresholds, workers: int = 1) -> tuple[np.ndarray,
     common = s.in_order * s.words_short
     similar = (s.weighted_jaccard >= th.near_weighted) & (s.chars >= th.near_chars)
     similar |= (s.weighted_jaccard >= th.reworded_weighted) & (s.chars >= th.reworded_chars)
-    hasty = (s.weighted_containment >= th.hasty_contained) & (common >= th.hasty_common) & (
-        s.in_order >= th.hasty_order)
+    needed = np.full(len(s.pairs), th.hasty_common)
+    if same_sentence is not None:
+        needed[same_sentence] = th.hasty_common_quoted
+    hasty = (s.weighted_containment >= th.hasty_contained) & (common >= needed) & (s.in_order >= th.hasty_order)
     inside = (s.weighted_containment >= th.contained_weighted) & (s.in_order >= th.contained_order)
     template = s.numbers_differ & (s.rest_similarity < th.conflict_rest)
     repeat = enough & (similar | hasty | inside) & ~template
@@ -186,7 +192,8 @@ def decide(s: PairScores, th: Thresholds, workers: int = 1) -> tuple[np.ndarray,
 
 
 def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np.ndarray, exact_only: np.ndarray,
-           clause_outside: np.ndarray, th: Thresholds = Thresholds(), workers: int = 1) -> Verdicts:
+           clause_outside: np.ndarray, same_sentence: np.ndarray, th: Thresholds = Thresholds(),
+           workers: int = 1) -> Verdicts:
     """Decide the kind and score of each candidate pair (left[k], right[k]).
 
     Policy: `exact_only[k]` pairs (a headline, or two lists of names) match only exactly or
@@ -213,7 +220,7 @@ def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np
     fuzzy = np.flatnonzero(~identical & ~short & ~exact_only & allowed)
     measured = score_pairs(f, left, right, fuzzy, min(th.near_weighted, th.reworded_weighted, th.hasty_contained, th.contained_weighted),
                            workers)
-    kind[measured.pairs], score[measured.pairs] = decide(measured, th, workers)
+    kind[measured.pairs], score[measured.pairs] = decide(measured, th, same_sentence[measured.pairs], workers)
     return Verdicts(kind, score)
 
 
