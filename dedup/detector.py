@@ -17,10 +17,10 @@ from .model import Document, Finding, Report
 from .normalize import PROFILE
 from .passages import PassageTable, SegmentOptions, build_passages
 from .report import build_findings
-from .shingle import ShingleSpec, shingle_batch, text_hashes
+from .shingle import ShingleSpec, shingle_batches
 from .sketch import MinHasher
 from .stopwords import STOPWORDS
-from .verify import NO_KIND, Thresholds, build_features, verify
+from .verify import NO_KIND, TERMS, WORDS, Thresholds, build_features, verify
 
 
 @dataclass(frozen=True)
@@ -91,11 +91,12 @@ class Detector:
 
     def _find_pairs(self, table: PassageTable, stats: cand.CandidateStats):
         s = self.settings
-        features = build_features(table.normalized, text_hashes(table.raw), table.is_clause)
+        words, terms, sketched = shingle_batches(table.normalized, [WORDS, TERMS, self._spec])
+        features = build_features(table.normalized, table.raw, table.is_clause, words, terms)
         nonempty = features.words > 0
         exact = cand.pairs_from_keys(features.norm_hash, eligible=nonempty, cap=s.bucket_cap, stats=stats)
         sketchable = nonempty & (features.words >= s.verify.min_words) & ~table.heading
-        signatures = self._hasher.signatures(shingle_batch(table.normalized, self._spec))
+        signatures = self._hasher.signatures(sketched)
         bands, rows = s.bands()
         near = cand.pairs_from_keys(cand.band_keys(signatures, bands, rows), eligible=sketchable,
                                     cap=s.bucket_cap, stats=stats)

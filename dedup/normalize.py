@@ -8,14 +8,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
 
 PROFILE = "news-v1"
 """Name of the normalization profile, reported in every report's stats."""
 
-_ARABIC_INDIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
-_PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
-_LETTER_VARIANTS = {
-    "ٱ": "ا",  # alef wasla
+_SPECIAL: dict[str, str | None] = {
+    **{d: str(i) for i, d in enumerate("٠١٢٣٤٥٦٧٨٩")},  # Arabic-Indic digits
+    **{d: str(i) for i, d in enumerate("۰۱۲۳۴۵۶۷۸۹")},  # Persian digits
+    "٫": ".",  # Arabic decimal separator
+    "٬": ",",  # Arabic thousands separator
+    "ٱ": "ا",  # alef wasla (other alef forms lose their hamza or madda as combining marks)
     "ى": "ي",  # alef maqsura
     "ی": "ي",  # Farsi yeh
     "ة": "ه",  # teh marbuta
@@ -23,56 +28,83 @@ _LETTER_VARIANTS = {
     "ـ": None,  # tatweel
 }
 # Dashes and slashes separate words; every other punctuation mark or symbol is dropped,
-# so "9:20" and "920", or "U.S." and "US", normalize alike.
+# so "9:20" and "920", or "U.S." and "US", normalize alike. Dots and commas are kept for
+# now and dropped later unless they stand between two digits ("1.6", "1,000").
 _SEPARATORS = "/\\|"
-_NUMBER_JOINERS = ".,٫٬"
+_NUMBER_JOINERS = ".,"
+_JOINER = "\ue000"  # private use: NFKD, casefold and `_fold` all leave it alone
+_DELETE = 0xFFFFFFFF
+_SPACE, _DOT, _COMMA = 32, 46, 44
 
 
-class _FoldTable(dict):
-    """``str.translate`` table that classifies each code point on first sight and caches it."""
-
-    def __missing__(self, cp: int) -> str | int | None:
-        ch = chr(cp)
-        cat = unicodedata.category(ch)
-        value: str | int | None = cp
-        if cat == "Pd" or ch in _SEPARATORS or cat[0] == "Z" or ch.isspace():
-            value = " "
-        elif cat in ("Mn", "Me", "Cf", "Cc"):
-            value = None
-        elif cat[0] in "PS" and ch not in _NUMBER_JOINERS:
-            value = None
-        self[cp] = value
-        return value
-
-
-@lru_cache(maxsize=1)
-def _translation_table() -> _FoldTable:
-    table = _FoldTable()
-    for i, (a, p) in enumerate(zip(_ARABIC_INDIC_DIGITS, _PERSIAN_DIGITS)):
-        table[ord(a)] = table[ord(p)] = str(i)
-    table[ord("٫")] = "."
-    table[ord("٬")] = ","
-    for src, dst in _LETTER_VARIANTS.items():
-        table[ord(src)] = dst
-    return table
-
-
-# A dot or comma survives only between two digits ("1.6", "1,000").
-_STRAY_JOINER = re.compile(r"(?<![0-9])[.,]|[.,](?![0-9])")
+@lru_cache(maxsize=None)
+def _fold(cp: int) -> int:
+    """What one code point of NFKD-casefolded text becomes: itself, another, or `_DELETE`."""
+    ch = chr(cp)
+    if ch in _SPECIAL:
+        value = _SPECIAL[ch]
+        return _DELETE if value is None else ord(value)
+    cat = unicodedata.category(ch)
+    if cat == "Pd" or ch in _SEPARATORS or cat[0] == "Z" or ch.isspace():
+        return _SPACE
+    if cat in ("Mn", "Me", "Cf", "Cc") or (cat[0] in "PS" and ch not in _NUMBER_JOINERS):
+        return _DELETE
+    return cp
 
 
 def normalize(text: str) -> str:
     """Canonical form of `text` under the ``news-v1`` profile.
 
     NFKD then casefold (so accents, Arabic diacritics and hamza seats fall away as combining
-    marks), Arabic letter variants folded, Arabic-Indic and Persian digits made ASCII,
-    punctuation and symbols dropped (dashes and slashes become spaces), whitespace collapsed.
-    The result is idempotent: ``normalize(normalize(t)) == normalize(t)``.
+    marks), tatweel removed, Arabic letter variants folded (ٱ -> ا, ى -> ي, ة -> ه), Arabic-Indic
+    and Persian digits made ASCII, punctuation and symbols dropped (dashes and slashes become
+    spaces; a dot or comma stays only between two digits), whitespace collapsed. The result
+    is idempotent: ``normalize(normalize(t)) == normalize(t)``.
     """
-    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
-    stripped = folded.translate(_translation_table())
-    stripped = _STRAY_JOINER.sub("", stripped)
-    return " ".join(stripped.split())
+    return normalize_many([text])[0]
+
+
+def normalize_many(texts: Sequence[str]) -> list[str]:
+    """`normalize` of each text, in one pass over the joined batch: the mapping of characters
+    is a numpy lookup over the code points, computed once per distinct code point."""
+    if not texts:
+        return []
+    joined = _JOINER.join(texts)
+    if joined.count(_JOINER) != len(texts) - 1:  # a text holds the joiner itself
+        joined = _JOINER.join(t.replace(_JOINER, " ") for t in texts)
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", joined).casefold())
+    cps = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32)
+    cps = _fold_table(cps)[cps]
+    cps = cps[cps != _DELETE]
+    cps = _collapse_spaces(_drop_stray_number_joiners(cps))
+    return cps.tobytes().decode("utf-32-le").split(_JOINER)
+
+
+def _fold_table(cps: np.ndarray) -> np.ndarray:
+    """A lookup table, indexed by code point, for the code points present in `cps`."""
+    size = int(cps.max()) + 1 if len(cps) else 1
+    present = np.zeros(size, dtype=bool)
+    present[cps] = True
+    distinct = np.flatnonzero(present)
+    table = np.zeros(size, dtype=np.uint32)
+    table[distinct] = [_fold(cp) for cp in distinct.tolist()]
+    return table
+
+
+def _drop_stray_number_joiners(cps: np.ndarray) -> np.ndarray:
+    digit = (cps >= 48) & (cps <= 57)
+    joiner = (cps == _DOT) | (cps == _COMMA)
+    between_digits = np.r_[False, digit[:-1]] & np.r_[digit[1:], False]
+    return cps[~joiner | between_digits]
+
+
+def _collapse_spaces(cps: np.ndarray) -> np.ndarray:
+    boundary = ord(_JOINER)
+    space = cps == _SPACE
+    before = np.r_[boundary, cps[:-1]]
+    cps = cps[~(space & ((before == _SPACE) | (before == boundary)))]
+    after = np.r_[cps[1:], boundary]
+    return cps[~((cps == _SPACE) & (after == boundary))]
 
 
 _NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)*")

@@ -9,7 +9,7 @@ from typing import Sequence
 import numpy as np
 
 from .model import Document
-from .normalize import normalize
+from .normalize import normalize_many
 from .segment import segment
 
 
@@ -76,7 +76,7 @@ def build_passages(documents: Sequence[Document], options: SegmentOptions = Segm
         heading=np.array(cols["heading"], dtype=bool),
         listing=np.array([is_listing(t) for t in raw], dtype=bool),
         raw=raw,
-        normalized=[normalize(t) for t in raw],
+        normalized=normalize_many(raw),
     )
 
 

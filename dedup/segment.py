@@ -65,12 +65,13 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+_ALNUM_SPAN = re.compile(r"[^\W_](?:.*[^\W_])?", re.DOTALL)
+
+
 def _trim_clause(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and not text[start].isalnum():
-        start += 1
-    while end > start and not text[end - 1].isalnum():
-        end -= 1
-    return start, end
+    """Shrink [start, end) to run from its first letter or digit to its last."""
+    m = _ALNUM_SPAN.search(text, start, end)
+    return (m.start(), m.end()) if m else (start, start)
 
 
 def _quote_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -97,6 +98,8 @@ def clauses(text: str, start: int, end: int, min_words: int, long_words: int) ->
     comma/semicolon/dash clauses of a part that has at least `long_words` words. Only parts
     of at least `min_words` words are kept, and none that is the whole sentence.
     """
+    if _QUOTE.search(text, start, end) is None and _word_count(text, start, end) < long_words:
+        return []
     found: list[tuple[int, int]] = []
     for a, b in _quote_pieces(text, start, end):
         a, b = _trim_clause(text, a, b)
@@ -121,7 +124,8 @@ def segment(
 
     Sentence ends: ``. ! ? ؟ …`` followed by space or line end, closing quotes kept; no split
     after abbreviations or initials ("Dr.", "U.S.", "p.m."), or inside numbers ("1.6%").
-    A lowercase word after a full stop still starts a sentence: hasty copies often do. A first line without final punctuation is flagged as a heading.
+    A lowercase word after a full stop still starts a sentence: hasty copies often do.
+    A first line without final punctuation is flagged as a heading.
     """
     pieces: list[Piece] = []
     sentence_no = 0

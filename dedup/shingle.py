@@ -22,7 +22,7 @@ _BASE_INV = np.uint64(pow(int(_BASE), -1, 1 << 64))
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SEPARATOR = "\x00"  # normalized text never contains control characters
 _SPACE, _NUL = 32, 0
-_CHUNK_CHARS = 1 << 22
+_CHUNK_CHARS = 1 << 18  # small enough for the per-chunk arrays to stay in cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +76,17 @@ def fmix64(h: np.ndarray) -> np.ndarray:
 
 
 def _powers(base: np.uint64, count: int) -> np.ndarray:
-    powers = np.full(count, base, dtype=np.uint64)
+    """base**0 .. base**(count-1) modulo 2**64 (a read-only view of a cached table)."""
+    return _power_table(int(base), max(1 << 16, 1 << (count - 1).bit_length()))[:count]
+
+
+@lru_cache(maxsize=4)
+def _power_table(base: int, size: int) -> np.ndarray:
+    powers = np.full(size, base, dtype=np.uint64)
     powers[0] = 1
-    return np.cumprod(powers, dtype=np.uint64)
+    table = np.cumprod(powers, dtype=np.uint64)
+    table.flags.writeable = False
+    return table
 
 
 class _PrefixHash:
@@ -141,15 +149,25 @@ def _shingle_bounds(cps: np.ndarray, spec: ShingleSpec, hasher: "_PrefixHash") -
 
 def shingle_batch(texts: Sequence[str], spec: ShingleSpec = ShingleSpec()) -> Shingles:
     """Hash every shingle of every normalized passage in `texts`, in CSR layout."""
-    hashes: list[np.ndarray] = []
-    counts: list[np.ndarray] = []
+    return shingle_batches(texts, [spec])[0]
+
+
+def shingle_batches(texts: Sequence[str], specs: Sequence[ShingleSpec]) -> list[Shingles]:
+    """`shingle_batch` for several specs at once, encoding and prefix-hashing the texts once."""
+    hashes: list[list[np.ndarray]] = [[] for _ in specs]
+    counts: list[list[np.ndarray]] = [[] for _ in specs]
     for chunk in _chunks(texts):
         cps = _codepoints(chunk)
         hasher = _PrefixHash(cps)
-        starts, ends, owners = _shingle_bounds(cps, spec, hasher)
-        hashes.append((fmix64(hasher(starts, ends)) & _MASK32).astype(np.uint32))
-        counts.append(np.bincount(owners, minlength=len(chunk)))
-    indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+        for k, spec in enumerate(specs):
+            starts, ends, owners = _shingle_bounds(cps, spec, hasher)
+            hashes[k].append((fmix64(hasher(starts, ends)) & _MASK32).astype(np.uint32))
+            counts[k].append(np.bincount(owners, minlength=len(chunk)))
+    return [_csr(h, c, len(texts)) for h, c in zip(hashes, counts)]
+
+
+def _csr(hashes: list[np.ndarray], counts: list[np.ndarray], n: int) -> Shingles:
+    indptr = np.zeros(n + 1, dtype=np.int64)
     if counts:
         np.cumsum(np.concatenate(counts), out=indptr[1:])
     flat = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint32)

@@ -36,22 +36,24 @@ def stem_bounds(cps: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np
     """New (start, end) of each word ``cps[start:end]`` after `light_stem`'s rules."""
     start, end = start.copy(), end.copy()
     for _ in range(PREFIX_PASSES):
-        pending = np.ones(len(start), dtype=bool)
-        for prefix in PREFIXES:
-            match = pending & _affix_matches(cps, start, end, prefix, at_start=True)
-            start[match] += len(prefix)
-            pending &= ~match
-    pending = np.ones(len(start), dtype=bool)
-    for suffix in SUFFIXES:
-        match = pending & _affix_matches(cps, start, end, suffix, at_start=False)
-        end[match] -= len(suffix)
-        pending &= ~match
+        _strip(cps, start, end, PREFIXES, at_start=True)
+    _strip(cps, start, end, SUFFIXES, at_start=False)
     return start, end
 
 
-def _affix_matches(cps: np.ndarray, start: np.ndarray, end: np.ndarray, affix: str, at_start: bool) -> np.ndarray:
-    ok = (end - start) - len(affix) >= MIN_STEM
-    base = start if at_start else end - len(affix)
-    for k, ch in enumerate(affix):
-        ok &= cps[np.where(ok, base + k, 0)] == ord(ch)
-    return ok
+def _strip(cps: np.ndarray, start: np.ndarray, end: np.ndarray, affixes: tuple[str, ...], at_start: bool) -> None:
+    """Strip the first matching affix of each word, in place (each word loses one at most)."""
+    edge = cps[start] if at_start else cps[end - 1]
+    pending = np.ones(len(start), dtype=bool)
+    for affix in affixes:
+        first = ord(affix[0] if at_start else affix[-1])
+        words = np.flatnonzero(pending & (edge == first) & ((end - start) - len(affix) >= MIN_STEM))
+        base = start[words] if at_start else end[words] - len(affix)
+        for k, ch in enumerate(affix):
+            hit = cps[base + k] == ord(ch)
+            words, base = words[hit], base[hit]
+        if at_start:
+            start[words] += len(affix)
+        else:
+            end[words] -= len(affix)
+        pending[words] = False

@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
 from .normalize import numbers
-from .shingle import ShingleSpec, shingle_batch, text_hashes
+from .shingle import Shingles, ShingleSpec, text_hashes
 from .stopwords import STOPWORDS
 
 KINDS = ("exact", "normalized", "near", "contained", "conflict")
@@ -50,7 +50,7 @@ class PassageFeatures:
     """Per-passage columns the verifier needs (indexed by passage number)."""
 
     normalized: list[str]
-    raw_hash: np.ndarray  # uint64
+    raw: list[str]
     norm_hash: np.ndarray  # uint64
     words: np.ndarray  # int64, word count of the normalized text
     word_hashes: np.ndarray  # uint32, CSR of distinct word hashes per passage
@@ -209,8 +209,10 @@ def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np
     score = np.zeros(n, dtype=np.float64)
     if n == 0:
         return Verdicts(kind, score)
-    exact = f.raw_hash[left] == f.raw_hash[right]
-    normalized = ~exact & (f.norm_hash[left] == f.norm_hash[right])
+    same_norm = f.norm_hash[left] == f.norm_hash[right]
+    exact = np.zeros(n, dtype=bool)
+    exact[same_norm] = [f.raw[i] == f.raw[j] for i, j in zip(left[same_norm].tolist(), right[same_norm].tolist())]
+    normalized = ~exact & same_norm
     short = np.minimum(f.words[left], f.words[right]) < th.min_words
     identical = exact | normalized
     allowed = (same_doc | ~short) & ~clause_outside
@@ -240,18 +242,19 @@ def _number_measures(texts_l: list[str], texts_r: list[str]) -> tuple[np.ndarray
 
 
 TERMS = ShingleSpec("word", 1, STOPWORDS, stem=True)
+WORDS = ShingleSpec("word", 1)
 
 
-def build_features(normalized: list[str], raw_hash: np.ndarray, is_clause: np.ndarray,
-                   terms: ShingleSpec = TERMS) -> PassageFeatures:
-    """Terms (content words, light-stemmed) and their IDF weights for every passage.
+def build_features(normalized: list[str], raw: list[str], is_clause: np.ndarray, words: Shingles,
+                   terms: Shingles) -> PassageFeatures:
+    """Per-passage columns for verification, from the passages' `words` (all words, hashed
+    as ``word:1``) and `terms` (content words, light-stemmed: `TERMS`).
 
-    IDF counts sentences, not clauses. Word counts are of all words, function words included.
+    IDF weights count sentences, not clauses.
     """
-    counts = np.diff(shingle_batch(normalized, ShingleSpec("word", 1)).indptr)
-    words = shingle_batch(normalized, terms)
-    owner = np.repeat(np.arange(len(normalized), dtype=np.uint64), np.diff(words.indptr))
-    keys = np.unique(owner << np.uint64(32) | words.hashes.astype(np.uint64))
+    counts = np.diff(words.indptr)
+    owner = np.repeat(np.arange(len(normalized), dtype=np.uint64), np.diff(terms.indptr))
+    keys = np.unique(owner << np.uint64(32) | terms.hashes.astype(np.uint64))
     passage = (keys >> np.uint64(32)).astype(np.int64)
     hashes = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     indptr = np.zeros(len(normalized) + 1, dtype=np.int64)
@@ -264,15 +267,15 @@ def build_features(normalized: list[str], raw_hash: np.ndarray, is_clause: np.nd
     weights = idf[inverse]
     return PassageFeatures(
         normalized=normalized,
-        raw_hash=raw_hash,
+        raw=raw,
         norm_hash=text_hashes(normalized),
         words=counts.astype(np.int64),
         word_hashes=hashes,
         word_indptr=indptr,
         word_weights=weights,
         word_weight_sum=np.bincount(passage, weights=weights, minlength=len(normalized)),
-        word_codes=_word_codes(words.hashes),
-        word_code_indptr=words.indptr,
+        word_codes=_word_codes(terms.hashes),
+        word_code_indptr=terms.indptr,
     )
 
 
