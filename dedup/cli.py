@@ -1,56 +1,104 @@
-"""The ``dedup`` command: ``dedup check FILE... [--format text|json|jsonl]``."""
+"""The ``dedup`` command: ``dedup check FILE... [--format text|json|jsonl]``.
+
+Exit codes: 0 no repeats (or ``--exit-zero``), 1 repeats found, 2 usage or input error.
+"""
 from __future__ import annotations
 
 import argparse
-import json
+import difflib
 import sys
-from typing import Sequence
+from typing import IO, Sequence
 
 from . import __version__
 from .detector import Detector
-from .model import Report
-from .readers import InputError, read_path
+from .model import Document, Report
+from .readers import InputError, read_path, read_stdin
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+FORMATS = ("text", "json", "jsonl")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dedup", description="Find repeated and garbled near-duplicate sentences in prose.")
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a "did you mean" hint for a mistyped option."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        if message.startswith("unrecognized arguments:"):
+            known = [o for action in self._actions for o in action.option_strings]
+            for word in message.split(":", 1)[1].split():
+                close = difflib.get_close_matches(word.split("=")[0], known, n=1)
+                if close:
+                    message += f" (did you mean {close[0]}?)"
+                    break
+        super().error(message)
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], not {text}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
+    return value
+
+
+def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    parser = _Parser(prog="dedup", description="Find repeated and garbled near-duplicate sentences in prose.")
     parser.add_argument("--version", action="version", version=f"dedup {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    check = sub.add_parser("check", help="report repeated passages in files",
-                           description="Report passages that repeat an earlier one, inside each file and across files. "
-                                       "A .jsonl file is a collection of {\"id\", \"text\"} records.")
-    check.add_argument("files", nargs="+", metavar="FILE", help="text or .jsonl files")
-    check.add_argument("--format", choices=("text", "json", "jsonl"), default="text", help="output format (default: text)")
-    check.add_argument("--threshold", type=float, default=0.3, help="LSH Jaccard threshold for candidates (default: 0.3)")
-    check.add_argument("--shingles", default="word:1", help="shingles for MinHash: word:N or char:N (default: word:1)")
-    check.add_argument("--num-perm", type=int, default=128, help="MinHash permutations (default: 128)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    check = sub.add_parser(
+        "check", help="report passages that repeat an earlier one",
+        description="Report passages that repeat an earlier one, inside each file and across the files. "
+                    "A .jsonl file is a collection of {\"id\", \"text\"} records; - reads standard input. "
+                    "Exit status: 0 no repeats, 1 repeats found, 2 usage or input error.")
+    check.add_argument("files", nargs="+", metavar="FILE", help="text or .jsonl files, or - for standard input")
+    check.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    check.add_argument("--threshold", type=_fraction, default=0.3, metavar="J",
+                       help="Jaccard similarity the candidate search aims at, in (0, 1] (default: 0.3)")
+    check.add_argument("--shingles", default="word:1", metavar="SPEC",
+                       help="shingles for MinHash: word:N or char:N (default: word:1)")
+    check.add_argument("--num-perm", type=_positive, default=128, metavar="N",
+                       help="MinHash permutations (default: 128)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when repeats are found")
-    return parser
+    return parser, check
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.command != "check":
-        parser.print_help()
+    parser, check = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    if extra:
+        check.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        docs = _read(args.files)
+        report = Detector(threshold=args.threshold, shingles=args.shingles, num_perm=args.num_perm).check_many(docs)
+    except (InputError, ValueError) as err:
+        print(f"dedup: error: {err}", file=sys.stderr)
         return EXIT_ERROR
     try:
-        docs = [doc for path in args.files for doc in read_path(path)]
-        detector = Detector(threshold=args.threshold, shingles=args.shingles, num_perm=args.num_perm)
-        report = detector.check_many(docs)
-    except InputError as err:
-        print(f"dedup: error: {err}", file=sys.stderr)
-        return EXIT_ERROR
-    except ValueError as err:
-        print(f"dedup: error: {err}", file=sys.stderr)
-        return EXIT_ERROR
-    _write(report, args.format, sys.stdout)
+        write_report(report, args.format, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader (e.g. `head`) has gone: not an error of ours
+        sys.stdout = None  # type: ignore[assignment]
+    _summary(report, args.format)
     return EXIT_CLEAN if args.exit_zero or not report.findings else EXIT_FINDINGS
 
 
-def _write(report: Report, fmt: str, out) -> None:
+def _read(paths: Sequence[str]) -> list[Document]:
+    docs: list[Document] = []
+    for path in paths:
+        docs.extend(read_stdin() if path == "-" else read_path(path))
+    return docs
+
+
+def write_report(report: Report, fmt: str, out: IO[str]) -> None:
+    """Write `report` in format `fmt` (one of `FORMATS`)."""
     if fmt == "json":
         out.write(report.to_json(indent=2) + "\n")
     elif fmt == "jsonl":
@@ -62,12 +110,22 @@ def _write(report: Report, fmt: str, out) -> None:
             where = "" if s.doc == m.doc else f"{m.doc}:"
             out.write(f"{s.doc}:{s.line}:{s.column}: {f.kind}: repeats {where}{m.line}:{m.column} "
                       f"(score {f.score:.2f}): {_clip(s.text)}\n")
-        st = report.stats
-        print(f"{st['findings']} repeats in {st['documents']} documents ({st['sentences']} sentences, "
-              f"{st['seconds']:.2f}s)", file=sys.stderr)
+
+
+def _summary(report: Report, fmt: str) -> None:
+    if fmt != "text":
+        return
+    st = report.stats
+    print(f"{_plural(st['findings'], 'repeat')} in {_plural(st['documents'], 'document')} "
+          f"({_plural(st['sentences'], 'sentence')}, {st['seconds']:.2f}s)", file=sys.stderr)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _clip(text: str, width: int = 80) -> str:
+    text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

@@ -3,6 +3,7 @@ collection of ``{"id", "text"}`` records. Errors name the file (and line) and th
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -24,6 +25,16 @@ def read_path(path: str, id_field: str = "id", text_field: str = "text") -> Iter
         data = p.read_bytes()
     except OSError as err:
         raise InputError(f"{path}: cannot read: {err.strerror or err}") from None
+    return read_bytes(path, data, id_field, text_field)
+
+
+def read_stdin(name: str = "-") -> Iterator[Document]:
+    """Standard input as one plain-text document named `name`."""
+    return read_bytes(name, sys.stdin.buffer.read())
+
+
+def read_bytes(path: str, data: bytes, id_field: str = "id", text_field: str = "text") -> Iterator[Document]:
+    """Decode `data` read from `path` into documents; errors name `path`."""
     if b"\x00" in data[:8192]:
         raise InputError(f"{path}: looks like a binary file")
     try:
@@ -31,10 +42,9 @@ def read_path(path: str, id_field: str = "id", text_field: str = "text") -> Iter
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         raise InputError(f"{path}:{line}: invalid UTF-8 (byte {err.start})") from None
-    if p.suffix.lower() == ".jsonl":
-        yield from _jsonl_records(path, text, id_field, text_field)
-    else:
-        yield Document(path, text)
+    if path.lower().endswith(".jsonl"):
+        return _jsonl_records(path, text, id_field, text_field)
+    return iter([Document(path, text)])
 
 
 def _jsonl_records(path: str, text: str, id_field: str, text_field: str) -> Iterator[Document]:
