@@ -31,7 +31,7 @@ class Thresholds:
     min_words: int = 5  # shorter passages repeat only exactly, inside one document
     min_terms: int = 3  # content words the shorter side needs for any fuzzy match
     near_weighted: float = 0.50  # IDF-weighted Jaccard of the terms
-    near_chars: float = 0.70  # character similarity of the normalized texts
+    near_chars: float = 0.65  # character similarity of the normalized texts
     reworded_chars: float = 0.80  # ... or the characters agree closely (a few words replaced)
     reworded_weighted: float = 0.35  # ... while a good share of the weighted terms still agree
     hasty_contained: float = 0.75  # weighted share of the shorter side's terms in the longer
