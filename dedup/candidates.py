@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .arrays import unique_sorted
 from .shingle import fmix64
 
 
@@ -111,5 +112,5 @@ def unique_pairs(pairs: np.ndarray) -> np.ndarray:
     lo = np.minimum(pairs[:, 0], pairs[:, 1])
     hi = np.maximum(pairs[:, 0], pairs[:, 1])
     keep = lo != hi
-    code = np.unique(lo[keep].astype(np.uint64) << np.uint64(32) | hi[keep].astype(np.uint64))
+    code = unique_sorted(lo[keep].astype(np.uint64) << np.uint64(32) | hi[keep].astype(np.uint64))
     return np.stack([(code >> np.uint64(32)).astype(np.int64), (code & np.uint64(0xFFFFFFFF)).astype(np.int64)], axis=1)

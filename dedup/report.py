@@ -1,6 +1,7 @@
 """The report stage: the only place where per-finding objects are built."""
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 
 import numpy as np
@@ -10,11 +11,14 @@ from .passages import PassageTable
 from .verify import KINDS
 
 
+_NEWLINE = re.compile("\n")
+
+
 class LineIndex:
     """Maps a code-point offset of one text to its 1-based line and column."""
 
     def __init__(self, text: str) -> None:
-        self._starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"] if "\n" in text else [0]
+        self._starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
 
     def locate(self, offset: int) -> tuple[int, int]:
         line = bisect_right(self._starts, offset)

@@ -37,8 +37,11 @@ class Piece:
     heading: bool  # a headline: matched only for exact repeats
 
 
+_LONGEST_ABBREVIATION = 24  # characters looked at before a dot; longer words are no abbreviation
+
+
 def _is_abbreviation(line: str, dot_at: int) -> bool:
-    word = _WORD_BEFORE.search(line, 0, dot_at)
+    word = _WORD_BEFORE.search(line, max(0, dot_at - _LONGEST_ABBREVIATION), dot_at)
     if word is None:
         return False
     token = word.group().lstrip("(\"'“«")
@@ -98,7 +101,7 @@ def clauses(text: str, start: int, end: int, min_words: int, long_words: int) ->
     comma/semicolon/dash clauses of a part that has at least `long_words` words. Only parts
     of at least `min_words` words are kept, and none that is the whole sentence.
     """
-    if _QUOTE.search(text, start, end) is None and _word_count(text, start, end) < long_words:
+    if _QUOTE.search(text, start, end) is None and text.count(" ", start, end) + 1 < long_words:
         return []
     found: list[tuple[int, int]] = []
     for a, b in _quote_pieces(text, start, end):

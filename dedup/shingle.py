@@ -120,7 +120,7 @@ def _shingle_bounds(cps: np.ndarray, spec: ShingleSpec, hasher: "_PrefixHash") -
         word_end = np.flatnonzero(~is_sep & np.r_[is_sep[1:], True]) + 1
         units, unit_end = word_start, word_end
         if spec.stopwords:
-            content = ~np.isin(fmix64(hasher(units, unit_end)), _stopword_hashes(spec.stopwords))
+            content = ~_is_member(fmix64(hasher(units, unit_end)), _stopword_hashes(spec.stopwords))
             units, unit_end = units[content], unit_end[content]
         if spec.stem:
             units, unit_end = stem_bounds(cps, units, unit_end)
@@ -184,6 +184,12 @@ def text_hashes(texts: Sequence[str]) -> np.ndarray:
         lengths = (ends - starts).astype(np.uint64)
         out.append(fmix64(_PrefixHash(cps)(starts, ends) ^ (lengths * np.uint64(0x9E3779B97F4A7C15))))
     return np.concatenate(out) if out else np.zeros(0, dtype=np.uint64)
+
+
+def _is_member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """``np.isin`` for a small sorted set, without sorting `values`."""
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[at] == values
 
 
 @lru_cache(maxsize=8)

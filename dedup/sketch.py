@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .arrays import unique_sorted
 from .shingle import Shingles
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def _blocks(indptr: np.ndarray, nonempty: np.ndarray):
     ends = indptr[nonempty + 1]
     cut_at = np.searchsorted(ends, np.arange(_TARGET_BLOCK, int(ends[-1]) + _TARGET_BLOCK, _TARGET_BLOCK), side="left")
     begin = 0
-    for cut in np.unique(np.minimum(cut_at + 1, len(nonempty))):
+    for cut in unique_sorted(np.minimum(cut_at + 1, len(nonempty))):
         if cut > begin:
             yield nonempty[begin:cut]
             begin = cut

@@ -15,6 +15,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
+from .arrays import unique_sorted
 from .normalize import numbers
 from .shingle import Shingles, ShingleSpec, text_hashes
 from .stopwords import STOPWORDS
@@ -254,7 +255,7 @@ def build_features(normalized: list[str], raw: list[str], is_clause: np.ndarray,
     """
     counts = np.diff(words.indptr)
     owner = np.repeat(np.arange(len(normalized), dtype=np.uint64), np.diff(terms.indptr))
-    keys = np.unique(owner << np.uint64(32) | terms.hashes.astype(np.uint64))
+    keys = unique_sorted(owner << np.uint64(32) | terms.hashes.astype(np.uint64))
     passage = (keys >> np.uint64(32)).astype(np.int64)
     hashes = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     indptr = np.zeros(len(normalized) + 1, dtype=np.int64)
