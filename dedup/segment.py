@@ -17,8 +17,10 @@ ABBREVIATIONS = frozenset(
     ave blvd rd ft mph km kg lb oz dept govt intl""".split()
 )
 
-_LINE = re.compile(r"[^\n\r\u2028\u2029\x0b\x0c\x85]+")
-_SENTENCE_END = re.compile(r"[.!?؟…]+[\"'”’»)\]]*(?=\s|$)")
+_LINE_BREAKS = "\n\r\u2028\u2029\x0b\x0c\x85"
+_CLOSERS = "\"'”’»)]"
+_BREAK = re.compile(r"[\n\r\u2028\u2029\x0b\x0c\x85]|[.!?؟…]+[\"'”’»)\]]*(?=\s|$)")
+_FIRST_LINE = re.compile(r"\s*([^\n\r\u2028\u2029\x0b\x0c\x85]*)")
 _INITIALS = re.compile(r"(?:[A-Za-z]\.)*[A-Za-z]")
 _WORD_BEFORE = re.compile(r"\S+$")
 _FINAL_PUNCT = re.compile(r"[.!?؟…:;؛][\"'”’»)\]]*\s*$")
@@ -46,17 +48,6 @@ def _is_abbreviation(line: str, dot_at: int) -> bool:
         return False
     token = word.group().lstrip("(\"'“«")
     return token.lower() in ABBREVIATIONS or _INITIALS.fullmatch(token) is not None
-
-
-def _sentence_spans(line: str) -> Iterator[tuple[int, int]]:
-    begin = 0
-    for m in _SENTENCE_END.finditer(line):
-        if m.group().startswith(".") and m.group().rstrip("\"'”’»)]") == "." and _is_abbreviation(line, m.start()):
-            continue
-        yield begin, m.end()
-        begin = m.end()
-    if begin < len(line):
-        yield begin, len(line)
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -131,22 +122,39 @@ def segment(
     A first line without final punctuation is flagged as a heading.
     """
     pieces: list[Piece] = []
-    sentence_no = 0
-    first_line = True
-    for line_match in _LINE.finditer(text):
-        line = line_match.group()
-        base = line_match.start()
-        if not line.strip():
-            continue
-        heading = first_line and first_line_heading and _FINAL_PUNCT.search(line) is None
-        first_line = False
-        for a, b in _sentence_spans(line):
-            start, end = _trim(text, base + a, base + b)
-            if end <= start:
-                continue
-            pieces.append(Piece(start, end, sentence_no, False, heading))
-            if not heading:
-                for c, d in clauses(text, start, end, clause_min_words, clause_long_words):
-                    pieces.append(Piece(c, d, sentence_no, True, False))
-            sentence_no += 1
+    heading_end = _heading_end(text) if first_line_heading else -1
+    for start, end in _sentence_spans(text):
+        heading = end <= heading_end
+        number = len(pieces) and pieces[-1].sentence + 1
+        pieces.append(Piece(start, end, number, False, heading))
+        if not heading:
+            pieces.extend(Piece(c, d, number, True, False)
+                          for c, d in clauses(text, start, end, clause_min_words, clause_long_words))
     return pieces
+
+
+def _sentence_spans(text: str) -> Iterator[tuple[int, int]]:
+    begin = 0
+    for m in _BREAK.finditer(text):
+        mark = m.group()
+        if mark in _LINE_BREAKS:
+            end = m.start()
+        elif mark[0] == "." and mark.rstrip(_CLOSERS) == "." and _is_abbreviation(text, m.start()):
+            continue
+        else:
+            end = m.end()
+        start, stop = _trim(text, begin, end)
+        if stop > start:
+            yield start, stop
+        begin = m.end()
+    start, stop = _trim(text, begin, len(text))
+    if stop > start:
+        yield start, stop
+
+
+def _heading_end(text: str) -> int:
+    """End of the first non-empty line when it lacks final punctuation (a headline), else -1."""
+    line = _FIRST_LINE.match(text)
+    if line is None or not line.group(1).strip() or _FINAL_PUNCT.search(line.group(1)):
+        return -1
+    return line.end(1)
