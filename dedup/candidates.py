@@ -32,10 +32,16 @@ def optimal_bands(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_we
     return best
 
 
-def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """(passages, bands) uint64: one hash per band of `rows` signature values."""
+def band_keys(signatures: np.ndarray, bands: int, rows: int, salt: np.ndarray | None = None) -> np.ndarray:
+    """(passages, bands) uint64: one hash per band of `rows` signature values.
+
+    With `salt` (one integer per passage, e.g. its document), only passages with the same
+    salt can share a key.
+    """
     n = signatures.shape[0]
     keys = np.zeros((n, bands), dtype=np.uint64)
+    if salt is not None:
+        keys ^= fmix64(salt.astype(np.uint64) + np.uint64(1))[:, None]
     sig = signatures[:, : bands * rows].astype(np.uint64).reshape(n, bands, rows)
     for r in range(rows):
         salt = np.uint64(((r + 1) * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)

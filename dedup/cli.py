@@ -57,8 +57,8 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                     "Exit status: 0 no repeats, 1 repeats found, 2 usage or input error.")
     check.add_argument("files", nargs="+", metavar="FILE", help="text or .jsonl files, or - for standard input")
     check.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
-    check.add_argument("--threshold", type=_fraction, default=0.3, metavar="J",
-                       help="Jaccard similarity the candidate search aims at, in (0, 1] (default: 0.3)")
+    check.add_argument("--threshold", type=_fraction, default=0.4, metavar="J",
+                       help="Jaccard similarity the candidate search aims at, in (0, 1] (default: 0.4)")
     check.add_argument("--shingles", default="word:1", metavar="SPEC",
                        help="shingles for MinHash: word:N or char:N (default: word:1)")
     check.add_argument("--num-perm", type=_positive, default=128, metavar="N",

@@ -27,7 +27,8 @@ from .verify import NO_KIND, TERMS, WORDS, Thresholds, build_features, verify
 class Settings:
     """Every knob of a run. Defaults are what we measured to work on real news."""
 
-    threshold: float = 0.3  # Jaccard the LSH bands aim at (bands and rows derived from it)
+    threshold: float = 0.4  # Jaccard the LSH bands aim at (bands and rows derived from it)
+    document_threshold: float | None = 0.3  # a lower one for pairs inside one document
     num_perm: int = 128
     seed: int = 1
     shingles: str = "word:1"
@@ -100,8 +101,14 @@ class Detector:
         bands, rows = s.bands()
         near = cand.pairs_from_keys(cand.band_keys(signatures, bands, rows), eligible=sketchable,
                                     cap=s.bucket_cap, stats=stats)
+        found = [exact, near]
         stats.by_source = {"exact": len(exact), "lsh": len(near)}
-        pairs = cand.unique_pairs(np.concatenate([exact, near]))
+        if s.document_threshold is not None and s.document_threshold < s.threshold:
+            doc_bands, doc_rows = cand.optimal_bands(s.document_threshold, s.num_perm)
+            keys = cand.band_keys(signatures, doc_bands, doc_rows, salt=table.doc)
+            found.append(cand.pairs_from_keys(keys, eligible=sketchable, cap=s.bucket_cap, stats=stats))
+            stats.by_source["lsh-document"] = len(found[-1])
+        pairs = cand.unique_pairs(np.concatenate(found))
         pairs = pairs[~_overlapping(table, pairs)]
         stats.pairs = len(pairs)
         left, right = pairs[:, 0], pairs[:, 1]
