@@ -35,6 +35,7 @@ _NUMBER_JOINERS = ".,"
 _JOINER = "\ue000"  # private use: NFKD, casefold and `_fold` all leave it alone
 _DELETE = 0xFFFFFFFF
 _SPACE, _DOT, _COMMA = 32, 46, 44
+_CHUNK_CHARS = 1 << 18  # texts normalized together: small enough for numpy's arrays to stay in cache
 
 
 @lru_cache(maxsize=None)
@@ -65,8 +66,27 @@ def normalize(text: str) -> str:
 
 
 def normalize_many(texts: Sequence[str]) -> list[str]:
-    """`normalize` of each text, in one pass over the joined batch: the mapping of characters
-    is a numpy lookup over the code points, computed once per distinct code point."""
+    """`normalize` of each text, a batch at a time: the mapping of characters is a numpy lookup
+    over the code points of a joined chunk of texts, computed once per distinct code point."""
+    out: list[str] = []
+    for begin, end in _chunk_bounds(texts):
+        out.extend(_normalize_chunk(texts[begin:end]))
+    return out
+
+
+def _chunk_bounds(texts: Sequence[str], chars: int = _CHUNK_CHARS) -> list[tuple[int, int]]:
+    bounds, begin, size = [], 0, 0
+    for i, text in enumerate(texts):
+        size += len(text) + 1
+        if size >= chars:
+            bounds.append((begin, i + 1))
+            begin, size = i + 1, 0
+    if begin < len(texts) or not bounds:
+        bounds.append((begin, len(texts)))
+    return bounds
+
+
+def _normalize_chunk(texts: Sequence[str]) -> list[str]:
     if not texts:
         return []
     joined = _JOINER.join(texts)
@@ -93,18 +113,20 @@ def _fold_table(cps: np.ndarray) -> np.ndarray:
 
 def _drop_stray_number_joiners(cps: np.ndarray) -> np.ndarray:
     digit = (cps >= 48) & (cps <= 57)
-    joiner = (cps == _DOT) | (cps == _COMMA)
-    between_digits = np.r_[False, digit[:-1]] & np.r_[digit[1:], False]
-    return cps[~joiner | between_digits]
+    stray = (cps == _DOT) | (cps == _COMMA)
+    stray[1:-1] &= ~(digit[:-2] & digit[2:])  # one at either end has a single neighbour: stray
+    return cps[~stray] if stray.any() else cps
 
 
 def _collapse_spaces(cps: np.ndarray) -> np.ndarray:
     boundary = ord(_JOINER)
     space = cps == _SPACE
-    before = np.r_[boundary, cps[:-1]]
-    cps = cps[~(space & ((before == _SPACE) | (before == boundary)))]
-    after = np.r_[cps[1:], boundary]
-    return cps[~((cps == _SPACE) & (after == boundary))]
+    drop = space.copy()  # a space goes when it follows a space or starts a text ...
+    drop[1:] &= (cps[:-1] == _SPACE) | (cps[:-1] == boundary)
+    cps = cps[~drop]
+    space = cps == _SPACE
+    space[:-1] &= cps[1:] == boundary  # ... or ends one
+    return cps[~space]
 
 
 _NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
