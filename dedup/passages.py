@@ -10,7 +10,7 @@ import numpy as np
 
 from .model import Document
 from .normalize import normalize_many
-from .segment import segment
+from .segment import segment_many
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class SegmentOptions:
     """How documents are cut into passages."""
 
     clause_min_words: int = 5
-    clause_long_words: int = 30
+    clause_long_words: int = 60  # a sentence this long also yields its comma clauses
     first_line_heading: bool = True
 
 
@@ -48,32 +48,19 @@ class PassageTable:
 
 def build_passages(documents: Sequence[Document], options: SegmentOptions = SegmentOptions()) -> PassageTable:
     """Segment and normalize every document of the batch."""
-    cols: dict[str, list[int]] = {k: [] for k in ("doc", "start", "end", "sentence", "is_clause", "heading")}
-    raw: list[str] = []
-    sentence_base = 0
-    for d, document in enumerate(documents):
-        pieces = segment(document.text, clause_min_words=options.clause_min_words,
-                         clause_long_words=options.clause_long_words,
-                         first_line_heading=options.first_line_heading)
-        text = document.text
-        for p in pieces:
-            cols["doc"].append(d)
-            cols["start"].append(p.start)
-            cols["end"].append(p.end)
-            cols["sentence"].append(sentence_base + p.sentence)
-            cols["is_clause"].append(p.is_clause)
-            cols["heading"].append(p.heading)
-            raw.append(text[p.start:p.end])
-        if pieces:
-            sentence_base += pieces[-1].sentence + 1
+    cols = segment_many([d.text for d in documents], clause_min_words=options.clause_min_words,
+                        clause_long_words=options.clause_long_words,
+                        first_line_heading=options.first_line_heading)
+    texts = [d.text for d in documents]
+    raw = [texts[d][a:b] for d, a, b in zip(cols.doc.tolist(), cols.start.tolist(), cols.end.tolist())]
     return PassageTable(
         documents=documents,
-        doc=np.array(cols["doc"], dtype=np.int32),
-        start=np.array(cols["start"], dtype=np.int64),
-        end=np.array(cols["end"], dtype=np.int64),
-        sentence=np.array(cols["sentence"], dtype=np.int64),
-        is_clause=np.array(cols["is_clause"], dtype=bool),
-        heading=np.array(cols["heading"], dtype=bool),
+        doc=cols.doc,
+        start=cols.start,
+        end=cols.end,
+        sentence=cols.sentence,
+        is_clause=cols.is_clause,
+        heading=cols.heading,
         listing=np.array([is_listing(t) for t in raw], dtype=bool),
         raw=raw,
         normalized=normalize_many(raw),

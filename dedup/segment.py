@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from functools import lru_cache
+from typing import Iterator, Sequence
+
+import numpy as np
 
 ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st mt gen col lt sgt capt cmdr adm gov sen rep pres rev hon
@@ -19,7 +22,6 @@ ABBREVIATIONS = frozenset(
 
 _LINE_BREAKS = "\n\r\u2028\u2029\x0b\x0c\x85"
 _CLOSERS = "\"'”’»)]"
-_BREAK = re.compile(r"[\n\r\u2028\u2029\x0b\x0c\x85]|[.!?؟…]+[\"'”’»)\]]*(?=\s|$)")
 _FIRST_LINE = re.compile(r"\s*([^\n\r\u2028\u2029\x0b\x0c\x85]*)")
 _INITIALS = re.compile(r"(?:[A-Za-z]\.)*[A-Za-z]")
 _WORD_BEFORE = re.compile(r"\S+$")
@@ -112,49 +114,165 @@ def clauses(text: str, start: int, end: int, min_words: int, long_words: int) ->
 
 
 def segment(
-    text: str, *, clause_min_words: int = 5, clause_long_words: int = 30, first_line_heading: bool = True
+    text: str, *, clause_min_words: int = 5, clause_long_words: int = 60, first_line_heading: bool = True
 ) -> list[Piece]:
     """Split `text` into sentences (every line break ends one) and their clauses.
 
     Sentence ends: ``. ! ? ؟ …`` followed by space or line end, closing quotes kept; no split
     after abbreviations or initials ("Dr.", "U.S.", "p.m."), or inside numbers ("1.6%").
     A lowercase word after a full stop still starts a sentence: hasty copies often do.
-    A first line without final punctuation is flagged as a heading.
+    A first line that is one sentence without final punctuation is flagged as a heading.
     """
-    pieces: list[Piece] = []
-    heading_end = _heading_end(text) if first_line_heading else -1
-    for start, end in _sentence_spans(text):
-        heading = end <= heading_end
-        number = len(pieces) and pieces[-1].sentence + 1
-        pieces.append(Piece(start, end, number, False, heading))
-        if not heading:
-            pieces.extend(Piece(c, d, number, True, False)
-                          for c, d in clauses(text, start, end, clause_min_words, clause_long_words))
-    return pieces
+    cols = segment_many([text], clause_min_words=clause_min_words, clause_long_words=clause_long_words,
+                        first_line_heading=first_line_heading)
+    return [Piece(int(a), int(b), int(n), bool(c), bool(h))
+            for a, b, n, c, h in zip(cols.start, cols.end, cols.sentence, cols.is_clause, cols.heading)]
 
 
-def _sentence_spans(text: str) -> Iterator[tuple[int, int]]:
-    begin = 0
-    for m in _BREAK.finditer(text):
-        mark = m.group()
-        if mark in _LINE_BREAKS:
-            end = m.start()
-        elif mark[0] == "." and mark.rstrip(_CLOSERS) == "." and _is_abbreviation(text, m.start()):
-            continue
-        else:
-            end = m.end()
-        start, stop = _trim(text, begin, end)
-        if stop > start:
-            yield start, stop
-        begin = m.end()
-    start, stop = _trim(text, begin, len(text))
-    if stop > start:
-        yield start, stop
+@dataclass(frozen=True)
+class Segments:
+    """The passages of many documents as columns, in document order then by start offset
+    (a sentence is followed by its clauses). `sentence` numbers run across the batch."""
+
+    doc: np.ndarray  # int32
+    start: np.ndarray  # int64, code points into the document's text
+    end: np.ndarray
+    sentence: np.ndarray  # int64
+    is_clause: np.ndarray  # bool
+    heading: np.ndarray  # bool
 
 
-def _heading_end(text: str) -> int:
-    """End of the first non-empty line when it lacks final punctuation (a headline), else -1."""
+_SPACE, _BREAK_CLASS, _ENDER, _CLOSER, _QUOTE_CLASS = 1, 2, 4, 8, 16
+
+
+@lru_cache(maxsize=1)
+def _char_classes() -> np.ndarray:
+    """Class bits of the code points below U+3100 (all the characters that matter here)."""
+    table = np.zeros(0x3100, dtype=np.uint8)
+    for cp in range(len(table)):
+        if chr(cp).isspace():
+            table[cp] |= _SPACE
+    for chars, bit in ((_LINE_BREAKS, _BREAK_CLASS), (".!?؟…", _ENDER), (_CLOSERS, _CLOSER), ("\"“”«»„", _QUOTE_CLASS)):
+        for ch in chars:
+            table[ord(ch)] |= bit
+    return table
+
+
+def segment_many(texts: Sequence[str], *, clause_min_words: int = 5, clause_long_words: int = 60,
+                 first_line_heading: bool = True, chunk_chars: int = 1 << 20) -> Segments:
+    """`segment` for many documents at once: sentence boundaries are found with numpy over
+    the joined code points of a chunk of documents; Python runs only per abbreviation
+    candidate and per sentence that holds a quotation or is long enough to have clauses."""
+    parts: list[Segments] = []
+    sentence_base = 0
+    for begin, end in _chunk_bounds(texts, chunk_chars):
+        part = _segment_chunk(texts[begin:end], begin, sentence_base, clause_min_words, clause_long_words,
+                              first_line_heading)
+        parts.append(part)
+        if len(part.sentence):
+            sentence_base = int(part.sentence[-1]) + 1
+    return Segments(*(np.concatenate([getattr(p, f) for p in parts]) for f in
+                      ("doc", "start", "end", "sentence", "is_clause", "heading")))
+
+
+def _chunk_bounds(texts: Sequence[str], chars: int) -> list[tuple[int, int]]:
+    bounds, begin, size = [], 0, 0
+    for i, text in enumerate(texts):
+        size += len(text) + 1
+        if size >= chars:
+            bounds.append((begin, i + 1))
+            begin, size = i + 1, 0
+    if begin < len(texts) or not bounds:
+        bounds.append((begin, len(texts)))
+    return bounds
+
+
+def _segment_chunk(texts: Sequence[str], doc_base: int, sentence_base: int, clause_min_words: int,
+                   clause_long_words: int, first_line_heading: bool) -> Segments:
+    joined = "\n".join(texts)
+    doc_start = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]]).astype(np.int64)
+    cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    table = _char_classes()
+    cls = np.where(cps < len(table), table[np.minimum(cps, len(table) - 1)], 0)
+    starts, ends = _sentence_bounds(joined, cps, cls)
+    doc = np.searchsorted(doc_start, starts, side="right") - 1
+    local_start, local_end = starts - doc_start[doc], ends - doc_start[doc]
+    heading = np.zeros(len(starts), dtype=bool)
+    if first_line_heading:
+        heading = _headings(texts, doc, local_start, local_end)
+    number = sentence_base + np.arange(len(starts), dtype=np.int64)
+    rows = [(doc, local_start, local_end, number, np.zeros(len(starts), dtype=bool), heading)]
+    rows.append(_clause_rows(joined, cls, starts, ends, doc, doc_start, number, heading,
+                             clause_min_words, clause_long_words))
+    merged = [np.concatenate(col) for col in zip(*rows)]
+    order = np.lexsort((merged[4], merged[1], merged[0]))
+    doc, start, end, sentence, is_clause, heading = (col[order] for col in merged)
+    return Segments((doc + doc_base).astype(np.int32), start.astype(np.int64), end.astype(np.int64),
+                    sentence, is_clause, heading)
+
+
+def _sentence_bounds(joined: str, cps: np.ndarray, cls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Trimmed (start, end) of every sentence in the joined text."""
+    n = len(cps)
+    index = np.arange(n, dtype=np.int64)
+    space = (cls & _SPACE) != 0
+    followed_by_space = np.r_[space[1:], True]
+    closer_or_ender = (cls & (_CLOSER | _ENDER)) != 0
+    last_non_closer = np.maximum.accumulate(np.where((cls & _CLOSER) != 0, -1, index))
+    ender_at = np.maximum(last_non_closer, 0)
+    mark_end = closer_or_ender & followed_by_space & (last_non_closer >= 0) & ((cls[ender_at] & _ENDER) != 0)
+    ends_at = np.flatnonzero(mark_end)
+    enders = ender_at[ends_at]
+    single_dot = (cps[enders] == ord(".")) & ((cls[np.maximum(enders - 1, 0)] & _ENDER) == 0)
+    if single_dot.any():
+        keep = np.ones(len(ends_at), dtype=bool)
+        for k in np.flatnonzero(single_dot).tolist():
+            keep[k] = not _is_abbreviation(joined, int(enders[k]))
+        ends_at = ends_at[keep]
+    breaks = np.flatnonzero((cls & _BREAK_CLASS) != 0)
+    # a boundary cuts the text after a sentence mark, or removes a line-break character
+    cut_before = np.concatenate([ends_at + 1, breaks])
+    cut_after = np.concatenate([ends_at + 1, breaks + 1])
+    order = np.argsort(cut_before, kind="stable")
+    seg_start = np.r_[0, cut_after[order]]
+    seg_end = np.r_[cut_before[order], n]
+    next_text = np.minimum.accumulate(np.where(space, n, index)[::-1])[::-1]  # first non-space at or after i
+    last_text = np.maximum.accumulate(np.where(space, -1, index))  # last non-space at or before i
+    start = next_text[np.minimum(seg_start, n - 1)] if n else seg_start
+    end = last_text[np.maximum(seg_end - 1, 0)] + 1 if n else seg_end
+    ok = (seg_start < n) & (start < seg_end) & (end > start)
+    return start[ok], end[ok]
+
+
+def _headings(texts: Sequence[str], doc: np.ndarray, local_start: np.ndarray, local_end: np.ndarray) -> np.ndarray:
+    """Sentences that are a headline: a whole first line, one sentence, no final punctuation."""
+    lines = np.array([_heading_line(t) for t in texts], dtype=np.int64).reshape(-1, 2)
+    return (local_start == lines[doc, 0]) & (local_end == lines[doc, 1])
+
+
+def _clause_rows(joined: str, cls: np.ndarray, starts: np.ndarray, ends: np.ndarray, doc: np.ndarray,
+                 doc_start: np.ndarray, number: np.ndarray, heading: np.ndarray, min_words: int,
+                 long_words: int) -> tuple[np.ndarray, ...]:
+    """Clause passages of the sentences that hold a quotation or are long enough."""
+    space = (cls & _SPACE) != 0
+    word_starts = np.cumsum(~space & np.r_[True, space[:-1]])
+    quotes = np.cumsum((cls & _QUOTE_CLASS) != 0)
+    words = word_starts[ends - 1] - np.where(starts > 0, word_starts[np.maximum(starts - 1, 0)], 0)
+    has_quote = quotes[ends - 1] - np.where(starts > 0, quotes[np.maximum(starts - 1, 0)], 0) > 0
+    found: list[tuple[int, int, int]] = []
+    for k in np.flatnonzero((has_quote | (words >= long_words)) & ~heading).tolist():
+        base = int(doc_start[doc[k]])
+        for a, b in clauses(joined, int(starts[k]), int(ends[k]), min_words, long_words):
+            found.append((k, a - base, b - base))
+    picked = np.array([f[0] for f in found], dtype=np.int64)
+    return (doc[picked], np.array([f[1] for f in found], dtype=np.int64),
+            np.array([f[2] for f in found], dtype=np.int64), number[picked],
+            np.ones(len(found), dtype=bool), np.zeros(len(found), dtype=bool))
+
+
+def _heading_line(text: str) -> tuple[int, int]:
+    """(start, end) of the first non-empty line when it lacks final punctuation, else (-1, -1)."""
     line = _FIRST_LINE.match(text)
     if line is None or not line.group(1).strip() or _FINAL_PUNCT.search(line.group(1)):
-        return -1
-    return line.end(1)
+        return -1, -1
+    return line.start(1), line.start(1) + len(line.group(1).rstrip())

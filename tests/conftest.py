@@ -1,0 +1,88 @@
+"""Shared fixtures and helpers for the dedup test suite.
+
+All prose here is written for these tests; nothing is copied from ../shared.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from dedup import Detector, Document, Finding
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO / ".." / "shared"
+
+
+def shared_dir() -> Path:
+    """The read-only shared data beside the checkout (may be absent)."""
+    return SHARED
+
+
+@pytest.fixture
+def shared() -> Path:
+    """Path of ../shared, or skip when a checkout has no shared data beside it."""
+    if not (SHARED / "cases").is_dir():
+        pytest.skip(f"shared data not found at {SHARED.resolve()} (checkout without ../shared)")
+    return SHARED
+
+
+def dedup_command() -> list[str]:
+    """How to run the CLI: the venv's `dedup` script, else `python -m dedup.cli`."""
+    script = Path(sys.executable).with_name("dedup")
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script)]
+    return [sys.executable, "-m", "dedup.cli"]
+
+
+# --- prose pools -------------------------------------------------------------------------
+# Unrelated sentences (different topics, different content words), each >= 6 words.
+
+EN = [
+    "The central bank raised its main interest rate by half a point on Tuesday to fight persistent inflation.",
+    "Farmers in the northern valley expect a record wheat harvest after months of steady rainfall.",
+    "The city council approved a new budget for public libraries and swimming pools last week.",
+    "Engineers finished repairing the old railway bridge two weeks ahead of the original schedule.",
+    "A small museum in the harbour district opened an exhibition of medieval maps and globes.",
+    "Volunteers planted three thousand oak saplings along the riverbank during the spring festival.",
+]
+
+AR = [
+    "قال وزير المالية إن الحكومة ستخفض الضرائب على الشركات الصغيرة في العام المقبل.",
+    "افتتحت البلدية مكتبة عامة جديدة في وسط المدينة بحضور عدد كبير من الطلاب.",
+    "أعلنت شركة الطيران عن رحلات مباشرة بين العاصمة والساحل الشرقي ابتداء من الصيف.",
+    "استقبل المستشفى الجامعي أجهزة حديثة لتشخيص أمراض القلب لدى الأطفال.",
+    "نظم المزارعون سوقا أسبوعيا لبيع الخضروات والفواكه الطازجة في ساحة القرية.",
+]
+
+POOL = EN + AR
+
+FILLER = [
+    "Nothing else was announced.",
+    "Officials declined to comment further.",
+    "لم يصدر أي تعليق رسمي.",
+]
+
+
+def check_docs(docs, **params) -> list[Finding]:
+    """Findings of one Detector run over `docs` ((id, text) pairs, Documents, ...)."""
+    return Detector(**params).check_many(docs).findings
+
+
+def doc(id_: str, *sentences: str, sep: str = " ") -> Document:
+    """A Document whose text is `sentences` joined by `sep`."""
+    return Document(id_, sep.join(sentences))
+
+
+def pair_key(f: Finding) -> frozenset:
+    """The unordered pair of (doc, start, end) a finding links."""
+    return frozenset({(f.sentence.doc, f.sentence.start, f.sentence.end), (f.match.doc, f.match.start, f.match.end)})
+
+
+def line_col(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of `offset`, lines ending at "\\n" (so "\\r\\n" too)."""
+    line = text.count("\n", 0, offset) + 1
+    last_nl = text.rfind("\n", 0, offset)
+    return line, offset - (last_nl + 1) + 1
