@@ -32,21 +32,25 @@ def optimal_bands(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_we
     return best
 
 
-def band_keys(signatures: np.ndarray, bands: int, rows: int, salt: np.ndarray | None = None) -> np.ndarray:
-    """(passages, bands) uint64: one hash per band of `rows` signature values.
+_ROW_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
-    With `salt` (one integer per passage, e.g. its document), only passages with the same
-    salt can share a key.
+
+def band_keys(signatures: np.ndarray, bands: int, rows: int, salt: np.ndarray | None = None) -> np.ndarray:
+    """(passages, bands) uint32: one hash per band of `rows` signature values.
+
+    32 bits are plenty: a chance collision only adds a candidate pair that verification
+    rejects. With `salt` (one integer per passage, e.g. its document), only passages with
+    the same salt can share a key.
     """
     n = signatures.shape[0]
-    keys = np.zeros((n, bands), dtype=np.uint64)
+    sig = signatures[:, : bands * rows].reshape(n, bands, rows)
+    keys = sig[:, :, 0].astype(np.uint64)
+    for r in range(1, rows):
+        keys *= _ROW_MULTIPLIER
+        keys += sig[:, :, r]
     if salt is not None:
         keys ^= fmix64(salt.astype(np.uint64) + np.uint64(1))[:, None]
-    sig = signatures[:, : bands * rows].astype(np.uint64).reshape(n, bands, rows)
-    for r in range(rows):
-        salt = np.uint64(((r + 1) * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)
-        keys = fmix64(keys ^ sig[:, :, r] ^ salt)
-    return keys
+    return (fmix64(keys) >> np.uint64(32)).astype(np.uint32)
 
 
 @dataclass
@@ -79,7 +83,7 @@ def pairs_from_keys(keys: np.ndarray, eligible: np.ndarray | None = None, cap: i
 
 
 def _pairs_in_column(keys: np.ndarray, index: np.ndarray, cap: int, stats: CandidateStats | None) -> np.ndarray:
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys)
     sorted_keys = keys[order]
     same_as_next = sorted_keys[1:] == sorted_keys[:-1]
     if not same_as_next.any():
@@ -87,6 +91,8 @@ def _pairs_in_column(keys: np.ndarray, index: np.ndarray, cap: int, stats: Candi
     in_run = np.r_[same_as_next, False] | np.r_[False, same_as_next]
     members = index[order[in_run]]
     run_id = np.cumsum(np.r_[True, ~same_as_next])[in_run]
+    by_index = np.lexsort((members, run_id))  # members of a bucket in passage order
+    members, run_id = members[by_index], run_id[by_index]
     run_start = np.r_[True, run_id[1:] != run_id[:-1]]
     starts = np.flatnonzero(run_start)
     lengths = np.diff(np.r_[starts, len(run_id)])
