@@ -36,7 +36,7 @@ def test_optimal_bands_fit_in_signature():
 def test_band_keys_shape_and_equality():
     sig = MinHasher(128, 1).signatures(shingle_batch(["bank rates rise", "bank rates rise", "farm harvest"]))
     keys = band_keys(sig, 37, 3)
-    assert keys.shape == (3, 37) and keys.dtype == np.uint64
+    assert keys.shape == (3, 37) and keys.dtype == np.uint32
     assert np.array_equal(keys[0], keys[1])
     assert not np.array_equal(keys[0], keys[2])
 
