@@ -17,7 +17,7 @@ from .model import Document, Finding, Report
 from .normalize import PROFILE
 from .passages import PassageTable, SegmentOptions, build_passages
 from .report import build_findings
-from .shingle import ShingleSpec, shingle_batches
+from .shingle import Shingles, ShingleSpec, concat_shingles, shingle_batches
 from .sketch import MinHasher
 from .stopwords import STOPWORDS
 from .verify import NO_KIND, TERMS, WORDS, Thresholds, build_features, verify
@@ -41,6 +41,8 @@ class Settings:
     def bands(self) -> tuple[int, int]:
         return cand.optimal_bands(self.threshold, self.num_perm)
 
+
+_BLOCK = 1 << 16  # passages sketched at a time
 
 DocumentLike = Document | tuple[str, str] | Any
 
@@ -92,22 +94,14 @@ class Detector:
 
     def _find_pairs(self, table: PassageTable, stats: cand.CandidateStats):
         s = self.settings
-        words, terms, sketched = shingle_batches(table.normalized, [WORDS, TERMS, self._spec])
+        words, terms, keys = self._shingle_and_band(table)
         features = build_features(table.normalized, table.raw, table.is_clause, words, terms)
         nonempty = features.words > 0
-        exact = cand.pairs_from_keys(features.norm_hash, eligible=nonempty, cap=s.bucket_cap, stats=stats)
         sketchable = nonempty & (features.words >= s.verify.min_words) & ~table.heading
-        signatures = self._hasher.signatures(sketched)
-        bands, rows = s.bands()
-        near = cand.pairs_from_keys(cand.band_keys(signatures, bands, rows), eligible=sketchable,
-                                    cap=s.bucket_cap, stats=stats)
-        found = [exact, near]
-        stats.by_source = {"exact": len(exact), "lsh": len(near)}
-        if s.document_threshold is not None and s.document_threshold < s.threshold:
-            doc_bands, doc_rows = cand.optimal_bands(s.document_threshold, s.num_perm)
-            keys = cand.band_keys(signatures, doc_bands, doc_rows, salt=table.doc)
-            found.append(cand.pairs_from_keys(keys, eligible=sketchable, cap=s.bucket_cap, stats=stats))
-            stats.by_source["lsh-document"] = len(found[-1])
+        found = [cand.pairs_from_keys(features.norm_hash, eligible=nonempty, cap=s.bucket_cap, stats=stats)]
+        for band_keys in keys:
+            found.append(cand.pairs_from_keys(band_keys, eligible=sketchable, cap=s.bucket_cap, stats=stats))
+        stats.by_source = dict(zip(("exact", "lsh", "lsh-document"), map(len, found)))
         pairs = cand.unique_pairs(np.concatenate(found))
         pairs = pairs[~_overlapping(table, pairs)]
         stats.pairs = len(pairs)
@@ -118,6 +112,34 @@ class Detector:
         clause_outside = (table.is_clause[left] | table.is_clause[right]) & ~same_sentence
         return pairs, verify(features, left, right, same_doc, exact_only, clause_outside, same_sentence, s.verify,
                              s.workers)
+
+    def _banding(self) -> list[tuple[int, int, bool]]:
+        """(bands, rows, salted by document) of each LSH index the candidates come from."""
+        s = self.settings
+        layouts = [(*s.bands(), False)]
+        if s.document_threshold is not None and s.document_threshold < s.threshold:
+            layouts.append((*cand.optimal_bands(s.document_threshold, s.num_perm), True))
+        return layouts
+
+    def _shingle_and_band(self, table: PassageTable) -> tuple[Shingles, Shingles, list[np.ndarray]]:
+        """Word and term shingles of every passage, and its band keys for each LSH layout.
+
+        Passages go through in blocks, so the MinHash signatures of only one block are ever
+        in memory; the results do not depend on the block size.
+        """
+        layouts = self._banding()
+        words, terms, keys = [], [], [[] for _ in layouts]
+        for lo in range(0, len(table), _BLOCK):
+            hi = min(lo + _BLOCK, len(table))
+            block_words, block_terms, sketched = shingle_batches(table.normalized[lo:hi], [WORDS, TERMS, self._spec])
+            words.append(block_words)
+            terms.append(block_terms)
+            signatures = self._hasher.signatures(sketched)
+            for out, (bands, rows, salted) in zip(keys, layouts):
+                out.append(cand.band_keys(signatures, bands, rows, salt=table.doc[lo:hi] if salted else None))
+        empty = [np.zeros((0, bands), dtype=np.uint32) for bands, _, _ in layouts]
+        return (concat_shingles(words), concat_shingles(terms),
+                [np.concatenate(k) if k else e for k, e in zip(keys, empty)])
 
     def _stats(self, table: PassageTable, stats: cand.CandidateStats, findings: list[Finding],
                seconds: float) -> dict[str, Any]:
