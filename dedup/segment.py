@@ -15,15 +15,17 @@ import numpy as np
 
 ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st mt gen col lt sgt capt cmdr adm gov sen rep pres rev hon
-    inc ltd co corp bros plc llc dept univ assn est approx etc vs cf al fig no nos vol pp
+    inc ltd co corp bros plc llc dept univ assn est approx etc vs cf al fig vol pp
     jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun
     ave blvd rd ft mph km kg lb oz dept govt intl""".split()
 )
 
+NUMBER_ABBREVIATIONS = frozenset({"no", "nos"})
+_NUMBER_AFTER = re.compile(r"\s*[0-9]")
 _LINE_BREAKS = "\n\r\u2028\u2029\x0b\x0c\x85"
 _CLOSERS = "\"'”’»)]"
 _FIRST_LINE = re.compile(r"\s*([^\n\r\u2028\u2029\x0b\x0c\x85]*)")
-_INITIALS = re.compile(r"(?:[A-Za-z]\.)*[A-Za-z]")
+_INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]")
 _WORD_BEFORE = re.compile(r"\S+$")
 _FINAL_PUNCT = re.compile(r"[.!?؟…:;؛][\"'”’»)\]]*\s*$")
 _QUOTE = re.compile(r"[\"“”«»„]")
@@ -44,12 +46,14 @@ class Piece:
 _LONGEST_ABBREVIATION = 24  # characters looked at before a dot; longer words are no abbreviation
 
 
-def _is_abbreviation(line: str, dot_at: int) -> bool:
-    word = _WORD_BEFORE.search(line, max(0, dot_at - _LONGEST_ABBREVIATION), dot_at)
+def _is_abbreviation(text: str, dot_at: int) -> bool:
+    word = _WORD_BEFORE.search(text, max(0, dot_at - _LONGEST_ABBREVIATION), dot_at)
     if word is None:
         return False
-    token = word.group().lstrip("(\"'“«")
-    return token.lower() in ABBREVIATIONS or _INITIALS.fullmatch(token) is not None
+    token = word.group().lstrip("(\"'“«").lower()
+    if token in NUMBER_ABBREVIATIONS:  # "No. 10", but "He said no."
+        return _NUMBER_AFTER.match(text, dot_at + 1) is not None
+    return token in ABBREVIATIONS or _INITIALS.fullmatch(token) is not None
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
