@@ -12,6 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .arrays import chunk_bounds
+
 PROFILE = "news-v1"
 """Name of the normalization profile, reported in every report's stats."""
 
@@ -69,21 +71,9 @@ def normalize_many(texts: Sequence[str]) -> list[str]:
     """`normalize` of each text, a batch at a time: the mapping of characters is a numpy lookup
     over the code points of a joined chunk of texts, computed once per distinct code point."""
     out: list[str] = []
-    for begin, end in _chunk_bounds(texts):
+    for begin, end in chunk_bounds(texts, _CHUNK_CHARS):
         out.extend(_normalize_chunk(texts[begin:end]))
     return out
-
-
-def _chunk_bounds(texts: Sequence[str], chars: int = _CHUNK_CHARS) -> list[tuple[int, int]]:
-    bounds, begin, size = [], 0, 0
-    for i, text in enumerate(texts):
-        size += len(text) + 1
-        if size >= chars:
-            bounds.append((begin, i + 1))
-            begin, size = i + 1, 0
-    if begin < len(texts) or not bounds:
-        bounds.append((begin, len(texts)))
-    return bounds
 
 
 def _normalize_chunk(texts: Sequence[str]) -> list[str]:

@@ -13,6 +13,8 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from .arrays import chunk_bounds
+
 ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st mt gen col lt sgt capt cmdr adm gov sen rep pres rev hon
     inc ltd co corp bros plc llc dept univ assn est approx etc vs cf al fig vol pp
@@ -169,7 +171,7 @@ def segment_many(texts: Sequence[str], *, clause_min_words: int = 5, clause_long
     candidate and per sentence that holds a quotation or is long enough to have clauses."""
     parts: list[Segments] = []
     sentence_base = 0
-    for begin, end in _chunk_bounds(texts, chunk_chars):
+    for begin, end in chunk_bounds(texts, chunk_chars):
         part = _segment_chunk(texts[begin:end], begin, sentence_base, clause_min_words, clause_long_words,
                               first_line_heading)
         parts.append(part)
@@ -177,18 +179,6 @@ def segment_many(texts: Sequence[str], *, clause_min_words: int = 5, clause_long
             sentence_base = int(part.sentence[-1]) + 1
     return Segments(*(np.concatenate([getattr(p, f) for p in parts]) for f in
                       ("doc", "start", "end", "sentence", "is_clause", "heading")))
-
-
-def _chunk_bounds(texts: Sequence[str], chars: int) -> list[tuple[int, int]]:
-    bounds, begin, size = [], 0, 0
-    for i, text in enumerate(texts):
-        size += len(text) + 1
-        if size >= chars:
-            bounds.append((begin, i + 1))
-            begin, size = i + 1, 0
-    if begin < len(texts) or not bounds:
-        bounds.append((begin, len(texts)))
-    return bounds
 
 
 def _segment_chunk(texts: Sequence[str], doc_base: int, sentence_base: int, clause_min_words: int,

@@ -15,6 +15,7 @@ from typing import Literal, Sequence
 
 import numpy as np
 
+from .arrays import chunk_bounds
 from .stem import light_stem, stem_bounds
 
 _BASE = np.uint64(0x100000001B3)  # odd, so invertible modulo 2**64
@@ -156,7 +157,7 @@ def shingle_batches(texts: Sequence[str], specs: Sequence[ShingleSpec]) -> list[
     """`shingle_batch` for several specs at once, encoding and prefix-hashing the texts once."""
     hashes: list[list[np.ndarray]] = [[] for _ in specs]
     counts: list[list[np.ndarray]] = [[] for _ in specs]
-    for chunk in _chunks(texts):
+    for chunk in (texts[a:b] for a, b in chunk_bounds(texts, _CHUNK_CHARS) if b > a):
         cps = _codepoints(chunk)
         hasher = _PrefixHash(cps)
         for k, spec in enumerate(specs):
@@ -186,7 +187,7 @@ def _csr(hashes: list[np.ndarray], counts: list[np.ndarray], n: int) -> Shingles
 def text_hashes(texts: Sequence[str]) -> np.ndarray:
     """A 64-bit hash of each whole text (the exact-repeat fast path)."""
     out: list[np.ndarray] = []
-    for chunk in _chunks(texts):
+    for chunk in (texts[a:b] for a, b in chunk_bounds(texts, _CHUNK_CHARS) if b > a):
         cps = _codepoints(chunk)
         ends = np.flatnonzero(cps == _NUL)
         starts = np.r_[0, ends[:-1] + 1]
@@ -212,17 +213,6 @@ def _full_hash64(text: str) -> int:
         h = (h + ord(ch) * power) & mask
         power = (power * int(_BASE)) & mask
     return int(fmix64(np.array([h], dtype=np.uint64))[0])
-
-
-def _chunks(texts: Sequence[str]):
-    begin, size = 0, 0
-    for i, text in enumerate(texts):
-        size += len(text) + 1
-        if size >= _CHUNK_CHARS:
-            yield texts[begin : i + 1]
-            begin, size = i + 1, 0
-    if begin < len(texts):
-        yield texts[begin:]
 
 
 def shingle_strings(text: str, spec: ShingleSpec = ShingleSpec()) -> list[str]:

@@ -1,7 +1,9 @@
 """Properties of the whole detector over generated documents, and linear-time text stages."""
 from __future__ import annotations
 
+import importlib
 import time
+from contextlib import contextmanager
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -208,6 +210,37 @@ def test_findings_do_not_depend_on_document_order(docs, rnd):
     b = DETECTOR.check_many(shuffled).findings
     assert components(a) == components(b)
     assert len(a) == len(b)
+
+
+@contextmanager
+def tiny_batches():
+    """Every stage that works in chunks or blocks does so in tiny ones."""
+    sizes = {"dedup.detector": {"_BLOCK": 3}, "dedup.normalize": {"_CHUNK_CHARS": 40},
+             "dedup.shingle": {"_CHUNK_CHARS": 50}, "dedup.sketch": {"_TARGET_BLOCK": 7}}
+    passages = importlib.import_module("dedup.passages")
+    original_segment = passages.segment_many
+    saved = {}
+    try:
+        for name, values in sizes.items():
+            module = importlib.import_module(name)
+            for attr, value in values.items():
+                saved[name, attr] = getattr(module, attr)
+                setattr(module, attr, value)
+        passages.segment_many = lambda texts, **kw: original_segment(texts, **{**kw, "chunk_chars": 60})
+        yield
+    finally:
+        for (name, attr), value in saved.items():
+            setattr(importlib.import_module(name), attr, value)
+        passages.segment_many = original_segment
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(copied_documents())
+def test_findings_do_not_depend_on_internal_batch_sizes(docs):
+    expected = [f.to_dict() for f in DETECTOR.check_many(docs).findings]
+    with tiny_batches():
+        got = [f.to_dict() for f in Detector().check_many(docs).findings]
+    assert got == expected
 
 
 @SETTINGS
