@@ -75,14 +75,15 @@ class Detector:
 
     def check_many(self, docs: Iterable[DocumentLike]) -> Report:
         """Repeats inside and across `docs`, as a Report (findings and stats)."""
-        started = time.perf_counter()
+        clock = Stopwatch()
         documents = [as_document(d) for d in docs]
         for d in documents:
             if not isinstance(d.text, str):
                 raise TypeError(f"document {d.id!r}: text must be str, not {type(d.text).__name__}")
         table = build_passages(documents, self.settings.segment)
+        clock.lap("segment+normalize")
         stats = cand.CandidateStats()
-        pairs, verdicts = self._find_pairs(table, stats)
+        pairs, verdicts = self._find_pairs(table, stats, clock)
         accepted = np.flatnonzero(verdicts.kind != NO_KIND)
         earlier, later = pairs[accepted, 0], pairs[accepted, 1]
         picked = select(earlier, later, verdicts.kind[accepted], verdicts.score[accepted],
@@ -90,11 +91,13 @@ class Detector:
         chosen = accepted[picked]
         findings = build_findings(table, pairs[chosen, 0], pairs[chosen, 1], verdicts.kind[chosen],
                                   verdicts.score[chosen])
-        return Report(findings, self._stats(table, stats, findings, time.perf_counter() - started))
+        clock.lap("group+report")
+        return Report(findings, self._stats(table, stats, findings, clock))
 
-    def _find_pairs(self, table: PassageTable, stats: cand.CandidateStats):
+    def _find_pairs(self, table: PassageTable, stats: cand.CandidateStats, clock: "Stopwatch"):
         s = self.settings
         words, terms, keys = self._shingle_and_band(table)
+        clock.lap("shingle+sketch")
         features = build_features(table.normalized, table.raw, table.is_clause, words, terms)
         nonempty = features.words > 0
         sketchable = nonempty & (features.words >= s.verify.min_words) & ~table.heading
@@ -110,8 +113,11 @@ class Detector:
         exact_only = table.heading[left] | table.heading[right] | (table.listing[left] & table.listing[right])
         same_sentence = table.sentence[left] == table.sentence[right]
         clause_outside = (table.is_clause[left] | table.is_clause[right]) & ~same_sentence
-        return pairs, verify(features, left, right, same_doc, exact_only, clause_outside, same_sentence, s.verify,
-                             s.workers)
+        clock.lap("candidates")
+        verdicts = verify(features, left, right, same_doc, exact_only, clause_outside, same_sentence, s.verify,
+                          s.workers)
+        clock.lap("verify")
+        return pairs, verdicts
 
     def _banding(self) -> list[tuple[int, int, bool]]:
         """(bands, rows, salted by document) of each LSH index the candidates come from."""
@@ -142,7 +148,7 @@ class Detector:
                 [np.concatenate(k) if k else e for k, e in zip(keys, empty)])
 
     def _stats(self, table: PassageTable, stats: cand.CandidateStats, findings: list[Finding],
-               seconds: float) -> dict[str, Any]:
+               clock: "Stopwatch") -> dict[str, Any]:
         s = self.settings
         bands, rows = s.bands()
         by_kind: dict[str, int] = {}
@@ -163,8 +169,25 @@ class Detector:
             "threshold": s.threshold,
             "bands": bands,
             "rows": rows,
-            "seconds": round(seconds, 3),
+            "stage_seconds": {name: round(t, 3) for name, t in clock.laps.items()},
+            "seconds": round(clock.total(), 3),
         }
+
+
+class Stopwatch:
+    """Seconds spent in each named stage of one run."""
+
+    def __init__(self) -> None:
+        self._started = self._last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
+        self._last = now
+
+    def total(self) -> float:
+        return time.perf_counter() - self._started
 
 
 def _overlapping(table: PassageTable, pairs: np.ndarray) -> np.ndarray:
