@@ -17,7 +17,7 @@ from .model import Document, Finding, Report
 from .normalize import PROFILE
 from .passages import PassageTable, SegmentOptions, build_passages
 from .report import build_findings
-from .shingle import Shingles, ShingleSpec, concat_shingles, shingle_batches
+from .shingle import ShingleSpec, shingle_batch, shingle_batches
 from .sketch import MinHasher
 from .stopwords import STOPWORDS
 from .verify import NO_KIND, TERMS, WORDS, Thresholds, build_features, verify
@@ -96,16 +96,23 @@ class Detector:
 
     def _find_pairs(self, table: PassageTable, stats: cand.CandidateStats, clock: "Stopwatch"):
         s = self.settings
-        words, terms, keys = self._shingle_and_band(table)
-        clock.lap("shingle+sketch")
+        words, terms = shingle_batches(table.normalized, [WORDS, TERMS])
         features = build_features(table.normalized, table.raw, table.is_clause, words, terms)
         nonempty = features.words > 0
-        sketchable = nonempty & (features.words >= s.verify.min_words) & ~table.heading
-        found = [cand.pairs_from_keys(features.norm_hash, eligible=nonempty, cap=s.bucket_cap, stats=stats)]
-        for band_keys in keys:
-            found.append(cand.pairs_from_keys(band_keys, eligible=sketchable, cap=s.bucket_cap, stats=stats))
-        stats.by_source = dict(zip(("exact", "lsh", "lsh-document"), map(len, found)))
-        pairs = cand.unique_pairs(np.concatenate(found))
+        long_enough = nonempty & (features.words >= s.verify.min_words)
+        sentences = np.flatnonzero(long_enough & ~table.heading & ~table.is_clause)
+        keys = self._band_keys(table, sentences)
+        clock.lap("shingle+sketch")
+        # sentences: by normalized text, and by LSH; clauses: with the other clauses of their sentence
+        found = {"exact": cand.pairs_from_keys(features.norm_hash, eligible=nonempty & ~table.is_clause,
+                                               cap=s.bucket_cap, stats=stats)}
+        for (_, _, salted), band_keys in zip(self._banding(), keys):
+            lsh = sentences[cand.pairs_from_keys(band_keys, cap=s.bucket_cap, stats=stats)]
+            found["lsh-document" if salted else "lsh"] = lsh
+        found["clauses"] = cand.pairs_from_keys(table.sentence, eligible=long_enough & table.is_clause,
+                                                cap=s.bucket_cap, stats=stats)
+        stats.by_source = {name: len(p) for name, p in found.items()}
+        pairs = cand.unique_pairs(np.concatenate(list(found.values())))
         pairs = pairs[~_overlapping(table, pairs)]
         stats.pairs = len(pairs)
         left, right = pairs[:, 0], pairs[:, 1]
@@ -127,25 +134,21 @@ class Detector:
             layouts.append((*cand.optimal_bands(s.document_threshold, s.num_perm), True))
         return layouts
 
-    def _shingle_and_band(self, table: PassageTable) -> tuple[Shingles, Shingles, list[np.ndarray]]:
-        """Word and term shingles of every passage, and its band keys for each LSH layout.
+    def _band_keys(self, table: PassageTable, passages: np.ndarray) -> list[np.ndarray]:
+        """Band keys of `passages` (indices into the table) for each LSH layout.
 
-        Passages go through in blocks, so the MinHash signatures of only one block are ever
-        in memory; the results do not depend on the block size.
+        Passages are sketched in blocks, so the MinHash signatures of only one block are
+        ever in memory; the keys do not depend on the block size.
         """
         layouts = self._banding()
-        words, terms, keys = [], [], [[] for _ in layouts]
-        for lo in range(0, len(table), _BLOCK):
-            hi = min(lo + _BLOCK, len(table))
-            block_words, block_terms, sketched = shingle_batches(table.normalized[lo:hi], [WORDS, TERMS, self._spec])
-            words.append(block_words)
-            terms.append(block_terms)
+        keys: list[list[np.ndarray]] = [[np.zeros((0, bands), dtype=np.uint32)] for bands, _, _ in layouts]
+        for lo in range(0, len(passages), _BLOCK):
+            block = passages[lo:lo + _BLOCK]
+            sketched = shingle_batch([table.normalized[i] for i in block.tolist()], self._spec)
             signatures = self._hasher.signatures(sketched)
             for out, (bands, rows, salted) in zip(keys, layouts):
-                out.append(cand.band_keys(signatures, bands, rows, salt=table.doc[lo:hi] if salted else None))
-        empty = [np.zeros((0, bands), dtype=np.uint32) for bands, _, _ in layouts]
-        return (concat_shingles(words), concat_shingles(terms),
-                [np.concatenate(k) if k else e for k, e in zip(keys, empty)])
+                out.append(cand.band_keys(signatures, bands, rows, salt=table.doc[block] if salted else None))
+        return [np.concatenate(k) for k in keys]
 
     def _stats(self, table: PassageTable, stats: cand.CandidateStats, findings: list[Finding],
                clock: "Stopwatch") -> dict[str, Any]:

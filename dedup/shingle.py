@@ -167,15 +167,6 @@ def shingle_batches(texts: Sequence[str], specs: Sequence[ShingleSpec]) -> list[
     return [_csr(h, c, len(texts)) for h, c in zip(hashes, counts)]
 
 
-def concat_shingles(parts: Sequence[Shingles]) -> Shingles:
-    """The CSR of consecutive batches of passages, as one."""
-    if not parts:
-        return Shingles(np.zeros(0, dtype=np.uint32), np.zeros(1, dtype=np.int64))
-    offsets = np.cumsum([0] + [len(p.hashes) for p in parts[:-1]])
-    indptr = np.concatenate([parts[0].indptr[:1]] + [p.indptr[1:] + o for p, o in zip(parts, offsets)])
-    return Shingles(np.concatenate([p.hashes for p in parts]), indptr.astype(np.int64))
-
-
 def _csr(hashes: list[np.ndarray], counts: list[np.ndarray], n: int) -> Shingles:
     indptr = np.zeros(n + 1, dtype=np.int64)
     if counts:
