@@ -127,7 +127,8 @@ def segment(
     Sentence ends: ``. ! ? ؟ …`` followed by space or line end, closing quotes kept; no split
     after abbreviations or initials ("Dr.", "U.S.", "p.m."), or inside numbers ("1.6%").
     A lowercase word after a full stop still starts a sentence: hasty copies often do.
-    A first line that is one sentence without final punctuation is flagged as a heading.
+    A first line without final punctuation is flagged as a heading when it is one sentence or
+    at most `HEADLINE_WORDS` words.
     """
     cols = segment_many([text], clause_min_words=clause_min_words, clause_long_words=clause_long_words,
                         first_line_heading=first_line_heading)
@@ -208,15 +209,12 @@ def _segment_chunk(texts: Sequence[str], doc_base: int, sentence_base: int, clau
 def _sentence_bounds(joined: str, cps: np.ndarray, cls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Trimmed (start, end) of every sentence in the joined text."""
     n = len(cps)
-    index = np.arange(n, dtype=np.int64)
     space = (cls & _SPACE) != 0
     followed_by_space = np.r_[space[1:], True]
-    closer_or_ender = (cls & (_CLOSER | _ENDER)) != 0
-    last_non_closer = np.maximum.accumulate(np.where((cls & _CLOSER) != 0, -1, index))
-    ender_at = np.maximum(last_non_closer, 0)
-    mark_end = closer_or_ender & followed_by_space & (last_non_closer >= 0) & ((cls[ender_at] & _ENDER) != 0)
-    ends_at = np.flatnonzero(mark_end)
-    enders = ender_at[ends_at]
+    ends_at = np.flatnonzero(((cls & (_CLOSER | _ENDER)) != 0) & followed_by_space)
+    enders = _skip_back(cls, ends_at, _CLOSER)  # past the closing quotes to the end mark
+    real = (enders >= 0) & ((cls[np.maximum(enders, 0)] & _ENDER) != 0)
+    ends_at, enders = ends_at[real], enders[real]
     single_dot = (cps[enders] == ord(".")) & ((cls[np.maximum(enders - 1, 0)] & _ENDER) == 0)
     if single_dot.any():
         keep = np.ones(len(ends_at), dtype=bool)
@@ -230,18 +228,34 @@ def _sentence_bounds(joined: str, cps: np.ndarray, cls: np.ndarray) -> tuple[np.
     order = np.argsort(cut_before, kind="stable")
     seg_start = np.r_[0, cut_after[order]]
     seg_end = np.r_[cut_before[order], n]
-    next_text = np.minimum.accumulate(np.where(space, n, index)[::-1])[::-1]  # first non-space at or after i
-    last_text = np.maximum.accumulate(np.where(space, -1, index))  # last non-space at or before i
-    start = next_text[np.minimum(seg_start, n - 1)] if n else seg_start
-    end = last_text[np.maximum(seg_end - 1, 0)] + 1 if n else seg_end
-    ok = (seg_start < n) & (start < seg_end) & (end > start)
-    return start[ok], end[ok]
+    text_at = np.flatnonzero(~space)  # trim each segment to its first and last non-space
+    first = np.searchsorted(text_at, seg_start)
+    last = np.searchsorted(text_at, seg_end) - 1
+    ok = first <= last
+    return text_at[first[ok]], text_at[last[ok]] + 1
+
+
+def _skip_back(cls: np.ndarray, at: np.ndarray, bit: int) -> np.ndarray:
+    """For each position, the nearest position at or before it without `bit` (-1 if none)."""
+    at = at.copy()
+    pending = np.flatnonzero((cls[at] & bit) != 0)
+    while len(pending):
+        at[pending] -= 1
+        pending = pending[at[pending] >= 0]
+        pending = pending[(cls[at[pending]] & bit) != 0]
+    return at
+
+
+HEADLINE_WORDS = 15  # a first line this short is a headline even when ".." splits it
 
 
 def _headings(texts: Sequence[str], doc: np.ndarray, local_start: np.ndarray, local_end: np.ndarray) -> np.ndarray:
-    """Sentences that are a headline: a whole first line, one sentence, no final punctuation."""
-    lines = np.array([_heading_line(t) for t in texts], dtype=np.int64).reshape(-1, 2)
-    return (local_start == lines[doc, 0]) & (local_end == lines[doc, 1])
+    """Sentences of the headline: a first line without final punctuation that is one sentence,
+    or short (Arabic headlines often read "X.. Y")."""
+    lines = np.array([_heading_line(t) for t in texts], dtype=np.int64).reshape(-1, 3)
+    whole = (local_start == lines[doc, 0]) & (local_end == lines[doc, 1])
+    inside = (local_start >= lines[doc, 0]) & (local_end <= lines[doc, 1]) & (lines[doc, 2] <= HEADLINE_WORDS)
+    return whole | inside
 
 
 def _clause_rows(joined: str, cls: np.ndarray, starts: np.ndarray, ends: np.ndarray, doc: np.ndarray,
@@ -249,10 +263,8 @@ def _clause_rows(joined: str, cls: np.ndarray, starts: np.ndarray, ends: np.ndar
                  long_words: int) -> tuple[np.ndarray, ...]:
     """Clause passages of the sentences that hold a quotation or are long enough."""
     space = (cls & _SPACE) != 0
-    word_starts = np.cumsum(~space & np.r_[True, space[:-1]])
-    quotes = np.cumsum((cls & _QUOTE_CLASS) != 0)
-    words = word_starts[ends - 1] - np.where(starts > 0, word_starts[np.maximum(starts - 1, 0)], 0)
-    has_quote = quotes[ends - 1] - np.where(starts > 0, quotes[np.maximum(starts - 1, 0)], 0) > 0
+    words = _count_between(np.flatnonzero(~space & np.r_[True, space[:-1]]), starts, ends)
+    has_quote = _count_between(np.flatnonzero((cls & _QUOTE_CLASS) != 0), starts, ends) > 0
     found: list[tuple[int, int, int]] = []
     for k in np.flatnonzero((has_quote | (words >= long_words)) & ~heading).tolist():
         base = int(doc_start[doc[k]])
@@ -264,9 +276,15 @@ def _clause_rows(joined: str, cls: np.ndarray, starts: np.ndarray, ends: np.ndar
             np.ones(len(found), dtype=bool), np.zeros(len(found), dtype=bool))
 
 
-def _heading_line(text: str) -> tuple[int, int]:
-    """(start, end) of the first non-empty line when it lacks final punctuation, else (-1, -1)."""
+def _count_between(positions: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """How many of the sorted `positions` fall in each [start, end)."""
+    return np.searchsorted(positions, ends) - np.searchsorted(positions, starts)
+
+
+def _heading_line(text: str) -> tuple[int, int, int]:
+    """(start, end, words) of the first non-empty line when it lacks final punctuation, else
+    (-1, -1, 0)."""
     line = _FIRST_LINE.match(text)
     if line is None or not line.group(1).strip() or _FINAL_PUNCT.search(line.group(1)):
-        return -1, -1
-    return line.start(1), line.start(1) + len(line.group(1).rstrip())
+        return -1, -1, 0
+    return line.start(1), line.start(1) + len(line.group(1).rstrip()), len(line.group(1).split())
