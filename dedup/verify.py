@@ -54,9 +54,9 @@ class PassageFeatures:
     raw: list[str]
     norm_hash: np.ndarray  # uint64
     words: np.ndarray  # int64, word count of the normalized text
-    word_hashes: np.ndarray  # uint32, CSR of distinct word hashes per passage
+    word_ids: np.ndarray  # int64, CSR of the distinct term ids of each passage
     word_indptr: np.ndarray
-    word_weights: np.ndarray  # float64, IDF of each entry in word_hashes
+    idf: np.ndarray  # float64, IDF of each term id
     word_weight_sum: np.ndarray  # float64, per passage
     word_codes: str  # every passage's words, one character per distinct word, concatenated
     word_code_indptr: np.ndarray  # int64: passage i's words are word_codes[indptr[i]:indptr[i+1]]
@@ -73,23 +73,21 @@ class Verdicts:
     score: np.ndarray
 
 
-def _shared_weight(f: PassageFeatures, left: np.ndarray, right: np.ndarray, number_free: bool = False) -> np.ndarray:
-    """Sum of IDF weights of the words both passages of each pair contain."""
+def _shared_weight(f: PassageFeatures, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Sum of IDF weights of the terms both passages of each pair contain.
+
+    Each (pair, term id) of both sides becomes one 64-bit key; a key seen twice after sorting
+    is a shared term (each side lists a term once)."""
     ip = f.word_indptr
     len_l = ip[left + 1] - ip[left]
     len_r = ip[right + 1] - ip[right]
-    pair_l = np.repeat(np.arange(len(left)), len_l)
-    pair_r = np.repeat(np.arange(len(right)), len_r)
-    pos_l = _ranges(ip[left], len_l)
-    pos_r = _ranges(ip[right], len_r)
-    pair = np.concatenate([pair_l, pair_r])
-    pos = np.concatenate([pos_l, pos_r])
-    order = np.lexsort((f.word_hashes[pos], pair))
-    pair, pos = pair[order], pos[order]
-    hashes = f.word_hashes[pos]
-    dup = (pair[1:] == pair[:-1]) & (hashes[1:] == hashes[:-1])
-    weights = f.word_weights[pos[1:][dup]]
-    return np.bincount(pair[1:][dup], weights=weights, minlength=len(left))
+    pair = np.concatenate([np.repeat(np.arange(len(left), dtype=np.uint64), len_l),
+                           np.repeat(np.arange(len(right), dtype=np.uint64), len_r)])
+    terms = f.word_ids[np.concatenate([_ranges(ip[left], len_l), _ranges(ip[right], len_r)])]
+    keys = np.sort(pair << np.uint64(32) | terms.astype(np.uint64))
+    shared = keys[1:][keys[1:] == keys[:-1]]
+    weights = f.idf[(shared & np.uint64(0xFFFFFFFF)).astype(np.int64)]
+    return np.bincount((shared >> np.uint64(32)).astype(np.int64), weights=weights, minlength=len(left))
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -112,8 +110,6 @@ class PairScores:
     in_order: np.ndarray  # longest common word subsequence / words of the shorter side
     words_short: np.ndarray  # words of the shorter side
     words_long: np.ndarray
-    numbers_differ: np.ndarray  # bool: each side has a number the other lacks
-    rest_similarity: np.ndarray  # word-sequence similarity of the words that are not numbers
     length_ratio: np.ndarray  # characters of the shorter side / characters of the longer
     texts: tuple[list[str], list[str]]  # the normalized texts of each measured pair
 
@@ -141,12 +137,11 @@ def score_pairs(f: PassageFeatures, left: np.ndarray, right: np.ndarray, candida
     len_l, len_r = np.diff(f.word_code_indptr)[fl], np.diff(f.word_code_indptr)[fr]
     short, long = np.minimum(len_l, len_r), np.maximum(len_l, len_r)
     in_order = (len_l + len_r - indel) / 2 / np.maximum(1, short)
-    numbers_differ, rest = _number_measures(texts_l, texts_r)
     chars_l = np.array([len(t) for t in texts_l], dtype=np.int64)
     chars_r = np.array([len(t) for t in texts_r], dtype=np.int64)
     length_ratio = np.minimum(chars_l, chars_r) / np.maximum(1, np.maximum(chars_l, chars_r))
     return PairScores(candidates, weighted_jaccard[keep], weighted_containment[keep], np.asarray(chars, dtype=float),
-                      in_order, short, long, numbers_differ, rest, length_ratio, (texts_l, texts_r))
+                      in_order, short, long, length_ratio, (texts_l, texts_r))
 
 
 def decide(s: PairScores, th: Thresholds, same_sentence: np.ndarray | None = None,
@@ -174,15 +169,19 @@ def decide(s: PairScores, th: Thresholds, same_sentence: np.ndarray | None = Non
         needed[same_sentence] = th.hasty_common_quoted
     hasty = (s.weighted_containment >= th.hasty_contained) & (common >= needed) & (s.in_order >= th.hasty_order)
     inside = (s.weighted_containment >= th.contained_weighted) & (s.in_order >= th.contained_order)
-    template = s.numbers_differ & (s.rest_similarity < th.conflict_rest)
-    repeat = enough & (similar | hasty | inside) & ~template
+    texts_l, texts_r = s.texts
+    repeat = enough & (similar | hasty | inside)
+    numbers_differ = np.zeros(len(s.pairs), dtype=bool)
+    for k in np.flatnonzero(repeat).tolist():
+        replaced, rest = _number_measures(texts_l[k], texts_r[k])
+        numbers_differ[k] = replaced
+        repeat[k] = not replaced or rest >= th.conflict_rest  # else: a template with other facts
     kind = np.full(len(s.pairs), NO_KIND, dtype=np.int8)
     kind[repeat] = NEAR
-    kind[repeat & s.numbers_differ] = CONFLICT
+    kind[repeat & numbers_differ] = CONFLICT
     score = np.where(similar, np.maximum(s.weighted_jaccard, s.chars), s.weighted_containment)
-    shorter = np.flatnonzero(repeat & ~s.numbers_differ & (s.length_ratio <= th.contained_length))
+    shorter = np.flatnonzero(repeat & ~numbers_differ & (s.length_ratio <= th.contained_length))
     if len(shorter):
-        texts_l, texts_r = s.texts
         partial = process.cpdist([texts_l[k] for k in shorter], [texts_r[k] for k in shorter],
                                  scorer=fuzz.partial_ratio, workers=workers) / 100.0
         contained = shorter[partial >= th.contained_partial]
@@ -227,19 +226,14 @@ def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np
     return Verdicts(kind, score)
 
 
-def _number_measures(texts_l: list[str], texts_r: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Per pair: was a number replaced by another (each side has a number the other lacks;
-    a number merely left out is no conflict), and how alike are the words around them."""
-    differ = np.zeros(len(texts_l), dtype=bool)
-    rest = np.ones(len(texts_l), dtype=float)
-    for k, (a, b) in enumerate(zip(texts_l, texts_r)):
-        nums_a, nums_b = set(numbers(a)), set(numbers(b))
-        if not (nums_a - nums_b) or not (nums_b - nums_a):
-            continue
-        differ[k] = True
-        rest[k] = fuzz.ratio([w for w in a.split() if not w[0].isdigit()],
-                             [w for w in b.split() if not w[0].isdigit()]) / 100.0
-    return differ, rest
+def _number_measures(a: str, b: str) -> tuple[bool, float]:
+    """Was a number replaced by another (each side has a number the other lacks; a number
+    merely left out is no conflict), and how alike are the words around the numbers."""
+    nums_a, nums_b = set(numbers(a)), set(numbers(b))
+    if not (nums_a - nums_b) or not (nums_b - nums_a):
+        return False, 1.0
+    rest = fuzz.ratio([w for w in a.split() if not w[0].isdigit()], [w for w in b.split() if not w[0].isdigit()])
+    return True, rest / 100.0
 
 
 TERMS = ShingleSpec("word", 1, STOPWORDS, stem=True)
@@ -253,36 +247,32 @@ def build_features(normalized: list[str], raw: list[str], is_clause: np.ndarray,
 
     IDF weights count sentences, not clauses.
     """
-    counts = np.diff(words.indptr)
-    owner = np.repeat(np.arange(len(normalized), dtype=np.uint64), np.diff(terms.indptr))
-    keys = unique_sorted(owner << np.uint64(32) | terms.hashes.astype(np.uint64))
+    n = len(normalized)
+    vocabulary, term_ids = np.unique(terms.hashes, return_inverse=True)
+    owner = np.repeat(np.arange(n, dtype=np.uint64), np.diff(terms.indptr))
+    keys = unique_sorted(owner << np.uint64(32) | term_ids.astype(np.uint64))  # each term once a passage
     passage = (keys >> np.uint64(32)).astype(np.int64)
-    hashes = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    indptr = np.zeros(len(normalized) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(passage, minlength=len(normalized)), out=indptr[1:])
-    in_sentence = ~is_clause[passage]
-    vocab, inverse = np.unique(hashes, return_inverse=True)
-    df = np.bincount(inverse[in_sentence], minlength=len(vocab))
-    sentences = max(1, int(np.count_nonzero(~is_clause)))
-    idf = np.log1p(sentences / np.maximum(df, 1))
-    weights = idf[inverse]
+    ids = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(passage, minlength=n), out=indptr[1:])
+    df = np.bincount(ids[~is_clause[passage]], minlength=len(vocabulary))
+    idf = np.log1p(max(1, int(np.count_nonzero(~is_clause))) / np.maximum(df, 1))
     return PassageFeatures(
         normalized=normalized,
         raw=raw,
         norm_hash=text_hashes(normalized),
-        words=counts.astype(np.int64),
-        word_hashes=hashes,
+        words=np.diff(words.indptr).astype(np.int64),
+        word_ids=ids,
         word_indptr=indptr,
-        word_weights=weights,
-        word_weight_sum=np.bincount(passage, weights=weights, minlength=len(normalized)),
-        word_codes=_word_codes(terms.hashes),
+        idf=idf,
+        word_weight_sum=np.bincount(passage, weights=idf[ids], minlength=n),
+        word_codes=_word_codes(term_ids),
         word_code_indptr=terms.indptr,
     )
 
 
-def _word_codes(word_hashes: np.ndarray) -> str:
-    """One character per distinct word hash (skipping surrogates), for word-level Indel."""
-    _, ids = np.unique(word_hashes, return_inverse=True)
-    codes = (ids.astype(np.int64) % 0x10F000) + 0x100
+def _word_codes(term_ids: np.ndarray) -> str:
+    """One character per term id (skipping surrogates), for word-level Indel distances."""
+    codes = (term_ids.astype(np.int64) % 0x10F000) + 0x100
     codes = np.where(codes >= 0xD800, codes + 0x800, codes).astype(np.uint32)
     return codes.tobytes().decode("utf-32-le")
