@@ -5,6 +5,7 @@ Exit codes: 0 no repeats (or ``--exit-zero``), 1 repeats found, 2 usage or input
 from __future__ import annotations
 
 import argparse
+import ctypes
 import difflib
 import sys
 from typing import IO, Sequence
@@ -67,6 +68,24 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     return parser, check
 
 
+def _retain_freed_memory() -> None:
+    """Ask glibc to keep freed memory in the process instead of handing it back to the kernel.
+
+    The engine allocates and frees large numpy arrays stage after stage; on machines where
+    the kernel reclaims freed pages (a VM with free-page reporting), touching fresh pages
+    again costs several microseconds each, and runs were about 30% slower at 300k sentences.
+    Only the command does this: a library must not change its host's allocator.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to tune
+        return
+    m_trim_threshold, m_top_pad, m_mmap_max = -1, -2, -4
+    libc.mallopt(m_mmap_max, 0)  # large blocks from the heap, where freed memory is reused
+    libc.mallopt(m_trim_threshold, 2**31 - 1)
+    libc.mallopt(m_top_pad, 1 << 28)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser, check = _parser()
     args, extra = parser.parse_known_args(argv)
@@ -75,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     if extra:
         check.error(f"unrecognized arguments: {' '.join(extra)}")
+    _retain_freed_memory()
     try:
         docs = _read(args.files)
         report = Detector(threshold=args.threshold, shingles=args.shingles, num_perm=args.num_perm).check_many(docs)
