@@ -20,6 +20,8 @@ from .normalize import numbers
 from .shingle import Shingles, ShingleSpec, text_hashes
 from .stopwords import STOPWORDS
 
+_PAIR_BLOCK = 1 << 17  # candidate pairs measured at a time
+
 KINDS = ("exact", "normalized", "near", "contained", "conflict")
 NO_KIND = -1
 EXACT, NORMALIZED, NEAR, CONTAINED, CONFLICT = range(5)
@@ -220,9 +222,10 @@ def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np
     kind[normalized & allowed] = NORMALIZED
     score[identical & allowed] = 1.0
     fuzzy = np.flatnonzero(~identical & ~short & ~exact_only & allowed)
-    measured = score_pairs(f, left, right, fuzzy, min(th.near_weighted, th.reworded_weighted, th.hasty_contained, th.contained_weighted),
-                           workers)
-    kind[measured.pairs], score[measured.pairs] = decide(measured, th, same_sentence[measured.pairs], workers)
+    least = min(th.near_weighted, th.reworded_weighted, th.hasty_contained, th.contained_weighted)
+    for lo in range(0, len(fuzzy), _PAIR_BLOCK):  # blocks keep the per-term arrays small
+        measured = score_pairs(f, left, right, fuzzy[lo:lo + _PAIR_BLOCK], least, workers)
+        kind[measured.pairs], score[measured.pairs] = decide(measured, th, same_sentence[measured.pairs], workers)
     return Verdicts(kind, score)
 
 

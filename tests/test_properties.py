@@ -215,7 +215,7 @@ def test_findings_do_not_depend_on_document_order(docs, rnd):
 @contextmanager
 def tiny_batches():
     """Every stage that works in chunks or blocks does so in tiny ones."""
-    sizes = {"dedup.detector": {"_BLOCK": 3}, "dedup.normalize": {"_CHUNK_CHARS": 40},
+    sizes = {"dedup.detector": {"_BLOCK": 3}, "dedup.normalize": {"_CHUNK_CHARS": 40}, "dedup.verify": {"_PAIR_BLOCK": 2},
              "dedup.shingle": {"_CHUNK_CHARS": 50}, "dedup.sketch": {"_TARGET_BLOCK": 7}}
     passages = importlib.import_module("dedup.passages")
     original_segment = passages.segment_many
