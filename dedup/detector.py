@@ -17,10 +17,10 @@ from .model import Document, Finding, Report
 from .normalize import PROFILE
 from .passages import PassageTable, SegmentOptions, build_passages
 from .report import build_findings
-from .shingle import ShingleSpec, shingle_batch, shingle_batches
+from .shingle import ShingleSpec, shingle_batch
 from .sketch import MinHasher
 from .stopwords import STOPWORDS
-from .verify import NO_KIND, TERMS, WORDS, Thresholds, build_features, verify
+from .verify import NO_KIND, TERMS, Thresholds, build_features, verify
 
 
 @dataclass(frozen=True)
@@ -96,8 +96,8 @@ class Detector:
 
     def _find_pairs(self, table: PassageTable, stats: cand.CandidateStats, clock: "Stopwatch"):
         s = self.settings
-        words, terms = shingle_batches(table.normalized, [WORDS, TERMS])
-        features = build_features(table.normalized, table.raw, table.is_clause, words, terms)
+        terms = shingle_batch(table.normalized, TERMS)
+        features = build_features(table.normalized, table.raw, table.is_clause, terms)
         nonempty = features.words > 0
         long_enough = nonempty & (features.words >= s.verify.min_words)
         sentences = np.flatnonzero(long_enough & ~table.heading & ~table.is_clause)

@@ -55,7 +55,7 @@ class PassageFeatures:
     normalized: list[str]
     raw: list[str]
     norm_hash: np.ndarray  # uint64
-    words: np.ndarray  # int64, word count of the normalized text
+    words: np.ndarray  # int64, word count of the normalized text (function words included)
     word_ids: np.ndarray  # int64, CSR of the distinct term ids of each passage
     word_indptr: np.ndarray
     idf: np.ndarray  # float64, IDF of each term id
@@ -240,15 +240,11 @@ def _number_measures(a: str, b: str) -> tuple[bool, float]:
 
 
 TERMS = ShingleSpec("word", 1, STOPWORDS, stem=True)
-WORDS = ShingleSpec("word", 1)
 
 
-def build_features(normalized: list[str], raw: list[str], is_clause: np.ndarray, words: Shingles,
-                   terms: Shingles) -> PassageFeatures:
-    """Per-passage columns for verification, from the passages' `words` (all words, hashed
-    as ``word:1``) and `terms` (content words, light-stemmed: `TERMS`).
-
-    IDF weights count sentences, not clauses.
+def build_features(normalized: list[str], raw: list[str], is_clause: np.ndarray, terms: Shingles) -> PassageFeatures:
+    """Per-passage columns for verification, from the passages' `terms` (content words,
+    light-stemmed: `TERMS`). IDF weights count sentences, not clauses.
     """
     n = len(normalized)
     vocabulary, term_ids = np.unique(terms.hashes, return_inverse=True)
@@ -264,7 +260,7 @@ def build_features(normalized: list[str], raw: list[str], is_clause: np.ndarray,
         normalized=normalized,
         raw=raw,
         norm_hash=text_hashes(normalized),
-        words=np.diff(words.indptr).astype(np.int64),
+        words=np.array([t.count(" ") + 1 if t else 0 for t in normalized], dtype=np.int64),
         word_ids=ids,
         word_indptr=indptr,
         idf=idf,
