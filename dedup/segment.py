@@ -46,6 +46,7 @@ class Piece:
 
 
 _LONGEST_ABBREVIATION = 24  # characters looked at before a dot; longer words are no abbreviation
+_LONGEST_ABBREVIATION_WORD = 10  # a longer word before a full stop is never looked up
 
 
 def _is_abbreviation(text: str, dot_at: int) -> bool:
@@ -216,6 +217,9 @@ def _sentence_bounds(joined: str, cps: np.ndarray, cls: np.ndarray) -> tuple[np.
     real = (enders >= 0) & ((cls[np.maximum(enders, 0)] & _ENDER) != 0)
     ends_at, enders = ends_at[real], enders[real]
     single_dot = (cps[enders] == ord(".")) & ((cls[np.maximum(enders - 1, 0)] & _ENDER) == 0)
+    gaps = np.flatnonzero(space)
+    word_start = np.r_[-1, gaps][np.searchsorted(gaps, enders)] + 1
+    single_dot &= enders - word_start <= _LONGEST_ABBREVIATION_WORD  # only short words need a look
     if single_dot.any():
         keep = np.ones(len(ends_at), dtype=bool)
         for k in np.flatnonzero(single_dot).tolist():
