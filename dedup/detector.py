@@ -90,7 +90,7 @@ class Detector:
                         table.sentence, table.is_clause)
         chosen = accepted[picked]
         findings = build_findings(table, pairs[chosen, 0], pairs[chosen, 1], verdicts.kind[chosen],
-                                  verdicts.score[chosen])
+                                  verdicts.score[chosen], clusters(pairs[chosen, 0], pairs[chosen, 1]))
         clock.lap("group+report")
         return Report(findings, self._stats(table, stats, findings, clock))
 

@@ -57,10 +57,12 @@ def select(earlier: np.ndarray, later: np.ndarray, kind: np.ndarray, score: np.n
 
 
 def clusters(earlier: np.ndarray, later: np.ndarray) -> np.ndarray:
-    """Cluster id (its earliest passage) for each pair: passages linked by findings share one."""
+    """Group number of each pair: pairs linked through a shared passage share one; groups
+    are numbered 0, 1, ... in the order of their earliest passage."""
     if len(earlier) == 0:
         return np.zeros(0, dtype=np.int64)
     sets = UnionFind(int(max(later.max(), earlier.max())) + 1)
     for e, l in zip(earlier.tolist(), later.tolist()):
         sets.union(e, l)
-    return np.array([sets.find(e) for e in earlier.tolist()], dtype=np.int64)
+    roots = np.array([sets.find(e) for e in earlier.tolist()], dtype=np.int64)
+    return np.unique(roots, return_inverse=True)[1].astype(np.int64)

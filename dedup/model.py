@@ -36,17 +36,21 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """`sentence` (the later passage) repeats `match` (the earliest passage it repeats)."""
+    """`sentence` (the later passage) repeats `match` (the earliest passage it repeats).
+
+    `group` is an extension of the schema (an optional key): the copies of one passage, and
+    copies of those, form one group."""
 
     kind: Kind
     scope: Scope
     score: float
     sentence: Span
     match: Span
+    group: int = 0  # findings linked through shared passages share a group (numbered from 0)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "scope": self.scope, "score": self.score,
-                "sentence": self.sentence.to_dict(), "match": self.match.to_dict()}
+                "sentence": self.sentence.to_dict(), "match": self.match.to_dict(), "group": self.group}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False)

@@ -26,7 +26,7 @@ class LineIndex:
 
 
 def build_findings(table: PassageTable, earlier: np.ndarray, later: np.ndarray, kind: np.ndarray,
-                   score: np.ndarray) -> list[Finding]:
+                   score: np.ndarray, group: np.ndarray) -> list[Finding]:
     lines: dict[int, LineIndex] = {}
 
     def span(k: int) -> Span:
@@ -38,7 +38,7 @@ def build_findings(table: PassageTable, earlier: np.ndarray, later: np.ndarray, 
         return Span(table.documents[d].id, start, end, line, column, table.raw[k])
 
     findings = []
-    for e, l, k, s in zip(earlier.tolist(), later.tolist(), kind.tolist(), score.tolist()):
+    for e, l, k, s, g in zip(earlier.tolist(), later.tolist(), kind.tolist(), score.tolist(), group.tolist()):
         scope = "document" if table.doc[e] == table.doc[l] else "corpus"
-        findings.append(Finding(KINDS[k], scope, float(s), span(l), span(e)))  # type: ignore[arg-type]
+        findings.append(Finding(KINDS[k], scope, float(s), span(l), span(e), g))  # type: ignore[arg-type]
     return findings

@@ -501,3 +501,15 @@ def test_other_sketch_settings_find_clear_copies(params):
     docs = [("a", f"{BRIDGE} {EN[1]} {RATE} {EN[2]} {copy} {RATE}")]
     kinds = sorted(f.kind for f in check_docs(docs, **params))
     assert kinds in (["exact", "near"], ["contained", "exact"])
+
+
+def test_findings_of_one_passage_share_a_group_and_others_do_not():
+    docs = [("a", f"{RATE}\n{BRIDGE}\n{RATE}\n{BRIDGE}\n{RATE}")]
+    findings = check_docs(docs)
+    groups = {}
+    for f in findings:
+        groups.setdefault(f.match.text, set()).add(f.group)
+    assert len(findings) == 3
+    assert all(len(g) == 1 for g in groups.values())
+    assert groups[RATE] != groups[BRIDGE]
+    assert sorted(g for gs in groups.values() for g in gs) == [0, 1]
