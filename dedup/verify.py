@@ -44,7 +44,7 @@ class Thresholds:
     contained_weighted: float = 0.90
     contained_order: float = 0.80
     contained_length: float = 0.85  # a contained copy is at most this share of the other's length
-    contained_partial: float = 0.90  # and stands almost verbatim inside it (partial ratio)
+    contained_partial: float = 0.95  # and its terms stand almost verbatim inside it (partial ratio)
     conflict_rest: float = 0.90  # similarity of the word sequences once numbers are left out
 
 
@@ -114,6 +114,7 @@ class PairScores:
     words_long: np.ndarray
     length_ratio: np.ndarray  # characters of the shorter side / characters of the longer
     texts: tuple[list[str], list[str]]  # the normalized texts of each measured pair
+    terms: tuple[list[str], list[str]]  # ... and their terms, one character each
 
 
 def score_pairs(f: PassageFeatures, left: np.ndarray, right: np.ndarray, candidates: np.ndarray,
@@ -143,7 +144,7 @@ def score_pairs(f: PassageFeatures, left: np.ndarray, right: np.ndarray, candida
     chars_r = np.array([len(t) for t in texts_r], dtype=np.int64)
     length_ratio = np.minimum(chars_l, chars_r) / np.maximum(1, np.maximum(chars_l, chars_r))
     return PairScores(candidates, weighted_jaccard[keep], weighted_containment[keep], np.asarray(chars, dtype=float),
-                      in_order, short, long, length_ratio, (texts_l, texts_r))
+                      in_order, short, long, length_ratio, (texts_l, texts_r), (words_l, words_r))
 
 
 def decide(s: PairScores, th: Thresholds, same_sentence: np.ndarray | None = None,
@@ -184,7 +185,8 @@ def decide(s: PairScores, th: Thresholds, same_sentence: np.ndarray | None = Non
     score = np.where(similar, np.maximum(s.weighted_jaccard, s.chars), s.weighted_containment)
     shorter = np.flatnonzero(repeat & ~numbers_differ & (s.length_ratio <= th.contained_length))
     if len(shorter):
-        partial = process.cpdist([texts_l[k] for k in shorter], [texts_r[k] for k in shorter],
+        terms_l, terms_r = s.terms
+        partial = process.cpdist([terms_l[k] for k in shorter], [terms_r[k] for k in shorter],
                                  scorer=fuzz.partial_ratio, workers=workers) / 100.0
         contained = shorter[partial >= th.contained_partial]
         kind[contained] = CONTAINED
@@ -247,7 +249,8 @@ def build_features(normalized: list[str], raw: list[str], is_clause: np.ndarray,
     light-stemmed: `TERMS`). IDF weights count sentences, not clauses.
     """
     n = len(normalized)
-    vocabulary, term_ids = np.unique(terms.hashes, return_inverse=True)
+    vocabulary = unique_sorted(terms.hashes)
+    term_ids = np.searchsorted(vocabulary, terms.hashes)
     owner = np.repeat(np.arange(n, dtype=np.uint64), np.diff(terms.indptr))
     keys = unique_sorted(owner << np.uint64(32) | term_ids.astype(np.uint64))  # each term once a passage
     passage = (keys >> np.uint64(32)).astype(np.int64)
