@@ -47,16 +47,28 @@ class MinHasher:
         self._b = b[:, None]
 
     def signatures(self, shingles: Shingles) -> np.ndarray:
-        """(passages, num_perm) uint32; a passage with no shingles gets all-``EMPTY``."""
+        """(passages, num_perm) uint32; a passage with no shingles gets all-``EMPTY``.
+
+        Works on runs of passages holding about `_TARGET_BLOCK` shingles: their permuted
+        hashes fill one reused (num_perm, shingles) buffer, reduced per passage along the
+        contiguous axis."""
         n = len(shingles)
-        out = np.full((n, self.num_perm), EMPTY, dtype=np.uint32)
         indptr = shingles.indptr
         mixed = _fmix32(shingles.hashes)
-        nonempty = np.flatnonzero(indptr[1:] > indptr[:-1])
-        for block in _blocks(indptr, nonempty):
-            lo, hi = indptr[block[0]], indptr[block[-1] + 1]
-            permuted = self._a * mixed[lo:hi][None, :] + self._b
-            out[block] = np.minimum.reduceat(permuted, indptr[block] - lo, axis=1).T
+        columns = np.full((self.num_perm, n), EMPTY, dtype=np.uint32)
+        runs = _runs(indptr)
+        buffer = np.empty((self.num_perm, max((indptr[b] - indptr[a] for a, b in runs), default=0)), dtype=np.uint32)
+        for first, stop in runs:
+            lo, hi = indptr[first], indptr[stop]
+            if hi == lo:
+                continue
+            block = buffer[:, : hi - lo]
+            np.multiply(self._a, mixed[None, lo:hi], out=block)
+            np.add(block, self._b, out=block)
+            starts = np.minimum(indptr[first:stop] - lo, hi - lo - 1)
+            columns[:, first:stop] = np.minimum.reduceat(block, starts, axis=1)
+        out = np.ascontiguousarray(columns.T)
+        out[indptr[1:] == indptr[:-1]] = EMPTY  # reduceat gave empty passages a neighbour's value
         return out
 
     def to_lean_minhash(self, signature: np.ndarray) -> "LeanMinHash":
@@ -66,17 +78,14 @@ class MinHasher:
         return LeanMinHash(seed=self.seed, hashvalues=np.asarray(signature, dtype=np.uint32), scheme=SCHEME)
 
 
-def _blocks(indptr: np.ndarray, nonempty: np.ndarray):
-    """Runs of non-empty passages holding about `_TARGET_BLOCK` shingles each."""
-    if len(nonempty) == 0:
-        return
-    ends = indptr[nonempty + 1]
-    cut_at = np.searchsorted(ends, np.arange(_TARGET_BLOCK, int(ends[-1]) + _TARGET_BLOCK, _TARGET_BLOCK), side="left")
-    begin = 0
-    for cut in unique_sorted(np.minimum(cut_at + 1, len(nonempty))):
-        if cut > begin:
-            yield nonempty[begin:cut]
-            begin = cut
+def _runs(indptr: np.ndarray) -> list[tuple[int, int]]:
+    """Consecutive passage ranges [first, stop) of about `_TARGET_BLOCK` shingles each."""
+    n = len(indptr) - 1
+    if n == 0:
+        return []
+    cuts = np.searchsorted(indptr, np.arange(_TARGET_BLOCK, int(indptr[-1]), _TARGET_BLOCK), side="right") - 1
+    bounds = unique_sorted(np.concatenate([[0], np.clip(cuts, 1, n - 1) if n > 1 else [], [n]]).astype(np.int64))
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
 
 
 def jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
