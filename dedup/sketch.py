@@ -65,8 +65,9 @@ class MinHasher:
             block = buffer[:, : hi - lo]
             np.multiply(self._a, mixed[None, lo:hi], out=block)
             np.add(block, self._b, out=block)
-            starts = np.minimum(indptr[first:stop] - lo, hi - lo - 1)
-            columns[:, first:stop] = np.minimum.reduceat(block, starts, axis=1)
+            starts = indptr[first:stop] - lo
+            inside = int(np.searchsorted(starts, hi - lo))  # passages after these are empty
+            columns[:, first:first + inside] = np.minimum.reduceat(block, starts[:inside], axis=1)
         out = np.ascontiguousarray(columns.T)
         out[indptr[1:] == indptr[:-1]] = EMPTY  # reduceat gave empty passages a neighbour's value
         return out
