@@ -97,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _retain_freed_memory()
     try:
         docs = _read(args.files)
-        report = Detector(threshold=args.threshold, shingles=args.shingles, num_perm=args.num_perm).check_many(docs)
+        detector = Detector(threshold=args.threshold, shingles=args.shingles, num_perm=args.num_perm, workers=-1)
+        report = detector.check_many(docs)
     except (InputError, ValueError) as err:
         print(f"dedup: error: {err}", file=sys.stderr)
         return EXIT_ERROR

@@ -36,7 +36,7 @@ class Settings:
     bucket_cap: int = 64
     segment: SegmentOptions = field(default_factory=SegmentOptions)
     verify: Thresholds = field(default_factory=Thresholds)
-    workers: int = 1
+    workers: int = 1  # threads for rapidfuzz in verification (-1: all cores; the command uses -1)
 
     def bands(self) -> tuple[int, int]:
         return cand.optimal_bands(self.threshold, self.num_perm)
