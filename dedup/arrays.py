@@ -1,9 +1,14 @@
 """Small numpy helpers shared by the stages."""
 from __future__ import annotations
 
-from typing import Sequence
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Sequence, TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def unique_sorted(values: np.ndarray) -> np.ndarray:
@@ -27,3 +32,15 @@ def chunk_bounds(texts: Sequence[str], chars: int) -> list[tuple[int, int]]:
     if begin < len(texts) or not bounds:
         bounds.append((begin, len(texts)))
     return bounds
+
+
+def ordered_map(fn: Callable[[T], R], items: Sequence[T], workers: int = 1) -> list[R]:
+    """``[fn(x) for x in items]``, on `workers` threads when more than one (``-1``: one per
+    core). The stages hand it numpy-heavy chunks, during which numpy releases the GIL; the
+    results come back in order, so they never depend on the number of threads."""
+    if workers < 0:
+        workers = os.cpu_count() or 1
+    if workers <= 1 or len(items) <= 1:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(fn, items))

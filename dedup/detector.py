@@ -12,6 +12,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from . import candidates as cand
+from .arrays import ordered_map
 from .group import clusters, select
 from .model import Document, Finding, Report
 from .normalize import PROFILE
@@ -36,7 +37,7 @@ class Settings:
     bucket_cap: int = 64
     segment: SegmentOptions = field(default_factory=SegmentOptions)
     verify: Thresholds = field(default_factory=Thresholds)
-    workers: int = 1  # threads for rapidfuzz in verification (-1: all cores; the command uses -1)
+    workers: int = 1  # threads for shingling, sketching and rapidfuzz (-1: all cores; the command uses -1)
 
     def bands(self) -> tuple[int, int]:
         return cand.optimal_bands(self.threshold, self.num_perm)
@@ -96,7 +97,7 @@ class Detector:
 
     def _find_pairs(self, table: PassageTable, stats: cand.CandidateStats, clock: "Stopwatch"):
         s = self.settings
-        terms = shingle_batch(table.normalized, TERMS)
+        terms = shingle_batch(table.normalized, TERMS, s.workers)
         features = build_features(table.normalized, table.raw, table.is_clause, terms)
         nonempty = features.words > 0
         long_enough = nonempty & (features.words >= s.verify.min_words)
@@ -137,17 +138,21 @@ class Detector:
     def _band_keys(self, table: PassageTable, passages: np.ndarray) -> list[np.ndarray]:
         """Band keys of `passages` (indices into the table) for each LSH layout.
 
-        Passages are sketched in blocks, so the MinHash signatures of only one block are
-        ever in memory; the keys do not depend on the block size.
+        Passages are sketched in blocks (on `workers` threads), so the MinHash signatures of
+        only a block or two are ever in memory; the keys do not depend on the block size.
         """
         layouts = self._banding()
-        keys: list[list[np.ndarray]] = [[np.zeros((0, bands), dtype=np.uint32)] for bands, _, _ in layouts]
-        for lo in range(0, len(passages), _BLOCK):
+
+        def one_block(lo: int) -> list[np.ndarray]:
             block = passages[lo:lo + _BLOCK]
             sketched = shingle_batch([table.normalized[i] for i in block.tolist()], self._spec)
             signatures = self._hasher.signatures(sketched)
-            for out, (bands, rows, salted) in zip(keys, layouts):
-                out.append(cand.band_keys(signatures, bands, rows, salt=table.doc[block] if salted else None))
+            return [cand.band_keys(signatures, bands, rows, salt=table.doc[block] if salted else None)
+                    for bands, rows, salted in layouts]
+
+        blocks = ordered_map(one_block, range(0, len(passages), _BLOCK), self.settings.workers)
+        keys = [[np.zeros((0, bands), dtype=np.uint32)] + [b[k] for b in blocks]
+                for k, (bands, _, _) in enumerate(layouts)]
         return [np.concatenate(k) for k in keys]
 
     def _stats(self, table: PassageTable, stats: cand.CandidateStats, findings: list[Finding],

@@ -15,7 +15,7 @@ from typing import Literal, Sequence
 
 import numpy as np
 
-from .arrays import chunk_bounds
+from .arrays import chunk_bounds, ordered_map
 from .stem import light_stem, stem_bounds
 
 _BASE = np.uint64(0x100000001B3)  # odd, so invertible modulo 2**64
@@ -148,23 +148,29 @@ def _shingle_bounds(cps: np.ndarray, spec: ShingleSpec, hasher: "_PrefixHash") -
     return starts, ends, owners
 
 
-def shingle_batch(texts: Sequence[str], spec: ShingleSpec = ShingleSpec()) -> Shingles:
+def shingle_batch(texts: Sequence[str], spec: ShingleSpec = ShingleSpec(), workers: int = 1) -> Shingles:
     """Hash every shingle of every normalized passage in `texts`, in CSR layout."""
-    return shingle_batches(texts, [spec])[0]
+    return shingle_batches(texts, [spec], workers)[0]
 
 
-def shingle_batches(texts: Sequence[str], specs: Sequence[ShingleSpec]) -> list[Shingles]:
-    """`shingle_batch` for several specs at once, encoding and prefix-hashing the texts once."""
-    hashes: list[list[np.ndarray]] = [[] for _ in specs]
-    counts: list[list[np.ndarray]] = [[] for _ in specs]
-    for chunk in (texts[a:b] for a, b in chunk_bounds(texts, _CHUNK_CHARS) if b > a):
+def shingle_batches(texts: Sequence[str], specs: Sequence[ShingleSpec], workers: int = 1) -> list[Shingles]:
+    """`shingle_batch` for several specs at once, encoding and prefix-hashing the texts once;
+    chunks of texts go to `workers` threads."""
+
+    def one_chunk(bounds: tuple[int, int]) -> list[tuple[np.ndarray, np.ndarray]]:
+        chunk = texts[bounds[0]:bounds[1]]
         cps = _codepoints(chunk)
         hasher = _PrefixHash(cps)
-        for k, spec in enumerate(specs):
+        out = []
+        for spec in specs:
             starts, ends, owners = _shingle_bounds(cps, spec, hasher)
-            hashes[k].append((fmix64(hasher(starts, ends)) & _MASK32).astype(np.uint32))
-            counts[k].append(np.bincount(owners, minlength=len(chunk)))
-    return [_csr(h, c, len(texts)) for h, c in zip(hashes, counts)]
+            out.append(((fmix64(hasher(starts, ends)) & _MASK32).astype(np.uint32),
+                        np.bincount(owners, minlength=len(chunk))))
+        return out
+
+    chunks = [(a, b) for a, b in chunk_bounds(texts, _CHUNK_CHARS) if b > a]
+    results = ordered_map(one_chunk, chunks, workers)
+    return [_csr([r[k][0] for r in results], [r[k][1] for r in results], len(texts)) for k in range(len(specs))]
 
 
 def _csr(hashes: list[np.ndarray], counts: list[np.ndarray], n: int) -> Shingles:
