@@ -7,12 +7,13 @@ from __future__ import annotations
 import argparse
 import ctypes
 import difflib
+import json
 import sys
 from typing import IO, Sequence
 
 from . import __version__
 from .detector import Detector
-from .model import Document, Report
+from .model import SCHEMA, Document, Report
 from .readers import InputError, read_path, read_stdin
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -120,8 +121,11 @@ def _read(paths: Sequence[str]) -> list[Document]:
 
 def write_report(report: Report, fmt: str, out: IO[str]) -> None:
     """Write `report` in format `fmt` (one of `FORMATS`)."""
-    if fmt == "json":
-        out.write(report.to_json(indent=2) + "\n")
+    if fmt == "json":  # streamed, one finding a line: json's C encoder, no whole-report string
+        out.write(f'{{"schema": {json.dumps(SCHEMA)}, "findings": [')
+        for k, f in enumerate(report.findings):
+            out.write(("\n  " if k == 0 else ",\n  ") + f.to_json())
+        out.write(f'\n], "stats": {json.dumps(report.stats, ensure_ascii=False)}}}\n')
     elif fmt == "jsonl":
         for f in report.findings:
             out.write(f.to_json() + "\n")
