@@ -6,7 +6,7 @@ read -> segment -> normalize (passages) -> shingle -> sketch -> candidates -> ve
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import numpy as np
@@ -39,6 +39,14 @@ class Settings:
     verify: Thresholds = field(default_factory=Thresholds)
     workers: int = 1  # threads for shingling, sketching and rapidfuzz (-1: all cores; the command uses -1)
 
+    def __post_init__(self) -> None:
+        for name in ("threshold", "document_threshold"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 < value <= 1.0:
+                raise ValueError(f"{name} must be in (0, 1], not {value}")
+        if self.num_perm < 1 or self.bucket_cap < 2:
+            raise ValueError("num_perm must be at least 1 and bucket_cap at least 2")
+
     def bands(self) -> tuple[int, int]:
         return cand.optimal_bands(self.threshold, self.num_perm)
 
@@ -60,9 +68,9 @@ def as_document(doc: DocumentLike) -> Document:
 
 
 class Detector:
-    """Finds repeated passages inside and across the documents of one call.
+    """Finds repeated passages inside and across the documents of one call::
 
-    >>> Detector(threshold=0.3).check_many([("a", "One sentence here. Another one."), ...])
+        report = Detector(threshold=0.4).check_many([("a.txt", text_a), ("b.txt", text_b)])
     """
 
     def __init__(self, **params: Any) -> None:

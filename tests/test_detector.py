@@ -513,3 +513,10 @@ def test_findings_of_one_passage_share_a_group_and_others_do_not():
     assert all(len(g) == 1 for g in groups.values())
     assert groups[RATE] != groups[BRIDGE]
     assert sorted(g for gs in groups.values() for g in gs) == [0, 1]
+
+
+@pytest.mark.parametrize("params", [{"threshold": 0}, {"threshold": 1.5}, {"document_threshold": -0.1},
+                                    {"num_perm": 0}, {"bucket_cap": 1}])
+def test_settings_out_of_range_are_refused(params):
+    with pytest.raises(ValueError):
+        Detector(**params)
