@@ -110,8 +110,7 @@ class PairScores:
     weighted_containment: np.ndarray
     chars: np.ndarray  # character similarity of the normalized texts, in [0, 1]
     in_order: np.ndarray  # longest common word subsequence / words of the shorter side
-    words_short: np.ndarray  # words of the shorter side
-    words_long: np.ndarray
+    words_short: np.ndarray  # terms (content words) of the shorter side
     length_ratio: np.ndarray  # characters of the shorter side / characters of the longer
     texts: tuple[list[str], list[str]]  # the normalized texts of each measured pair
     terms: tuple[list[str], list[str]]  # ... and their terms, one character each
@@ -138,13 +137,13 @@ def score_pairs(f: PassageFeatures, left: np.ndarray, right: np.ndarray, candida
     words_r = [f.word_string(i) for i in fr.tolist()]
     indel = process.cpdist(words_l, words_r, scorer=Indel.distance, workers=workers)
     len_l, len_r = np.diff(f.word_code_indptr)[fl], np.diff(f.word_code_indptr)[fr]
-    short, long = np.minimum(len_l, len_r), np.maximum(len_l, len_r)
+    short = np.minimum(len_l, len_r)
     in_order = (len_l + len_r - indel) / 2 / np.maximum(1, short)
     chars_l = np.array([len(t) for t in texts_l], dtype=np.int64)
     chars_r = np.array([len(t) for t in texts_r], dtype=np.int64)
     length_ratio = np.minimum(chars_l, chars_r) / np.maximum(1, np.maximum(chars_l, chars_r))
     return PairScores(candidates, weighted_jaccard[keep], weighted_containment[keep], np.asarray(chars, dtype=float),
-                      in_order, short, long, length_ratio, (texts_l, texts_r), (words_l, words_r))
+                      in_order, short, length_ratio, (texts_l, texts_r), (words_l, words_r))
 
 
 def decide(s: PairScores, th: Thresholds, same_sentence: np.ndarray | None = None,
