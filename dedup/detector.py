@@ -16,7 +16,7 @@ from .arrays import ordered_map
 from .group import clusters, select
 from .model import Document, Finding, Report
 from .normalize import PROFILE
-from .passages import PassageTable, SegmentOptions, build_passages
+from .passages import PassageTable, SegmentOptions, build_passages, in_ranges
 from .report import build_findings
 from .shingle import ShingleSpec, shingle_batch
 from .sketch import MinHasher
@@ -94,6 +94,7 @@ class Detector:
         stats = cand.CandidateStats()
         pairs, verdicts = self._find_pairs(table, stats, clock)
         accepted = np.flatnonzero(verdicts.kind != NO_KIND)
+        accepted = accepted[~in_ranges(table.documents, "ignored", table.doc, table.start)[pairs[accepted, 1]]]
         earlier, later = pairs[accepted, 0], pairs[accepted, 1]
         picked = select(earlier, later, verdicts.kind[accepted], verdicts.score[accepted],
                         table.sentence, table.is_clause)

@@ -12,10 +12,28 @@ Scope = Literal["document", "corpus", "archive"]
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One input document: its id (a path, a record id) and its text."""
+    """One input document: its id (a path, a record id) and its text as written.
+
+    Readers of marked-up sources (Markdown, HTML) also give `analysis`: the same text with
+    markup, code and comments blanked out (same length, so every offset into it is an offset
+    into `text`), `headings` (ranges read as headings: matched only for exact repeats) and
+    `ignored` (ranges the author excluded: no finding is reported *on* a passage starting there).
+    """
 
     id: str
     text: str
+    analysis: str | None = None
+    headings: tuple[tuple[int, int], ...] = ()
+    ignored: tuple[tuple[int, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.analysis is not None and len(self.analysis) != len(self.text):
+            raise ValueError(f"document {self.id!r}: analysis text must have the length of the text")
+
+    @property
+    def prose(self) -> str:
+        """The text the engine reads: `analysis` where a reader gave one, else `text`."""
+        return self.text if self.analysis is None else self.analysis
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,10 +47,10 @@ class PassageTable:
 
 def build_passages(documents: Sequence[Document], options: SegmentOptions = SegmentOptions()) -> PassageTable:
     """Segment and normalize every document of the batch."""
-    cols = segment_many([d.text for d in documents], clause_min_words=options.clause_min_words,
+    texts = [d.prose for d in documents]
+    cols = segment_many(texts, clause_min_words=options.clause_min_words,
                         clause_long_words=options.clause_long_words,
                         first_line_heading=options.first_line_heading)
-    texts = [d.text for d in documents]
     raw = [texts[d][a:b] for d, a, b in zip(cols.doc.tolist(), cols.start.tolist(), cols.end.tolist())]
     return PassageTable(
         documents=documents,
@@ -59,11 +59,27 @@ def build_passages(documents: Sequence[Document], options: SegmentOptions = Segm
         end=cols.end,
         sentence=cols.sentence,
         is_clause=cols.is_clause,
-        heading=cols.heading,
+        heading=cols.heading | in_ranges(documents, "headings", cols.doc, cols.start),
         listing=np.array([is_listing(t) for t in raw], dtype=bool),
         raw=raw,
         normalized=normalize_many(raw),
     )
+
+
+def in_ranges(documents: Sequence[Document], attr: str, doc: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Which passages start inside one of their document's ranges `attr` (``headings``, ``ignored``)."""
+    inside = np.zeros(len(doc), dtype=bool)
+    for d, document in enumerate(documents):
+        ranges = getattr(document, attr)
+        if not ranges:
+            continue
+        bounds = np.asarray(sorted(ranges), dtype=np.int64)
+        rows = np.flatnonzero(doc == d)
+        k = np.searchsorted(bounds[:, 0], start[rows], side="right") - 1
+        hit = k >= 0
+        hit[hit] = start[rows][hit] < np.maximum.accumulate(bounds[:, 1])[k[hit]]
+        inside[rows] = hit
+    return inside
 
 
 _ITEM_SEPARATORS = ",;،؛"

@@ -35,7 +35,7 @@ def build_findings(table: PassageTable, earlier: np.ndarray, later: np.ndarray, 
             lines[d] = LineIndex(table.documents[d].text)
         start, end = int(table.start[k]), int(table.end[k])
         line, column = lines[d].locate(start)
-        return Span(table.documents[d].id, start, end, line, column, table.raw[k])
+        return Span(table.documents[d].id, start, end, line, column, table.documents[d].text[start:end])
 
     findings = []
     for e, l, k, s, g in zip(earlier.tolist(), later.tolist(), kind.tolist(), score.tolist(), group.tolist()):

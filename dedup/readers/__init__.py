@@ -1,0 +1,82 @@
+"""Readers: turn files into Documents, chosen by file extension.
+
+Plain text is one document; Markdown and HTML are one document each, with markup blanked out
+of the text the engine reads (offsets stay those of the source file); JSON Lines and CSV files
+are collections of records. Errors name the file (and line) and the problem.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable, Iterator
+
+from ..model import Document
+from .errors import InputError
+from .records import read_csv, read_jsonl
+
+__all__ = ["InputError", "READERS", "format_of", "read_bytes", "read_path", "read_stdin"]
+
+Reader = Callable[[str, str], Document]
+
+
+def _plain(path: str, text: str) -> Document:
+    return Document(path, text)
+
+
+def _markdown(path: str, text: str) -> Document:
+    from .markdown import read_markdown
+    return read_markdown(path, text)
+
+
+def _html(path: str, text: str) -> Document:
+    from .html import read_html
+    return read_html(path, text)
+
+
+READERS: dict[str, Reader] = {"text": _plain, "markdown": _markdown, "html": _html}
+_EXTENSIONS = {
+    ".md": "markdown", ".markdown": "markdown", ".mdown": "markdown", ".mkd": "markdown", ".mdx": "markdown",
+    ".html": "html", ".htm": "html", ".xhtml": "html",
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv",
+}
+
+
+def format_of(path: str) -> str:
+    """The reader a path gets: markdown, html, jsonl, csv or text (anything else)."""
+    return _EXTENSIONS.get(Path(path).suffix.lower(), "text")
+
+
+def read_path(path: str, id_field: str = "id", text_field: str = "text") -> Iterator[Document]:
+    """The documents in one file, read by its extension."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{path}: no such file or directory")
+    if p.is_dir():
+        raise InputError(f"{path}: is a directory")
+    try:
+        data = p.read_bytes()
+    except OSError as err:
+        raise InputError(f"{path}: cannot read: {err.strerror or err}") from None
+    return read_bytes(path, data, id_field, text_field)
+
+
+def read_stdin(name: str = "-", id_field: str = "id", text_field: str = "text") -> Iterator[Document]:
+    """Standard input as documents named `name`, read by the extension of `name`."""
+    return read_bytes(name, sys.stdin.buffer.read(), id_field, text_field)
+
+
+def read_bytes(path: str, data: bytes, id_field: str = "id", text_field: str = "text") -> Iterator[Document]:
+    """Decode `data` read from `path` into documents; errors name `path`."""
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{path}: looks like a binary file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise InputError(f"{path}:{line}: invalid UTF-8 (byte {err.start})") from None
+    kind = format_of(path)
+    if kind == "jsonl":
+        return read_jsonl(path, text, id_field, text_field)
+    if kind == "csv":
+        return read_csv(path, text, id_field, text_field)
+    return iter([READERS[kind](path, text)])
