@@ -1,23 +1,35 @@
-"""The ``dedup`` command: ``dedup check FILE... [--format text|json|jsonl]``.
+"""The ``dedup`` command.
 
-Exit codes: 0 no repeats (or ``--exit-zero``), 1 repeats found, 2 usage or input error.
+``dedup check [PATH...]`` reports passages that repeat an earlier one, inside each file and
+across the files; ``dedup config --show`` prints the configuration a check would use.
+
+Exit codes: 0 clean (or every finding below ``--fail-on``, or ``--exit-zero``), 1 findings at
+or above ``--fail-on``, 2 usage, configuration or input errors.
 """
 from __future__ import annotations
 
 import argparse
 import ctypes
 import difflib
-import json
+import os
 import sys
-from typing import IO, Sequence
+from pathlib import Path
+from typing import IO, Iterator, Sequence
 
 from . import __version__
+from .baseline import Baseline, BaselineError
+from .config import Config, ConfigError, config_for, fails, filter_findings, load_config, render_config
 from .detector import Detector
-from .model import SCHEMA, Document, Report
+from .discover import collect_files
+from .formats import FORMATS, FormatContext, get_formatter
+from .model import Document, Report
+from .progress import Progress
 from .readers import InputError, read_path, read_stdin
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-FORMATS = ("text", "json", "jsonl")
+LEVELS = ("error", "warning", "info")
+KINDS = ("exact", "normalized", "near", "contained", "conflict")
+MACHINE_FORMATS = frozenset(FORMATS) - {"text", "concise"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,38 +47,98 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _fraction(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text}") from None
     if not 0.0 < value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in (0, 1], not {text}")
     return value
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
     return value
 
 
-def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    parser = _Parser(prog="dedup", description="Find repeated and garbled near-duplicate sentences in prose.")
+def _kinds(text: str) -> list[str]:
+    kinds = [k.strip() for k in text.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown or not kinds:
+        raise argparse.ArgumentTypeError(f"unknown kind {unknown[0] if unknown else text!r} "
+                                         f"(choose from {', '.join(KINDS)})")
+    return kinds
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    parser = _Parser(prog="dedup", description="Find repeated and garbled near-duplicate sentences in prose.",
+                     epilog="Run 'dedup COMMAND --help' for a command's options.")
     parser.add_argument("--version", action="version", version=f"dedup {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     check = sub.add_parser(
         "check", help="report passages that repeat an earlier one",
         description="Report passages that repeat an earlier one, inside each file and across the files. "
-                    "A .jsonl file is a collection of {\"id\", \"text\"} records; - reads standard input. "
-                    "Exit status: 0 no repeats, 1 repeats found, 2 usage or input error.")
-    check.add_argument("files", nargs="+", metavar="FILE", help="text or .jsonl files, or - for standard input")
-    check.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
-    check.add_argument("--threshold", type=_fraction, default=0.4, metavar="J",
-                       help="Jaccard similarity the candidate search aims at, in (0, 1] (default: 0.4)")
-    check.add_argument("--shingles", default="word:1", metavar="SPEC",
-                       help="shingles for MinHash: word:N or char:N (default: word:1)")
-    check.add_argument("--num-perm", type=_positive, default=128, metavar="N",
-                       help="MinHash permutations (default: 128)")
-    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when repeats are found")
-    return parser, check
+                    "Directories are searched for Markdown, HTML and text files (see --include); "
+                    ".jsonl and .csv files are collections of records; - reads standard input.",
+        epilog="Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage, configuration or input error.")
+    check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories to check (default: .)")
+    _add_config_options(check)
+    out = check.add_argument_group("output")
+    out.add_argument("--format", "--output-format", dest="format", choices=sorted(FORMATS), default=None,
+                     metavar="FORMAT", help="text (default), concise, json, jsonl, sarif, github or rdjsonl")
+    out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    out.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                     help="colour the text format (default: auto, only on a terminal)")
+    out.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary on stderr")
+    out.add_argument("--statistics", action="store_true",
+                     help="print documents, passages, findings by kind and seconds to stderr")
+    files = check.add_argument_group("files")
+    files.add_argument("--include", action="append", metavar="GLOB",
+                       help="files to check inside directories (repeatable; replaces the configured list)")
+    files.add_argument("--exclude", action="append", metavar="GLOB",
+                       help="paths to skip (repeatable; replaces the configured list)")
+    files.add_argument("--extend-exclude", action="append", metavar="GLOB", help="paths to skip, added to the list")
+    files.add_argument("--force-exclude", action="store_true",
+                       help="apply excludes to files named on the command line too (for pre-commit)")
+    files.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false",
+                       help="also check files that .gitignore lists")
+    files.add_argument("--stdin-filename", metavar="NAME",
+                       help="the name of standard input in the report; its extension picks the reader")
+    files.add_argument("--id-field", metavar="NAME", help="JSONL/CSV field with the record id (default: id)")
+    files.add_argument("--text-field", metavar="NAME", help="JSONL/CSV field with the text (default: text)")
+    det = check.add_argument_group("detection")
+    det.add_argument("--threshold", type=_fraction, metavar="J",
+                     help="Jaccard similarity the candidate search aims at, in (0, 1] (default: 0.4)")
+    det.add_argument("--min-words", type=_positive, metavar="N",
+                     help="passages under N words are matched only as exact repeats (default: 5)")
+    det.add_argument("--kinds", type=_kinds, metavar="LIST", help=f"kinds to report (default: {','.join(KINDS)})")
+    det.add_argument("--shingles", metavar="SPEC", help="shingles for MinHash: word:N or char:N (default: word:1)")
+    det.add_argument("--num-perm", type=_positive, metavar="N", help="MinHash permutations (default: 128)")
+    gate = check.add_argument_group("exit status and baseline")
+    gate.add_argument("--fail-on", choices=LEVELS, help="lowest severity that fails the run (default: warning)")
+    gate.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are reported")
+    gate.add_argument("--baseline", metavar="FILE", help="report only findings that FILE does not list")
+    gate.add_argument("--update-baseline", action="store_true",
+                      help="write every current finding to the --baseline file and exit 0")
+
+    config = sub.add_parser("config", help="show the configuration a check would use",
+                            description="Show the configuration `dedup check PATH...` would use, and its file.")
+    config.add_argument("paths", nargs="*", metavar="PATH", help="where the check would run (default: .)")
+    config.add_argument("--show", action="store_true", help="print the resolved configuration (the default)")
+    _add_config_options(config)
+    return parser, {"check": check, "config": config}
+
+
+def _add_config_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("configuration")
+    group.add_argument("--config", metavar="FILE",
+                       help="use this pyproject.toml / dedup.toml instead of the closest one to the paths")
+    group.add_argument("--isolated", action="store_true", help="ignore every configuration file")
 
 
 def _retain_freed_memory() -> None:
@@ -88,70 +160,150 @@ def _retain_freed_memory() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser, check = _parser()
+    parser, commands = _parser()
     args, extra = parser.parse_known_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     if extra:
-        check.error(f"unrecognized arguments: {' '.join(extra)}")
-    _retain_freed_memory()
+        commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     try:
-        docs = _read(args.files)
-        detector = Detector(threshold=args.threshold, shingles=args.shingles, num_perm=args.num_perm, workers=-1)
-        report = detector.check_many(docs)
-    except (InputError, ValueError) as err:
+        config, source = _configuration(args)
+        if args.command == "config":
+            print(render_config(config, source), end="")
+            return EXIT_CLEAN
+        return _check(args, config, source)
+    except (InputError, ConfigError, BaselineError, ValueError) as err:
         print(f"dedup: error: {err}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _configuration(args: argparse.Namespace) -> tuple[Config, Path | None]:
+    if args.isolated:
+        config, source = Config(), None
+    elif args.config:
+        source = Path(args.config)
+        if not source.is_file():
+            raise ConfigError(f"{args.config}: no such configuration file")
+        config = load_config(source)
+    else:
+        config, source = config_for(args.paths or ["."], Path.cwd())
+    if args.command == "check":
+        config = config.with_overrides(
+            threshold=args.threshold, min_words=args.min_words, kinds=args.kinds, shingles=args.shingles,
+            num_perm=args.num_perm, fail_on=args.fail_on, include=args.include, exclude=args.exclude,
+            extend_exclude=args.extend_exclude, id_field=args.id_field, text_field=args.text_field,
+            format=args.format)
+    return config, source
+
+
+def _check(args: argparse.Namespace, config: Config, source: Path | None) -> int:
+    fmt = get_formatter(config.format)
+    root = source.parent if source else Path.cwd()
+    progress = Progress(enabled=not args.quiet and fmt.name not in MACHINE_FORMATS and sys.stderr.isatty())
+    paths = collect_files(args.paths or ["."], include=config.include,
+                          exclude=config.excluded, force_exclude=args.force_exclude,
+                          respect_gitignore=args.respect_gitignore, root=root)
+    if args.baseline is None and args.update_baseline:
+        raise ValueError("--update-baseline needs --baseline FILE")
+    baseline = None if args.baseline is None or args.update_baseline else Baseline.load(Path(args.baseline))
+    _retain_freed_memory()
+    docs = list(_read(paths, args, config, progress))
+    detector = Detector(**config.detector_settings(), workers=-1)
+    report = detector.check_many(docs, on_stage=progress.stage)
+    progress.close()
+    findings = filter_findings(report.findings, config, root)
+    if args.update_baseline:
+        Baseline.from_findings(findings).save(Path(args.baseline))
+        print(f"dedup: wrote {len(findings)} findings to {args.baseline}", file=sys.stderr)
+        return EXIT_CLEAN
+    if baseline is not None:
+        findings = baseline.new_findings(findings)
+    report = Report(findings, {**report.stats, "findings": len(findings), "by_kind": _by_kind(findings)})
+    _write(report, fmt, args, config, docs)
+    if not args.quiet and fmt.name not in MACHINE_FORMATS:
+        _summary(report)
+    if args.statistics:
+        _statistics(report)
+    return EXIT_FINDINGS if fails(findings, config) and not args.exit_zero else EXIT_CLEAN
+
+
+def _read(paths: Sequence[str], args: argparse.Namespace, config: Config, progress: "Progress") -> Iterator[Document]:
+    """The documents of `paths`; a file that cannot be read as text is skipped with a warning."""
+    for path in progress.files(paths):
+        if path == "-":
+            yield from read_stdin(args.stdin_filename or "-", config.id_field, config.text_field)
+            continue
+        try:
+            docs = list(read_path(path, config.id_field, config.text_field))
+        except InputError as err:
+            if not _skippable(err):
+                raise
+            _warn(f"{err}; skipped")
+            continue
+        if len(docs) == 1 and not docs[0].text.strip():
+            _warn(f"{path}: empty file; skipped")
+            continue
+        yield from docs
+
+
+def _skippable(err: InputError) -> bool:
+    """A file that is not text (binary, invalid UTF-8, unreadable) is skipped; malformed records stop the run."""
+    message = str(err)
+    return any(reason in message for reason in ("binary file", "invalid UTF-8", "cannot read"))
+
+
+def _warn(message: str) -> None:
+    print(f"dedup: warning: {message}", file=sys.stderr)
+
+
+def _write(report: Report, fmt, args: argparse.Namespace, config: Config, docs: Sequence[Document]) -> None:
+    sources = {d.id: d.text for d in docs}
+    if args.output:
+        _write_file(Path(args.output), report, fmt, FormatContext(sources, config.severity, color=False))
+        return
+    color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
     try:
-        write_report(report, args.format, sys.stdout)
+        fmt.write(report, sys.stdout, FormatContext(sources, config.severity, color=color))
         sys.stdout.flush()
     except BrokenPipeError:  # the reader (e.g. `head`) has gone: not an error of ours
-        sys.stdout = None  # type: ignore[assignment]
-    _summary(report, args.format)
-    return EXIT_CLEAN if args.exit_zero or not report.findings else EXIT_FINDINGS
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
-def _read(paths: Sequence[str]) -> list[Document]:
-    docs: list[Document] = []
-    for path in paths:
-        docs.extend(read_stdin() if path == "-" else read_path(path))
-    return docs
+def _write_file(path: Path, report: Report, fmt, ctx: FormatContext) -> None:
+    try:
+        with open(path, "w", encoding="utf-8", newline="\n") as out:
+            fmt.write(report, out, ctx)
+    except OSError as err:
+        raise InputError(f"{path}: cannot write the report: {err.strerror or err}") from None
 
 
-def write_report(report: Report, fmt: str, out: IO[str]) -> None:
-    """Write `report` in format `fmt` (one of `FORMATS`)."""
-    if fmt == "json":  # streamed, one finding a line: json's C encoder, no whole-report string
-        out.write(f'{{"schema": {json.dumps(SCHEMA)}, "findings": [')
-        for k, f in enumerate(report.findings):
-            out.write(("\n  " if k == 0 else ",\n  ") + f.to_json())
-        out.write(f'\n], "stats": {json.dumps(report.stats, ensure_ascii=False)}}}\n')
-    elif fmt == "jsonl":
-        for f in report.findings:
-            out.write(f.to_json() + "\n")
-    else:
-        for f in report.findings:
-            s, m = f.sentence, f.match
-            where = "" if s.doc == m.doc else f"{m.doc}:"
-            out.write(f"{s.doc}:{s.line}:{s.column}: {f.kind}: repeats {where}{m.line}:{m.column} "
-                      f"(score {f.score:.2f}): {_clip(s.text)}\n")
+def _by_kind(findings) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.kind] = counts.get(f.kind, 0) + 1
+    return counts
 
 
-def _summary(report: Report, fmt: str) -> None:
-    if fmt != "text":
-        return
+def _summary(report: Report) -> None:
     st = report.stats
     print(f"{_plural(st['findings'], 'repeat')} in {_plural(st['documents'], 'document')} "
           f"({_plural(st['sentences'], 'sentence')}, {st['seconds']:.2f}s)", file=sys.stderr)
 
 
+def _statistics(report: Report) -> None:
+    st = report.stats
+    rows = [("documents", st["documents"]), ("passages", st["passages"]), ("sentences", st["sentences"])]
+    rows += [(f"findings: {kind}", st["by_kind"].get(kind, 0)) for kind in KINDS]
+    rows += [("findings", st["findings"]), ("seconds", f"{st['seconds']:.2f}")]
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}", file=sys.stderr)
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _clip(text: str, width: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -82,9 +82,11 @@ class Detector:
         """Repeats inside one text."""
         return self.check_many([Document(doc_id, text)]).findings
 
-    def check_many(self, docs: Iterable[DocumentLike]) -> Report:
-        """Repeats inside and across `docs`, as a Report (findings and stats)."""
-        clock = Stopwatch()
+    def check_many(self, docs: Iterable[DocumentLike], on_stage: Callable[[str], None] | None = None) -> Report:
+        """Repeats inside and across `docs`, as a Report (findings and stats).
+
+        `on_stage`, if given, is called with each stage's name as the stage ends (for progress)."""
+        clock = Stopwatch(on_stage)
         documents = [as_document(d) for d in docs]
         for d in documents:
             if not isinstance(d.text, str):
@@ -194,14 +196,17 @@ class Detector:
 class Stopwatch:
     """Seconds spent in each named stage of one run."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_lap: Callable[[str], None] | None = None) -> None:
         self._started = self._last = time.perf_counter()
+        self._on_lap = on_lap
         self.laps: dict[str, float] = {}
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
         self.laps[name] = self.laps.get(name, 0.0) + now - self._last
         self._last = now
+        if self._on_lap is not None:
+            self._on_lap(name)
 
     def total(self) -> float:
         return time.perf_counter() - self._started

@@ -14,7 +14,8 @@ RATE = EN[0]
 DUP_TEXT = f"Headline of the story\n{RATE} {EN[1]}\n\n{AR[0]}\n{RATE}\n"
 CLEAN_TEXT = f"Another headline entirely\n{EN[4]} {EN[5]}\n{AR[1]}\n"
 TEXT_LINE = re.compile(r"^(?P<doc>.+?):(?P<line>\d+):(?P<col>\d+): (?P<kind>exact|normalized|near|contained|conflict): "
-                       r"repeats (?:(?P<mdoc>.+?):)?(?P<mline>\d+):(?P<mcol>\d+) \(score (?P<score>[01]\.\d\d)\): (?P<text>.+)$")
+                       r"\"(?P<text>.+)\" \(repeats (?:(?P<mdoc>.+?):)?(?P<mline>\d+):(?P<mcol>\d+), "
+                       r"score (?P<score>[01]\.\d\d)\)$")
 
 
 def run(*args: str, cwd: Path, stdin: str | bytes | None = None) -> subprocess.CompletedProcess:
@@ -107,7 +108,7 @@ def test_across_files_scope_and_order(files):
     pairs = sorted((f["sentence"]["doc"], f["match"]["doc"], f["scope"]) for f in findings)
     assert pairs == [("dup.txt", "dup.txt", "document"), ("later.txt", "dup.txt", "corpus")]
     text_proc = run("check", "clean.txt", "dup.txt", "later.txt", cwd=files)
-    assert any(line.startswith("later.txt:2:1: exact: repeats dup.txt:2:1 ") for line in text_proc.stdout.splitlines())
+    assert any(line.startswith("later.txt:2:1: exact: ") and "(repeats dup.txt:2:1, score 1.00)" in line for line in text_proc.stdout.splitlines())
 
 
 def test_jsonl_input(files):
@@ -172,11 +173,12 @@ def test_exit_zero(files):
     assert len(proc.stdout.splitlines()) == 1  # findings still printed
 
 
-def test_empty_file_is_clean(files):
+def test_empty_file_is_clean_with_a_warning(files):
     write(files / "empty.txt", "")
     proc = run("check", "empty.txt", "--format", "json", cwd=files)
     assert proc.returncode == 0
     assert json.loads(proc.stdout)["findings"] == []
+    assert "empty.txt: empty file; skipped" in proc.stderr
 
 
 def test_missing_file(files):
@@ -184,20 +186,30 @@ def test_missing_file(files):
     assert_one_line_error(proc, "no-such-file.txt")
 
 
-def test_directory_argument(files):
+def test_directory_argument_is_searched(files):
     (files / "subdir").mkdir()
-    assert_one_line_error(run("check", "subdir", cwd=files), "subdir")
+    write(files / "subdir" / "copy.txt", DUP_TEXT)
+    proc = run("check", "subdir", "--format", "jsonl", cwd=files)
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout.splitlines()[0])["sentence"]["doc"] == "subdir/copy.txt"
 
 
-def test_invalid_utf8_names_file_and_line(files):
+def assert_skipped_with_warning(proc, *names: str) -> None:
+    assert proc.returncode == 0, (proc.stdout, proc.stderr)
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("dedup: warning: ") and line.endswith("; skipped"), line
+    for name in names:
+        assert name in line, (name, line)
+
+
+def test_invalid_utf8_is_skipped_naming_file_and_line(files):
     write(files / "bad.txt", b"A fine first line.\nSecond line.\nbad \xff\xfe bytes here\n")
-    line = assert_one_line_error(run("check", "bad.txt", cwd=files), "bad.txt")
-    assert "bad.txt:3" in line
+    assert_skipped_with_warning(run("check", "bad.txt", "--format", "json", cwd=files), "bad.txt:3", "UTF-8")
 
 
-def test_binary_file(files):
+def test_binary_file_is_skipped(files):
     write(files / "blob.bin", b"\x00\x01\x02binary\x00data")
-    assert_one_line_error(run("check", "blob.bin", cwd=files), "blob.bin")
+    assert_skipped_with_warning(run("check", "blob.bin", "--format", "json", cwd=files), "blob.bin", "binary")
 
 
 def test_malformed_jsonl_line_names_file_and_line(files):
@@ -222,7 +234,9 @@ def test_jsonl_record_without_text(files, record):
     ["check", "clean.txt", "--threshold", "1.5"],
     ["check", "clean.txt", "--threshold", "0"],
     ["check", "clean.txt", "--no-such-option"],
-    ["check"],
+    ["check", "clean.txt", "--fail-on", "fatal"],
+    ["check", "clean.txt", "--kinds", "near,similar"],
+    ["check", "clean.txt", "--update-baseline"],
     [],
 ])
 def test_usage_errors_exit_2_without_traceback(files, args):
