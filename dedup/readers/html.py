@@ -1,0 +1,264 @@
+"""HTML reader: the source as written plus an analysis text that holds only the prose.
+
+The analysis text has the length of the source, so an offset into it is an offset into the
+file. It starts out blank; the text of the document (outside script, style, pre, code and the
+other elements that hold no prose, and outside ``<head>``) is copied
+in at its place, with line breaks turned into spaces and character references decoded. A
+block element's tags (``<p>``, ``</li>``, ``<br>``, ...) put a line break at their first
+character: the segmenter ends a sentence at every line break. Headings (``<h1>``..``<h6>``)
+go to `headings`; the ``<title>`` is the page's metadata (it nearly always restates the ``<h1>``),
+not its prose, and is skipped; what the author excluded with ``<!-- dedup: ignore -->`` (the
+next block element) or ``<!-- dedup: off -->`` ... ``<!-- dedup: on -->`` goes to `ignored`.
+
+Parsing is the standard library's tolerant `html.parser`; positions come from its
+``getpos()``.
+"""
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from html.parser import HTMLParser
+
+from ..model import Document
+from .markdown import BLOCK_TAGS, Directive, directive, switched_off, trimmed
+
+__all__ = ["read_html"]
+
+Range = tuple[int, int]
+
+SKIPPED = frozenset("script style pre code template noscript svg math textarea iframe object canvas select title".split())
+VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+HEAD_CONTENT = frozenset("base link meta noscript script style template title".split())
+HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+# which start tags close an open element of the key without its end tag
+CLOSED_BY = {
+    "p": BLOCK_TAGS, "li": frozenset({"li"}), "dt": frozenset({"dt", "dd"}), "dd": frozenset({"dt", "dd"}),
+    "tr": frozenset({"tr"}), "td": frozenset({"td", "th", "tr"}), "th": frozenset({"td", "th", "tr"}),
+    "option": frozenset({"option", "optgroup"}),
+}
+_COMMENT_CLOSE = re.compile(r"--[!\s]*>")  # what ends a comment, in any version of html.parser
+_SECTION_CLOSE = re.compile(r"\]\s*>")  # what ends a marked section (<![CDATA[ ... ]]>)
+_SHORT_COMMENTS = ("<!-->", "<!--->")
+_MARKUP_OPENING = re.compile(r"<[A-Za-z/!?]")
+_WORD_JOINER = "\u2060"  # invisible, not a space; normalization drops it
+_AS_SPACE = str.maketrans(dict.fromkeys("\n\r\u2028\u2029\x0b\x0c\x85", " "))
+
+
+def read_html(path: str, text: str) -> Document:
+    """An HTML file as a Document: `text` as given, only its prose kept in `analysis`."""
+    reader = _ProseCopier(text)
+    reader.read()
+    analysis = "".join(reader.out)
+    headings = tuple(r for a, b in reader.headings for r in [trimmed(analysis, a, b)] if r)
+    ignored = reader.ignore.ranges + switched_off(reader.directives, len(text))
+    return Document(path, text, analysis, headings, tuple(sorted(ignored)))
+
+
+class _ProseCopier(HTMLParser):
+    """Copies the prose of the document into a blank text of the same length."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=False)  # references come one by one, at their place
+        self.text = text
+        self.out = [" "] * len(text)
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.open_skipped: Counter[str] = Counter()  # elements without prose, by name
+        self.skipping = 0  # how many of them are open
+        self.in_head = False
+        self.heading_from = -1
+        self.headings: list[Range] = []
+        self.directives: list[Directive] = []
+        self.ignore = _NextElement()
+        self.fed = _unterminated_markup_at(text)
+        self.last_comment_close = _last_start(_COMMENT_CLOSE, text)
+        self.last_section_close = _last_start(_SECTION_CLOSE, text)
+
+    def read(self) -> None:
+        """Parse the document. Markup left open after the last ">" (``<a href=...`` at the end)
+        is not handed to the parser: it would look for the end of it again at every "<" after
+        it, which takes quadratic time; HTML drops such markup anyway."""
+        self.feed(self.text[:self.fed])
+        self.close()
+        self._close_heading(len(self.text))
+        self.ignore.finish(len(self.text))
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self.line_starts[line - 1] + column
+
+    def _keeps_prose(self) -> bool:
+        return not self.skipping and not self.in_head
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        at = self._offset()
+        self.ignore.start_tag(tag, at)
+        if tag in BLOCK_TAGS:
+            self.out[at] = "\n"
+        if tag == "head":
+            self.in_head = True
+        elif tag not in HEAD_CONTENT:
+            self.in_head = False  # <body>, or content that a browser moves out of an unclosed <head>
+        if tag in SKIPPED:
+            self.open_skipped[tag] += 1
+            self.skipping += 1
+        if tag in HEADINGS:
+            self._close_heading(at)
+            self.heading_from = at + len(self.get_starttag_text() or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        at = self._offset()
+        close = self.text.find(">", at)
+        self.ignore.end_tag(tag, at, len(self.text) if close < 0 else close + 1)
+        if tag in BLOCK_TAGS:
+            self.out[at] = "\n"
+        if tag == "head":
+            self.in_head = False
+        if self.open_skipped[tag] > 0:
+            self.open_skipped[tag] -= 1
+            self.skipping -= 1
+        if tag in HEADINGS:
+            self._close_heading(at)
+
+    def handle_data(self, data: str) -> None:
+        at = self._offset()
+        # a chunk that starts with "<" and goes on is markup the parser gave up on (an unclosed comment)
+        if not self._keeps_prose() or (data[:1] == "<" and len(data) > 1) or not self.text.startswith(data, at):
+            return
+        if not data.isspace():
+            self.ignore.text(at)
+        self.out[at:at + len(data)] = data.translate(_AS_SPACE)
+
+    def handle_entityref(self, name: str) -> None:
+        self._reference("&" + name)
+
+    def handle_charref(self, name: str) -> None:
+        self._reference("&#" + name)
+
+    def _reference(self, opening: str) -> None:
+        """A character reference becomes its character(s), padded to its length (or blank,
+        when it decodes to more characters than it has). The padding is spaces, or word
+        joiners when a word goes on right after it (``&#1605;&#1585;``, ``caf&eacute;s``):
+        they keep the word whole, and normalization drops them."""
+        at = self._offset()
+        if not self._keeps_prose():
+            return
+        length = len(opening) + self.text.startswith(";", at + len(opening))
+        decoded = html.unescape(self.text[at:at + length]).translate(_AS_SPACE)
+        if len(decoded) > length:
+            return
+        after = self.text[at + length:at + length + 1]
+        padding = _WORD_JOINER if after.isalnum() or after == "&" else " "
+        self.ignore.text(at)
+        self.out[at:at + length] = decoded + padding * (length - len(decoded))
+
+    def handle_comment(self, data: str) -> None:
+        at = self._offset()
+        if not self.text.startswith("<!--", at):
+            return  # a bogus comment (<!x>, </ x>): no directive
+        close = self.text.find(">", at + 4 + len(data))
+        end = len(self.text) if close < 0 else close + 1
+        found = directive(data, at, end)
+        if found is None:
+            return
+        self.directives.append(found)
+        if found.command == "ignore":
+            self.ignore.wait()
+
+    # html.parser searches for the end of a comment or a marked section to the end of the text
+    # again at every "<!--" or "<![" that has none: these two answer "incomplete" at once.
+
+    def parse_comment(self, i: int, report: int = 1) -> int:
+        if self._source_offset(i) + 2 > self.last_comment_close and not self.rawdata.startswith(_SHORT_COMMENTS, i):
+            return -1
+        return super().parse_comment(i, report)
+
+    def parse_html_declaration(self, i: int) -> int:
+        if self.rawdata.startswith("<![", i) and self._source_offset(i) > self.last_section_close:
+            return -1
+        try:
+            return super().parse_html_declaration(i)
+        except AssertionError:  # a marked section it does not know (<![foo[ ...): a bogus comment, as in browsers
+            return self.parse_bogus_comment(i, report=0)
+
+    def _source_offset(self, i: int) -> int:
+        """The offset in the source of index `i` of the parser's buffer (the unparsed rest)."""
+        return self.fed - len(self.rawdata) + i
+
+    def _close_heading(self, at: int) -> None:
+        if self.heading_from >= 0:
+            self.headings.append((self.heading_from, max(at, self.heading_from)))
+            self.heading_from = -1
+
+
+class _NextElement:
+    """The ranges covered by ``<!-- dedup: ignore -->``: the next block element (from its start
+    tag to its end tag, or to where the parser would close it), or when text comes first, that
+    text up to the next block tag."""
+
+    def __init__(self) -> None:
+        self.ranges: list[Range] = []
+        self.waiting = False
+        self.tag: str | None = None  # the element being covered; "" for loose text
+        self.start = 0
+        self.nested: list[str] = []  # block elements open inside it
+
+    def wait(self) -> None:
+        if self.tag is None:
+            self.waiting = True
+
+    def start_tag(self, tag: str, at: int) -> None:
+        if tag not in BLOCK_TAGS or tag in VOID:
+            if tag in BLOCK_TAGS and self.tag == "":
+                self.finish(at)  # <br>, <hr> end loose text
+            return
+        if self.tag is not None:
+            self._nested_start(tag, at)
+        elif self.waiting:
+            self._begin(tag, at)
+
+    def _nested_start(self, tag: str, at: int) -> None:
+        while self.nested and tag in CLOSED_BY.get(self.nested[-1], ()):
+            self.nested.pop()
+        if self.tag == "" or (not self.nested and tag in CLOSED_BY.get(self.tag or "", ())):
+            self.finish(at)
+        else:
+            self.nested.append(tag)
+
+    def end_tag(self, tag: str, at: int, end: int) -> None:
+        if self.tag is None or tag not in BLOCK_TAGS or tag in VOID:
+            return
+        if tag in self.nested:
+            while self.nested.pop() != tag:
+                pass
+        elif tag == self.tag:
+            self.finish(end)
+        else:
+            self.finish(at)  # its parent ends, or loose text meets a block tag
+
+    def text(self, at: int) -> None:
+        if self.waiting and self.tag is None:
+            self._begin("", at)
+
+    def _begin(self, tag: str, at: int) -> None:
+        self.waiting = False
+        self.tag, self.start, self.nested = tag, at, []
+
+    def finish(self, at: int) -> None:
+        if self.tag is not None:
+            self.ranges.append((self.start, at))
+            self.tag = None
+
+
+def _unterminated_markup_at(text: str) -> int:
+    """Where markup that no ">" closes starts (the length of the text if none does)."""
+    opening = _MARKUP_OPENING.search(text, text.rfind(">") + 1)
+    return len(text) if opening is None else opening.start()
+
+
+def _last_start(pattern: re.Pattern[str], text: str) -> int:
+    """Start of the last match of `pattern` in `text`, or -1."""
+    last = -1
+    for m in pattern.finditer(text):
+        last = m.start()
+    return last

@@ -1,0 +1,571 @@
+"""Markdown reader: the source as written plus an analysis text with everything that is not
+prose blanked out.
+
+The analysis text has the length of the source, so an offset into it is an offset into the
+file. Front matter, code (fenced, indented, inline), HTML comments and tags, URLs, link
+destinations, images and the markers of headings, lists, quotes and tables become spaces.
+The segmenter ends a sentence at every line break, so the line breaks inside a paragraph
+become spaces while each block (paragraph, list item, heading, table row) keeps the line
+break that ends it. Heading text goes to `headings`; what the author excluded with
+``<!-- dedup: ignore -->`` (the next block) or ``<!-- dedup: off -->`` ... ``<!-- dedup: on -->``
+goes to `ignored`.
+
+Two passes: a line scanner finds the blocks, then inline markup is blanked inside each
+block. Both run in linear time: the regular expressions have no overlapping quantifiers
+(possessive ones where parts could overlap) and every search is bounded by the next
+character of a kind that ends it.
+
+The directive helpers at the end are shared with the HTML reader.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from ..model import Document
+
+__all__ = ["BLOCK_TAGS", "Directive", "directive", "read_markdown", "switched_off", "trimmed"]
+
+Range = tuple[int, int]
+
+# HTML elements that start or end a block (also used by the HTML reader)
+BLOCK_TAGS = frozenset("""
+    address article aside blockquote body br caption center dd details dialog dir div dl dt fieldset
+    figcaption figure footer form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html legend li
+    main menu nav noframes ol optgroup option p search section summary table tbody td tfoot th thead
+    title tr ul
+""".split())
+
+
+def read_markdown(path: str, text: str) -> Document:
+    """A Markdown file as a Document: `text` as given, markup blanked in `analysis`."""
+    scanner = _BlockScanner(text)
+    scanner.run()
+    for block in scanner.blocks:
+        _blank_inline(text, scanner.out, block.start, block.end, scanner.directives)
+    analysis = "".join(scanner.out)
+    headings = tuple(r for b in scanner.blocks if b.heading for r in [trimmed(analysis, b.start, b.end)] if r)
+    return Document(path, text, analysis, headings, _ignored(analysis, scanner.directives))
+
+
+# --- block structure -------------------------------------------------------------------------
+
+_BLANK, _TEXT, _OTHER = "blank", "text", "other"  # a line: empty, prose a next line may continue, anything else
+
+_QUOTE_MARKER = re.compile(r"[ \t]{0,3}>[ \t]?")
+_FENCE = re.compile(r"[ \t]*(`{3,}+|~{3,}+)")
+_ATX = re.compile(r"[ \t]{0,3}(#{1,6})(?=[ \t]|$)")
+_SETEXT = re.compile(r"[ \t]{0,3}(?:=++|-++)[ \t]*+")
+_THEMATIC = re.compile(r"[ \t]{0,3}([-*_])(?:[ \t]*+\1){2,}+[ \t]*+")
+_DELIMITER_CELL = re.compile(r"[ \t]*+:?-++:?[ \t]*+")
+_LIST_MARKER = re.compile(r"[ \t]*+([-*+]|([0-9]{1,9})[.)])(?:[ \t]++(?:\[[ xX]\](?:[ \t]++|$))?|$)")
+_LINK_DEFINITION = re.compile(r"[ \t]{0,3}\[(?!\^)[^\[\]]++\]:")
+_FOOTNOTE_DEFINITION = re.compile(r"[ \t]{0,3}\[\^[^\[\]]++\]:[ \t]*+")
+_RAW_BLOCK = re.compile(r"[ \t]{0,3}<(script|pre|style|textarea)(?=[\s>]|$)", re.IGNORECASE)
+_HTML_BLOCK = re.compile(r"[ \t]{0,3}</?([A-Za-z][A-Za-z0-9]*+)(?=[\s/>]|$)")
+_FRONT_MATTER = re.compile(r"(---|\+\+\+)[ \t]*+\r?\n")
+_FRONT_MATTER_END = {"---": re.compile(r"^(?:---|\.\.\.)[ \t]*+\r?$", re.MULTILINE),
+                     "+++": re.compile(r"^\+\+\+[ \t]*+\r?$", re.MULTILINE)}
+
+
+@dataclass(slots=True)
+class _Block:
+    """A prose block: ``text[start:end]`` with its markers already excluded."""
+
+    start: int
+    end: int
+    heading: bool = False
+    item: bool = False
+
+
+@dataclass(slots=True)
+class _LastLine:
+    """The latest prose line, kept so a table delimiter row can turn it into a header row."""
+
+    start: int
+    end: int
+    joined_at: int  # the line break before it that became a space, or -1
+    block_end_before: int  # where its block ended before this line joined it
+
+
+class _BlockScanner:
+    """Blanks block markup line by line and records the prose blocks and the comments."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.out = list(text)
+        self.blocks: list[_Block] = []
+        self.directives: list[Directive] = []
+        self.prev = _BLANK
+        self.prev_depth = 0  # blockquote depth of the previous line
+        self.prev_newline = -1
+        self.depth = 0
+        self.last_line: _LastLine | None = None
+        self.in_list = False
+        self.in_table = False
+        self.fence: tuple[str, int, int] | None = None  # marker character, length, quote depth
+        self.raw_block_end: re.Pattern[str] | None = None
+        self.comment_start = -1  # start of a comment still open at the end of a line
+
+    def run(self) -> None:
+        for start, end, line_end in _lines(self.text, self._front_matter()):
+            self.out[end:line_end] = " " * (line_end - end)  # the "\r" of "\r\n"
+            self.depth = self.prev_depth
+            self.prev = self._line(start, end)
+            self.prev_depth = self.depth
+            self.prev_newline = line_end
+
+    def _front_matter(self) -> int:
+        """Blank YAML or TOML front matter; where the scan starts."""
+        opening = _FRONT_MATTER.match(self.text)
+        if opening is None:
+            return 0
+        closing = _FRONT_MATTER_END[opening.group(1)].search(self.text, opening.end())
+        if closing is None:
+            return 0
+        self._blank_lines(0, closing.end())
+        return closing.end() + 1
+
+    def _blank(self, start: int, end: int) -> None:
+        self.out[start:end] = " " * (end - start)
+
+    def _blank_lines(self, start: int, end: int) -> None:
+        self.out[start:end] = re.sub(r"[^\n]", " ", self.text[start:end])
+
+    def _line(self, start: int, end: int) -> str:
+        if self.fence is not None:
+            return self._fenced_line(start, end)
+        if self.raw_block_end is not None:
+            return self._raw_block_line(start, end)
+        if self.comment_start >= 0:
+            pos = self._comment_continues(start, end)
+            if pos < 0:
+                return _OTHER
+            after_comment = True
+        else:
+            pos = self._strip_quotes(start, end)
+            after_comment = False
+        after = self._leading_comments(pos, end)
+        if after < 0:
+            return _OTHER
+        after_comment = after_comment or after > pos
+        if not self.text[after:end].strip():
+            if after_comment:
+                return _OTHER
+            self.in_table = False
+            return _BLANK
+        return self._classify(after, end, after_comment)
+
+    def _strip_quotes(self, start: int, end: int) -> int:
+        pos, self.depth = start, 0
+        while (marker := _QUOTE_MARKER.match(self.text, pos, end)) is not None:
+            self.out[self.text.index(">", pos)] = " "
+            self.depth += 1
+            pos = marker.end()
+        return pos
+
+    def _fenced_line(self, start: int, end: int) -> str:
+        marker, length, depth = self.fence  # type: ignore[misc]
+        pos = self._strip_quotes(start, end) if depth else start
+        if self.depth < depth:  # a line outside the quote ends a fence opened inside it
+            self.fence = None
+            return self._line(start, end)
+        self._blank(start, end)
+        closing = self.text[pos:end].strip(" \t")
+        if len(closing) >= length and not closing.strip(marker):
+            self.fence = None
+        return _OTHER
+
+    def _raw_block_line(self, start: int, end: int) -> str:
+        self._blank(start, end)
+        if self.raw_block_end.search(self.text, start, end):  # type: ignore[union-attr]
+            self.raw_block_end = None
+        return _OTHER
+
+    def _comment_continues(self, start: int, end: int) -> int:
+        """Blank a line inside a comment; where the line goes on after it, or -1."""
+        close = self.text.find("-->", start, end)
+        if close < 0:
+            self._blank(start, end)
+            return -1
+        self._comment(self.comment_start, close + 3)
+        self.comment_start = -1
+        return close + 3
+
+    def _leading_comments(self, pos: int, end: int) -> int:
+        """Blank the comments a line starts with; where the line goes on after them, or -1
+        when a comment stays open past its end."""
+        while True:
+            at = _skip_spaces(self.text, pos, end)
+            if not self.text.startswith("<!--", at, end):
+                return pos
+            close = self.text.find("-->", at + 2, end)
+            if close < 0:
+                self.comment_start = at
+                self._blank(at, end)
+                return -1
+            self._comment(at, close + 3)
+            pos = close + 3
+
+    def _comment(self, start: int, end: int) -> None:
+        self._blank_lines(start, end)
+        found = directive(self.text[start + 4:end - 3], start, end)
+        if found is not None:
+            self.directives.append(found)
+
+    def _classify(self, pos: int, end: int, after_comment: bool) -> str:
+        """Blank the markers of the line starting its content at `pos`, trying each kind of
+        block in CommonMark's order of precedence; what kind of line it was."""
+        text = self.text
+        indent = _indent_width(text, pos, end)
+        continues = self.prev == _TEXT and not after_comment
+        table_goes_on, self.in_table = self.in_table, False  # any other block ends a table
+        item = _LIST_MARKER.match(text, pos, end)
+        if item is not None and not self._starts_item(item, pos, end, continues):
+            item = None
+        if indent < 2 and not continues and item is None:
+            self.in_list = False
+        if indent >= 4 and not continues and not self.in_list:
+            self._blank(pos, end)  # indented code
+            return _OTHER
+        if self._opens_fence(pos, end, indent) or self._opens_raw_block(pos, end):
+            return _OTHER
+        if (heading := _ATX.match(text, pos, end)) is not None:
+            self._atx_heading(heading.start(1), heading.end(1), end)
+            return _OTHER
+        if continues and self._setext_underline(pos, end, indent):
+            return _OTHER
+        if _THEMATIC.fullmatch(text, pos, end):
+            self._blank(pos, end)
+            return _OTHER
+        if continues and self._delimiter_row(pos, end):
+            return _OTHER
+        if table_goes_on:
+            self._table_row(pos, end)
+            return _OTHER
+        if not continues and _LINK_DEFINITION.match(text, pos, end):
+            self._blank(pos, end)
+            return _OTHER
+        if item is not None:
+            self._blank(item.start(1), item.end())
+            self._new_block(item.end(), end, item=True)
+            self.in_list = True
+            return _TEXT
+        if (footnote := _FOOTNOTE_DEFINITION.match(text, pos, end)) is not None:
+            self._blank(pos, footnote.end())
+            self._new_block(footnote.end(), end)
+            return _TEXT
+        if continues and self.depth <= self.prev_depth and not self._html_block_starts(pos, end):
+            self._join(pos, end)
+        else:
+            self._new_block(pos, end)
+        return _TEXT
+
+    def _starts_item(self, item: re.Match[str], pos: int, end: int, continues: bool) -> bool:
+        """CommonMark: inside a paragraph only a list item that is not empty and, when ordered,
+        numbered 1 starts a list."""
+        if _THEMATIC.fullmatch(self.text, pos, end):
+            return False
+        if not continues or self.in_list:
+            return True
+        return item.end() < end and item.group(2) in (None, "1")
+
+    def _opens_fence(self, pos: int, end: int, indent: int) -> bool:
+        fence = _FENCE.match(self.text, pos, end)
+        if fence is None or (indent >= 4 and not self.in_list):
+            return False
+        marker = fence.group(1)
+        if marker[0] == "`" and "`" in self.text[fence.end():end]:
+            return False  # an inline code span, not a fence
+        self.fence = (marker[0], len(marker), self.depth)
+        self._blank(pos, end)
+        return True
+
+    def _opens_raw_block(self, pos: int, end: int) -> bool:
+        opening = _RAW_BLOCK.match(self.text, pos, end)
+        if opening is None:
+            return False
+        self.raw_block_end = re.compile("</" + opening.group(1) + ">", re.IGNORECASE)
+        self._raw_block_line(pos, end)
+        return True
+
+    def _html_block_starts(self, pos: int, end: int) -> bool:
+        tag = _HTML_BLOCK.match(self.text, pos, end)
+        return tag is not None and tag.group(1).lower() in BLOCK_TAGS
+
+    def _atx_heading(self, marker_start: int, marker_end: int, end: int) -> None:
+        self._blank(marker_start, marker_end)
+        text = self.text
+        stop = end
+        while stop > marker_end and text[stop - 1] in " \t":
+            stop -= 1
+        hashes = stop
+        while hashes > marker_end and text[hashes - 1] == "#":
+            hashes -= 1
+        if hashes < stop and (hashes == marker_end or text[hashes - 1] in " \t"):
+            self._blank(hashes, stop)  # the optional closing sequence
+            stop = hashes
+        self._new_block(marker_end, stop, heading=True)
+        self.in_list = False
+
+    def _setext_underline(self, pos: int, end: int, indent: int) -> bool:
+        block = self.blocks[-1]
+        if self.depth != self.prev_depth or (block.item and indent < 2):
+            return False
+        if not _SETEXT.fullmatch(self.text, pos, end):
+            return False
+        block.heading = True
+        self._blank(pos, end)
+        return True
+
+    def _delimiter_row(self, pos: int, end: int) -> bool:
+        """A table's delimiter row (``|---|:--:|``): the line above becomes its header row."""
+        row = self.text[pos:end].strip()
+        header = self.last_line
+        if "|" not in row or header is None or "|" not in self.text[header.start:header.end]:
+            return False
+        if not all(_DELIMITER_CELL.fullmatch(cell) for cell in row.strip("|").split("|")):
+            return False
+        if header.joined_at >= 0:  # the header row was read as a paragraph's next line
+            self.out[header.joined_at] = "\n"
+            self.blocks[-1].end = header.block_end_before
+            self._new_block(header.start, header.end)
+        self._blank_pipes(header.start, header.end)
+        self._blank(pos, end)
+        self.in_table = True
+        return True
+
+    def _table_row(self, start: int, end: int) -> None:
+        self._blank_pipes(start, end)
+        self._new_block(start, end)
+        self.in_table = True
+
+    def _blank_pipes(self, start: int, end: int) -> None:
+        for m in re.finditer(r"(?<!\\)\|", self.text[start:end]):
+            self.out[start + m.start()] = " "
+
+    def _new_block(self, start: int, end: int, heading: bool = False, item: bool = False) -> None:
+        self.blocks.append(_Block(start, end, heading, item))
+        self.last_line = _LastLine(start, end, -1, end)
+
+    def _join(self, start: int, end: int) -> None:
+        """The line goes on with the paragraph of the line above: that line break is a space."""
+        self.out[self.prev_newline] = " "
+        block = self.blocks[-1]
+        self.last_line = _LastLine(start, end, self.prev_newline, block.end)
+        block.end = end
+
+
+def _lines(text: str, start: int) -> Iterator[tuple[int, int, int]]:
+    """(start, end without "\\r", end at the line break) of each line from `start` on."""
+    n = len(text)
+    while start <= n:
+        newline = text.find("\n", start)
+        line_end = n if newline < 0 else newline
+        end = line_end - 1 if line_end > start and text[line_end - 1] == "\r" else line_end
+        yield start, end, line_end
+        if newline < 0:
+            return
+        start = newline + 1
+
+
+def _skip_spaces(text: str, pos: int, end: int) -> int:
+    while pos < end and text[pos] in " \t":
+        pos += 1
+    return pos
+
+
+def _indent_width(text: str, pos: int, end: int) -> int:
+    """Columns of leading spaces and tabs (tab stops of 4), counted up to 4."""
+    width = 0
+    while pos < end and width < 4 and text[pos] in " \t":
+        width = width + 4 - width % 4 if text[pos] == "\t" else width + 1
+        pos += 1
+    return width
+
+
+# --- inline markup ---------------------------------------------------------------------------
+
+_BACKTICKS = re.compile(r"`++")
+_LINK_TAIL = (r"\(\s*+(?:<[^<>\n]*+>|[^\s()<>]*+(?:\([^\s()]*+\)[^\s()<>]*+)*+)"
+              r"(?:\s++(?:\"[^\"]*+\"|'[^']*+'|\([^()]*+\)))?+\s*+\)")
+_REFERENCE = r"\[[^\[\]]*+\]"
+_IMAGE = re.compile(r"!\[[^\[\]]*+\](?:" + _LINK_TAIL + "|" + _REFERENCE + ")?+")
+_FOOTNOTE_REFERENCE = re.compile(r"\[\^[^\[\]\s]++\]")
+_LINK = re.compile(r"\[[^\[\]]*+(\](?:" + _LINK_TAIL + "|" + _REFERENCE + "))")
+_RAW_HTML = re.compile(
+    r"<(?:[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>]*+"  # autolink <https://...>
+    r"|[\w.!#$%&'*+/=?^`{|}~-]++@[A-Za-z0-9][A-Za-z0-9.-]*+"  # e-mail autolink
+    r"|/?([A-Za-z][A-Za-z0-9-]*+)(?:[^<>\"']|\"[^\"<>]*+\"|'[^'<>]*+')*+"  # tag
+    r")>")
+_BARE_URL = re.compile(r"(?<![\w/@.])(?:https?://|ftp://|www\.)[^\s<>]++", re.IGNORECASE)
+_URL_TRAILER = ".,:;!?'\")]*_~،؛؟"
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _blank_inline(text: str, out: list[str], start: int, end: int, directives: list[Directive]) -> None:
+    """Blank the inline markup of the block ``[start, end)``. Each step reads what the steps
+    before left, so a URL inside a code span or an image inside a link is handled once."""
+    _blank_code_spans(out, start, end)
+    _blank_comments(text, out, start, end, directives)
+    _blank_raw_html(out, start, end)
+    _blank_all(out, start, end, _IMAGE)
+    _blank_all(out, start, end, _FOOTNOTE_REFERENCE)
+    _blank_links(out, start, end)
+    _blank_bare_urls(out, start, end)
+    _blank_all(out, start, end, _ENTITY)
+
+
+def _blank(out: list[str], start: int, end: int) -> None:
+    out[start:end] = " " * (end - start)
+
+
+def _blank_code_spans(out: list[str], start: int, end: int) -> None:
+    """A run of backticks opens a code span closed by the next run of the same length."""
+    span = "".join(out[start:end])
+    if "`" not in span:
+        return
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(span)]
+    closer = _next_of_same_length(runs)
+    k = 0
+    while k < len(runs):
+        if closer[k] < 0:
+            k += 1
+            continue
+        _blank(out, start + runs[k][0], start + runs[closer[k]][1])
+        k = closer[k] + 1
+
+
+def _next_of_same_length(runs: list[tuple[int, int]]) -> list[int]:
+    following = [-1] * len(runs)
+    latest: dict[int, int] = {}
+    for k in range(len(runs) - 1, -1, -1):
+        length = runs[k][1] - runs[k][0]
+        following[k] = latest.get(length, -1)
+        latest[length] = k
+    return following
+
+
+def _blank_comments(text: str, out: list[str], start: int, end: int, directives: list[Directive]) -> None:
+    span = "".join(out[start:end])
+    at = span.find("<!--")
+    while at >= 0:
+        close = span.find("-->", at + 2)
+        if close < 0:
+            return
+        a, b = start + at, start + close + 3
+        _blank(out, a, b)
+        found = directive(text[a + 4:b - 3], a, b)
+        if found is not None:
+            directives.append(found)
+        at = span.find("<!--", close + 3)
+
+
+def _blank_raw_html(out: list[str], start: int, end: int) -> None:
+    """Blank tags and autolinks; a block tag (``<br>``, ``<p>``, ...) ends the block there."""
+    span = "".join(out[start:end])
+    for m in _RAW_HTML.finditer(span):
+        _blank(out, start + m.start(), start + m.end())
+        if m.group(1) is not None and m.group(1).lower() in BLOCK_TAGS:
+            out[start + m.start()] = "\n"
+
+
+def _blank_all(out: list[str], start: int, end: int, pattern: re.Pattern[str]) -> None:
+    for m in pattern.finditer("".join(out[start:end])):
+        _blank(out, start + m.start(), start + m.end())
+
+
+def _blank_links(out: list[str], start: int, end: int) -> None:
+    """``[text](url "title")`` and ``[text][ref]`` keep only their text."""
+    for m in _LINK.finditer("".join(out[start:end])):
+        out[start + m.start()] = " "
+        _blank(out, start + m.start(1), start + m.end(1))
+
+
+def _blank_bare_urls(out: list[str], start: int, end: int) -> None:
+    for m in _BARE_URL.finditer("".join(out[start:end])):
+        _blank(out, start + m.start(), start + m.start() + _url_length(m.group()))
+
+
+def _url_length(url: str) -> int:
+    """Length of `url` without the punctuation after it (a ")" stays when it closes a "(")."""
+    end = len(url)
+    opened = url.count("(") - url.count(")")
+    while end > 0 and url[end - 1] in _URL_TRAILER:
+        if url[end - 1] == ")":
+            if opened >= 0:
+                break
+            opened += 1
+        end -= 1
+    return end
+
+
+# --- results -------------------------------------------------------------------------------------
+
+_NON_SPACE = re.compile(r"\S")
+
+
+def _ignored(analysis: str, directives: list[Directive]) -> tuple[Range, ...]:
+    ranges = [r for d in directives if d.command == "ignore" for r in [_next_block(analysis, d)] if r]
+    return tuple(sorted(ranges + switched_off(directives, len(analysis))))
+
+
+def _next_block(analysis: str, comment: Directive) -> Range | None:
+    """The first block (a line of the analysis text) that starts after `comment`: the one the
+    comment opens, or when the comment sits inside a block, the block after that one."""
+    first = _NON_SPACE.search(analysis, comment.end)
+    if first is None:
+        return None
+    line_start = analysis.rfind("\n", 0, first.start()) + 1
+    if _NON_SPACE.search(analysis, line_start, comment.start) is not None:
+        newline = analysis.find("\n", first.start())
+        first = _NON_SPACE.search(analysis, newline) if newline >= 0 else None
+        if first is None:
+            return None
+    newline = analysis.find("\n", first.start())
+    return first.start(), len(analysis) if newline < 0 else newline
+
+
+# --- directives (shared with the HTML reader) ------------------------------------------------------
+
+_DIRECTIVE = re.compile(r"\s*+dedup\s*+:\s*+(ignore|off|on)\s*+", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Directive:
+    """A ``<!-- dedup: ignore|off|on -->`` comment at ``[start, end)`` of the source."""
+
+    command: str
+    start: int
+    end: int
+
+
+def directive(body: str, start: int, end: int) -> Directive | None:
+    """The directive a comment with `body` (the text between ``<!--`` and ``-->``) gives, if any."""
+    found = _DIRECTIVE.fullmatch(body)
+    return None if found is None else Directive(found.group(1).lower(), start, end)
+
+
+def trimmed(analysis: str, start: int, end: int) -> Range | None:
+    """``[start, end)`` of the analysis text without the blanks at either end; None when
+    nothing is left."""
+    first = _NON_SPACE.search(analysis, start, end)
+    if first is None:
+        return None
+    return first.start(), start + len(analysis[start:end].rstrip())
+
+
+def switched_off(directives: Iterable[Directive], length: int) -> list[Range]:
+    """The ranges between an ``off`` and the next ``on`` (or the end of the text)."""
+    ranges: list[Range] = []
+    off_from = -1
+    for d in sorted(directives, key=lambda d: d.start):
+        if d.command == "off" and off_from < 0:
+            off_from = d.end
+        elif d.command == "on" and off_from >= 0:
+            ranges.append((off_from, d.start))
+            off_from = -1
+    if off_from >= 0:
+        ranges.append((off_from, length))
+    return ranges
