@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
-INFORMATION_URI = "https://github.com/dedup/dedup"  # the project's home page
 FINGERPRINT_KEY = "dedupContent/v1"
 MATCH_ID = 1  # relatedLocations id of the earlier occurrence
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -54,7 +53,7 @@ class SarifFormat:
 
 def tool(ctx: FormatContext) -> dict[str, Any]:
     return {"driver": {"name": "dedup", "version": ctx.version, "semanticVersion": ctx.version,
-                       "informationUri": INFORMATION_URI, "rules": [rule_descriptor(rule, ctx) for rule in RULES]}}
+                       "rules": [rule_descriptor(rule, ctx) for rule in RULES]}}
 
 
 def rule_descriptor(rule: Rule, ctx: FormatContext) -> dict[str, Any]:
