@@ -13,6 +13,8 @@ __version__ = "0.1.0"
 from .detector import Detector, Settings  # noqa: E402
 from .model import SCHEMA, Document, Finding, Report, Span  # noqa: E402
 from .normalize import normalize, normalize_many  # noqa: E402
+from .archive.index import Index  # noqa: E402
+from .archive.store import ArchiveError  # noqa: E402
 
 
 def check(text: str, doc_id: str = "<text>", **params: Any) -> list[Finding]:
@@ -20,4 +22,4 @@ def check(text: str, doc_id: str = "<text>", **params: Any) -> list[Finding]:
     return Detector(**params).check(text, doc_id)
 
 
-__all__ = ["SCHEMA", "Detector", "Document", "Finding", "Report", "Settings", "Span", "check", "normalize", "normalize_many", "__version__"]
+__all__ = ["SCHEMA", "ArchiveError", "Detector", "Index", "Document", "Finding", "Report", "Settings", "Span", "check", "normalize", "normalize_many", "__version__"]

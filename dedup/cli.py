@@ -14,7 +14,7 @@ import difflib
 import os
 import sys
 from pathlib import Path
-from typing import IO, Iterator, Sequence
+from typing import Iterator, Sequence
 
 from . import __version__
 from .baseline import Baseline, BaselineError
@@ -24,7 +24,9 @@ from .discover import collect_files
 from .formats import FORMATS, FormatContext, get_formatter
 from .model import Document, Report
 from .progress import Progress
+from .index_cli import add_index_parser, add_location_option, open_index, run_index
 from .readers import InputError, read_path, read_stdin
+from .archive.store import ArchiveError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 LEVELS = ("error", "warning", "info")
@@ -97,20 +99,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     out.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary on stderr")
     out.add_argument("--statistics", action="store_true",
                      help="print documents, passages, findings by kind and seconds to stderr")
-    files = check.add_argument_group("files")
-    files.add_argument("--include", action="append", metavar="GLOB",
-                       help="files to check inside directories (repeatable; replaces the configured list)")
-    files.add_argument("--exclude", action="append", metavar="GLOB",
-                       help="paths to skip (repeatable; replaces the configured list)")
-    files.add_argument("--extend-exclude", action="append", metavar="GLOB", help="paths to skip, added to the list")
-    files.add_argument("--force-exclude", action="store_true",
-                       help="apply excludes to files named on the command line too (for pre-commit)")
-    files.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false",
-                       help="also check files that .gitignore lists")
-    files.add_argument("--stdin-filename", metavar="NAME",
-                       help="the name of standard input in the report; its extension picks the reader")
-    files.add_argument("--id-field", metavar="NAME", help="JSONL/CSV field with the record id (default: id)")
-    files.add_argument("--text-field", metavar="NAME", help="JSONL/CSV field with the text (default: text)")
+    _add_reading_options(check)
+    add_location_option(check)
     det = check.add_argument_group("detection")
     det.add_argument("--threshold", type=_fraction, metavar="J",
                      help="Jaccard similarity the candidate search aims at, in (0, 1] (default: 0.4)")
@@ -131,7 +121,25 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     config.add_argument("paths", nargs="*", metavar="PATH", help="where the check would run (default: .)")
     config.add_argument("--show", action="store_true", help="print the resolved configuration (the default)")
     _add_config_options(config)
-    return parser, {"check": check, "config": config}
+    index = add_index_parser(sub, _Parser, _add_reading_options, _add_config_options)
+    return parser, {"check": check, "config": config, "index": index}
+
+
+def _add_reading_options(parser: argparse.ArgumentParser) -> None:
+    files = parser.add_argument_group("files")
+    files.add_argument("--include", action="append", metavar="GLOB",
+                       help="files to read inside directories (repeatable; replaces the configured list)")
+    files.add_argument("--exclude", action="append", metavar="GLOB",
+                       help="paths to skip (repeatable; replaces the configured list)")
+    files.add_argument("--extend-exclude", action="append", metavar="GLOB", help="paths to skip, added to the list")
+    files.add_argument("--force-exclude", action="store_true",
+                       help="apply excludes to files named on the command line too (for pre-commit)")
+    files.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false",
+                       help="also check files that .gitignore lists")
+    files.add_argument("--stdin-filename", metavar="NAME",
+                       help="the name of standard input in the report; its extension picks the reader")
+    files.add_argument("--id-field", metavar="NAME", help="JSONL/CSV field with the record id (default: id)")
+    files.add_argument("--text-field", metavar="NAME", help="JSONL/CSV field with the text (default: text)")
 
 
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -172,8 +180,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "config":
             print(render_config(config, source), end="")
             return EXIT_CLEAN
+        if args.command == "index":
+            if args.index_command is None:
+                commands["index"].print_help(sys.stderr)
+                return EXIT_ERROR
+            return run_index(args, config, lambda: _documents(args, config, source, Progress(enabled=False)))
         return _check(args, config, source)
-    except (InputError, ConfigError, BaselineError, ValueError) as err:
+    except (InputError, ConfigError, BaselineError, ArchiveError, ValueError) as err:
         print(f"dedup: error: {err}", file=sys.stderr)
         return EXIT_ERROR
 
@@ -187,30 +200,31 @@ def _configuration(args: argparse.Namespace) -> tuple[Config, Path | None]:
             raise ConfigError(f"{args.config}: no such configuration file")
         config = load_config(source)
     else:
-        config, source = config_for(args.paths or ["."], Path.cwd())
-    if args.command == "check":
-        config = config.with_overrides(
-            threshold=args.threshold, min_words=args.min_words, kinds=args.kinds, shingles=args.shingles,
-            num_perm=args.num_perm, fail_on=args.fail_on, include=args.include, exclude=args.exclude,
-            extend_exclude=args.extend_exclude, id_field=args.id_field, text_field=args.text_field,
-            format=args.format)
-    return config, source
+        config, source = config_for(getattr(args, "paths", None) or ["."], Path.cwd())
+    overrides = {name: getattr(args, name, None) for name in _OVERRIDES}
+    return config.with_overrides(**overrides), source
+
+
+_OVERRIDES = ("threshold", "min_words", "kinds", "shingles", "num_perm", "fail_on", "include", "exclude",
+              "extend_exclude", "id_field", "text_field", "format")
 
 
 def _check(args: argparse.Namespace, config: Config, source: Path | None) -> int:
     fmt = get_formatter(config.format)
     root = source.parent if source else Path.cwd()
     progress = Progress(enabled=not args.quiet and fmt.name not in MACHINE_FORMATS and sys.stderr.isatty())
-    paths = collect_files(args.paths or ["."], include=config.include,
-                          exclude=config.excluded, force_exclude=args.force_exclude,
-                          respect_gitignore=args.respect_gitignore, root=root)
     if args.baseline is None and args.update_baseline:
         raise ValueError("--update-baseline needs --baseline FILE")
     baseline = None if args.baseline is None or args.update_baseline else Baseline.load(Path(args.baseline))
     _retain_freed_memory()
-    docs = list(_read(paths, args, config, progress))
-    detector = Detector(**config.detector_settings(), workers=-1)
-    report = detector.check_many(docs, on_stage=progress.stage)
+    index = open_index(args.index, config, create=False) if args.index else None
+    try:
+        docs = _documents(args, config, source, progress)
+        detector = Detector(**config.detector_settings(), workers=-1)
+        report = detector.check_many(docs, on_stage=progress.stage, index=index)
+    finally:
+        if index is not None:
+            index.close()
     progress.close()
     findings = filter_findings(report.findings, config, root)
     if args.update_baseline:
@@ -226,6 +240,14 @@ def _check(args: argparse.Namespace, config: Config, source: Path | None) -> int
     if args.statistics:
         _statistics(report)
     return EXIT_FINDINGS if fails(findings, config) and not args.exit_zero else EXIT_CLEAN
+
+
+def _documents(args: argparse.Namespace, config: Config, source: Path | None, progress: Progress) -> list[Document]:
+    """The documents of the command's paths, read as their extensions say."""
+    root = source.parent if source else Path.cwd()
+    paths = collect_files(args.paths or ["."], include=config.include, exclude=config.excluded,
+                          force_exclude=args.force_exclude, respect_gitignore=args.respect_gitignore, root=root)
+    return list(_read(paths, args, config, progress))
 
 
 def _read(paths: Sequence[str], args: argparse.Namespace, config: Config, progress: "Progress") -> Iterator[Document]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -16,9 +16,10 @@ from .arrays import ordered_map
 from .group import clusters, select
 from .model import Document, Finding, Report
 from .normalize import PROFILE
-from .passages import PassageTable, SegmentOptions, build_passages, in_ranges
+from .passages import (PassageTable, SegmentOptions, build_passages, concat_tables, in_ranges,
+                       passages_as_documents)
 from .report import build_findings
-from .shingle import ShingleSpec, shingle_batch
+from .shingle import ShingleSpec, shingle_batch, text_hashes
 from .sketch import MinHasher
 from .stopwords import STOPWORDS
 from .verify import NO_KIND, TERMS, Thresholds, build_features, verify
@@ -53,6 +54,16 @@ class Settings:
 
 _BLOCK = 1 << 16  # passages sketched at a time
 
+
+class ArchiveLookup(Protocol):
+    """What `check_many` needs of an archive index (`dedup.Index`)."""
+
+    location: str
+
+    def archived_candidates(self, table: PassageTable) -> Sequence[Any]:
+        """Archived passages (with ``doc_id``, ``start``, ``end``, ``line``, ``column``,
+        ``text``) that may repeat a passage of `table`."""
+
 DocumentLike = Document | tuple[str, str] | Any
 
 
@@ -82,10 +93,13 @@ class Detector:
         """Repeats inside one text."""
         return self.check_many([Document(doc_id, text)]).findings
 
-    def check_many(self, docs: Iterable[DocumentLike], on_stage: Callable[[str], None] | None = None) -> Report:
+    def check_many(self, docs: Iterable[DocumentLike], on_stage: Callable[[str], None] | None = None,
+                   index: "ArchiveLookup | None" = None) -> Report:
         """Repeats inside and across `docs`, as a Report (findings and stats).
 
-        `on_stage`, if given, is called with each stage's name as the stage ends (for progress)."""
+        With `index` (a `dedup.Index`), passages that repeat an archived passage are reported
+        too, with scope ``archive``. `on_stage`, if given, is called with each stage's name as
+        the stage ends (for progress)."""
         clock = Stopwatch(on_stage)
         documents = [as_document(d) for d in docs]
         for d in documents:
@@ -93,18 +107,39 @@ class Detector:
                 raise TypeError(f"document {d.id!r}: text must be str, not {type(d.text).__name__}")
         table = build_passages(documents, self.settings.segment)
         clock.lap("segment+normalize")
+        archived: Sequence[Any] = ()
+        if index is not None:
+            archived = index.archived_candidates(table)
+            table = concat_tables(passages_as_documents([p.doc_id for p in archived], [p.text for p in archived]),
+                                  table)
+            clock.lap("archive lookup")
         stats = cand.CandidateStats()
         pairs, verdicts = self._find_pairs(table, stats, clock)
-        accepted = np.flatnonzero(verdicts.kind != NO_KIND)
+        accepted = np.flatnonzero((verdicts.kind != NO_KIND) & (pairs[:, 1] >= len(archived)))
         accepted = accepted[~in_ranges(table.documents, "ignored", table.doc, table.start)[pairs[accepted, 1]]]
         earlier, later = pairs[accepted, 0], pairs[accepted, 1]
         picked = select(earlier, later, verdicts.kind[accepted], verdicts.score[accepted],
                         table.sentence, table.is_clause)
         chosen = accepted[picked]
         findings = build_findings(table, pairs[chosen, 0], pairs[chosen, 1], verdicts.kind[chosen],
-                                  verdicts.score[chosen], clusters(pairs[chosen, 0], pairs[chosen, 1]))
+                                  verdicts.score[chosen], clusters(pairs[chosen, 0], pairs[chosen, 1]), archived)
         clock.lap("group+report")
-        return Report(findings, self._stats(table, stats, findings, clock))
+        report_stats = self._stats(table, stats, findings, clock)
+        if index is not None:  # count the checked documents only; the archive's passages apart
+            report_stats.update(documents=len(documents), passages=len(table) - len(archived),
+                                sentences=table.sentences - len(archived))
+            report_stats["archive"] = {"location": index.location, "candidates": len(archived),
+                                       "boilerplate": getattr(index, "last_boilerplate", 0)}
+        return Report(findings, report_stats)
+
+    def sketch_sentences(self, table: PassageTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The sentences of `table` that the LSH search covers (whole, non-heading, at least
+        `min_words` words), with their band keys for the main banding and normalized hashes:
+        what the archive index stores and looks up."""
+        words = np.array([t.count(" ") + 1 if t else 0 for t in table.normalized], dtype=np.int64)
+        sentences = np.flatnonzero((words >= self.settings.verify.min_words) & ~table.heading & ~table.is_clause)
+        keys = self._band_keys(table, sentences, layouts=self._banding()[:1])[0]
+        return sentences, keys, text_hashes([table.normalized[i] for i in sentences.tolist()])
 
     def _find_pairs(self, table: PassageTable, stats: cand.CandidateStats, clock: "Stopwatch"):
         s = self.settings
@@ -146,13 +181,14 @@ class Detector:
             layouts.append((*cand.optimal_bands(s.document_threshold, s.num_perm), True))
         return layouts
 
-    def _band_keys(self, table: PassageTable, passages: np.ndarray) -> list[np.ndarray]:
+    def _band_keys(self, table: PassageTable, passages: np.ndarray,
+                   layouts: list[tuple[int, int, bool]] | None = None) -> list[np.ndarray]:
         """Band keys of `passages` (indices into the table) for each LSH layout.
 
         Passages are sketched in blocks (on `workers` threads), so the MinHash signatures of
         only a block or two are ever in memory; the keys do not depend on the block size.
         """
-        layouts = self._banding()
+        layouts = self._banding() if layouts is None else layouts
 
         def one_block(lo: int) -> list[np.ndarray]:
             block = passages[lo:lo + _BLOCK]

@@ -66,6 +66,42 @@ def build_passages(documents: Sequence[Document], options: SegmentOptions = Segm
     )
 
 
+def passages_as_documents(ids: Sequence[str], texts: Sequence[str]) -> PassageTable:
+    """A table of stand-alone passages (archived sentences): each its own document and sentence,
+    taken whole, not segmented again."""
+    n = len(texts)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
+    return PassageTable(
+        documents=[Document(i, t) for i, t in zip(ids, texts)],
+        doc=np.arange(n, dtype=np.int32),
+        start=np.zeros(n, dtype=np.int64),
+        end=lengths,
+        sentence=np.arange(n, dtype=np.int64),
+        is_clause=np.zeros(n, dtype=bool),
+        heading=np.zeros(n, dtype=bool),
+        listing=np.array([is_listing(t) for t in texts], dtype=bool),
+        raw=list(texts),
+        normalized=normalize_many(list(texts)),
+    )
+
+
+def concat_tables(first: PassageTable, second: PassageTable) -> PassageTable:
+    """`first`'s passages, then `second`'s (whose documents and sentences are renumbered after them)."""
+    sentences = int(first.sentence.max()) + 1 if len(first) else 0
+    return PassageTable(
+        documents=[*first.documents, *second.documents],
+        doc=np.concatenate([first.doc, second.doc + len(first.documents)]).astype(np.int32),
+        start=np.concatenate([first.start, second.start]),
+        end=np.concatenate([first.end, second.end]),
+        sentence=np.concatenate([first.sentence, second.sentence + sentences]),
+        is_clause=np.concatenate([first.is_clause, second.is_clause]),
+        heading=np.concatenate([first.heading, second.heading]),
+        listing=np.concatenate([first.listing, second.listing]),
+        raw=[*first.raw, *second.raw],
+        normalized=[*first.normalized, *second.normalized],
+    )
+
+
 def in_ranges(documents: Sequence[Document], attr: str, doc: np.ndarray, start: np.ndarray) -> np.ndarray:
     """Which passages start inside one of their document's ranges `attr` (``headings``, ``ignored``)."""
     inside = np.zeros(len(doc), dtype=bool)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -26,10 +27,16 @@ class LineIndex:
 
 
 def build_findings(table: PassageTable, earlier: np.ndarray, later: np.ndarray, kind: np.ndarray,
-                   score: np.ndarray, group: np.ndarray) -> list[Finding]:
+                   score: np.ndarray, group: np.ndarray, archived: Sequence[Any] = ()) -> list[Finding]:
+    """Findings from verified pairs. The first ``len(archived)`` passages of `table` are
+    archived passages (records with ``doc_id``, offsets, ``line``, ``column``, ``text``):
+    a match among them has scope ``archive`` and the archived document's location."""
     lines: dict[int, LineIndex] = {}
 
     def span(k: int) -> Span:
+        if k < len(archived):
+            p = archived[k]
+            return Span(p.doc_id, p.start, p.end, p.line, p.column, p.text)
         d = int(table.doc[k])
         if d not in lines:
             lines[d] = LineIndex(table.documents[d].text)
@@ -39,6 +46,6 @@ def build_findings(table: PassageTable, earlier: np.ndarray, later: np.ndarray, 
 
     findings = []
     for e, l, k, s, g in zip(earlier.tolist(), later.tolist(), kind.tolist(), score.tolist(), group.tolist()):
-        scope = "document" if table.doc[e] == table.doc[l] else "corpus"
+        scope = "archive" if e < len(archived) else "document" if table.doc[e] == table.doc[l] else "corpus"
         findings.append(Finding(KINDS[k], scope, float(s), span(l), span(e), g))  # type: ignore[arg-type]
     return findings

@@ -29,6 +29,25 @@ def shared() -> Path:
     return SHARED
 
 
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory):
+    """A running redis-server: DEDUP_TEST_REDIS_URL (CI starts one), else one started for this
+    session; skipped without either, except under CI (CI=true), where that is a failure."""
+    from redis_server import find_redis_server, redis_server
+
+    if os.environ.get("DEDUP_TEST_REDIS_URL"):
+        yield os.environ["DEDUP_TEST_REDIS_URL"]
+        return
+    binary = find_redis_server()
+    if binary is None:
+        message = "redis-server not found on PATH or at /usr/bin/redis-server (apt-get install redis-server)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; CI must provide it (.ci/run starts one)")
+        pytest.skip(message)
+    with redis_server(tmp_path_factory.mktemp("redis"), binary) as url:
+        yield url
+
+
 def dedup_command() -> list[str]:
     """How to run the CLI: the venv's `dedup` script, else `python -m dedup.cli`."""
     script = Path(sys.executable).with_name("dedup")

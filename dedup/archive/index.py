@@ -1,0 +1,176 @@
+"""The archive index: everything already published, to check a draft against.
+
+An `Index` pairs a storage backend (`Store`: SQLite by default, Redis for shared deployments)
+with the Detector that computes what is stored: the sentences of each archived document that
+the LSH search covers, their band keys and normalized hashes. Checking a draft looks up the
+archived sentences that share a band key (or a normalized text) with one of its sentences and
+verifies them with the draft in one batch, exactly as passages of one run are verified::
+
+    with dedup.Index.open(".dedup/index.sqlite") as index:
+        index.add("2026/11/28/floods", text)
+        findings = index.query(draft)          # scope "archive", match = the archived passage
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from ..detector import Detector, DocumentLike, as_document
+from ..model import Document, Finding
+from ..normalize import PROFILE
+from ..passages import PassageTable, build_passages
+from ..report import LineIndex
+from .store import ArchiveError, IndexSettings, PassageRows, Store, StoredPassage
+
+DEFAULT_LOCATION = ".dedup/index.sqlite"
+
+
+@dataclass(frozen=True)
+class Boilerplate:
+    """Archived passages found in more than `share` of the archived documents (and in at least
+    `min_documents`) are boilerplate (agency sign-offs, "read also" lines): not reported."""
+
+    share: float = 0.002
+    min_documents: int = 5
+
+    def limit(self, documents: int) -> float:
+        return max(self.min_documents, self.share * documents)
+
+
+class Index:
+    """A persistent, incremental archive of published documents; see the module docstring."""
+
+    def __init__(self, store: Store, detector: Detector, boilerplate: Boilerplate = Boilerplate()) -> None:
+        self.store = store
+        self.detector = detector
+        self.boilerplate = boilerplate
+        self.location = store.location
+        self.last_boilerplate = 0  # archived passages left out as boilerplate by the last lookup
+
+    @classmethod
+    def open(cls, location: str | Path = DEFAULT_LOCATION, *, create: bool = True,
+             boilerplate: Boilerplate = Boilerplate(), **detector_params: Any) -> "Index":
+        """Open (or create) the index at `location`: a file path (SQLite) or ``redis://host:port/db``.
+
+        `detector_params` are those of `Detector`; the ones that shape signatures must be the
+        index's own, or opening fails with ArchiveError naming the difference."""
+        detector = Detector(**detector_params)
+        settings = settings_of(detector)
+        location = str(location)
+        if location.startswith(("redis://", "rediss://", "unix://")):
+            from .redis import RedisStore
+            store: Store = RedisStore.open(location, settings, create=create)
+        else:
+            from .sqlite import SQLiteStore
+            store = SQLiteStore.open(location, settings, create=create)
+        return cls(store, detector, boilerplate)
+
+    # --- writing -------------------------------------------------------------------------
+
+    def add(self, doc_id: str, text: str | Document, metadata: dict[str, Any] | None = None) -> int:
+        """Archive a document (replacing one stored under `doc_id`); the passages stored."""
+        doc = text if isinstance(text, Document) else Document(doc_id, text)
+        return self.add_many([Document(doc_id, doc.text, doc.analysis, doc.headings, doc.ignored)],
+                             [metadata])
+
+    def add_many(self, docs: Iterable[DocumentLike], metadata: Sequence[dict[str, Any] | None] | None = None,
+                 batch: int = 512) -> int:
+        """Archive many documents, segmented and sketched in batches; each document is stored
+        in its own transaction. The passages stored, in all."""
+        documents = [as_document(d) for d in docs]
+        metadata = list(metadata) if metadata is not None else [None] * len(documents)
+        stored = 0
+        for lo in range(0, len(documents), batch):
+            chunk = documents[lo:lo + batch]
+            for k, rows in enumerate(self._rows(chunk)):
+                self.store.put(chunk[k].id, rows, metadata[lo + k])
+                stored += len(rows)
+        return stored
+
+    def remove(self, doc_id: str) -> bool:
+        """Withdraw a document; False when it was not archived."""
+        return self.store.delete(doc_id)
+
+    def vacuum(self) -> None:
+        self.store.vacuum()
+
+    # --- reading -------------------------------------------------------------------------
+
+    def query(self, text: str | Document, doc_id: str = "<draft>") -> list[Finding]:
+        """The passages of `text` that repeat an archived passage (scope ``archive``)."""
+        doc = text if isinstance(text, Document) else Document(doc_id, text)
+        report = self.detector.check_many([doc], index=self)
+        return [f for f in report.findings if f.scope == "archive"]
+
+    def archived_candidates(self, table: PassageTable) -> list[StoredPassage]:
+        """Archived passages that may repeat a sentence of `table`: sharing a band key or the
+        normalized text, not boilerplate, and not from a document being checked (a re-check
+        of an archived article must not find itself)."""
+        _, keys, norm_hash = self.detector.sketch_sentences(table)
+        if len(norm_hash) == 0:
+            self.last_boilerplate = 0
+            return []
+        checked = {d.id for d in table.documents}
+        found = [p for p in self.store.lookup(keys, norm_hash.view(np.int64)) if p.doc_id not in checked]
+        kept = self._without_boilerplate(found)
+        self.last_boilerplate = len(found) - len(kept)
+        return sorted(kept, key=lambda p: (p.doc_id, p.start))
+
+    def _without_boilerplate(self, passages: list[StoredPassage]) -> list[StoredPassage]:
+        if not passages:
+            return passages
+        hashes = np.array([p.norm_hash for p in passages], dtype=np.int64)
+        counts = self.store.document_counts(hashes)
+        limit = self.boilerplate.limit(self.store.documents())
+        return [p for p, c in zip(passages, counts.tolist()) if c <= limit]
+
+    def stats(self) -> dict[str, Any]:
+        return {**self.store.stats(), "boilerplate": {"share": self.boilerplate.share,
+                                                      "min_documents": self.boilerplate.min_documents}}
+
+    def __len__(self) -> int:
+        return self.store.documents()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Index":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- what is stored ------------------------------------------------------------------
+
+    def _rows(self, documents: Sequence[Document]) -> list[PassageRows]:
+        """The rows to store for each of `documents`: its sketched sentences."""
+        table = build_passages(documents, self.detector.settings.segment)
+        sentences, keys, norm_hash = self.detector.sketch_sentences(table)
+        owner = table.doc[sentences]
+        bounds = np.searchsorted(owner, np.arange(len(documents) + 1))
+        rows = []
+        for d, document in enumerate(documents):
+            picked = sentences[bounds[d]:bounds[d + 1]]
+            start, end = table.start[picked], table.end[picked]
+            lines = LineIndex(document.text)
+            located = np.array([lines.locate(s) for s in start.tolist()], dtype=np.int64).reshape(-1, 2)
+            rows.append(PassageRows(
+                start=start.astype(np.int64), end=end.astype(np.int64), line=located[:, 0], column=located[:, 1],
+                text=[document.text[a:b] for a, b in zip(start.tolist(), end.tolist())],
+                norm_hash=norm_hash[bounds[d]:bounds[d + 1]].view(np.int64),
+                band_keys=keys[bounds[d]:bounds[d + 1]]))
+        return rows
+
+
+def settings_of(detector: Detector) -> IndexSettings:
+    """The index settings that make stored signatures comparable with `detector`'s."""
+    s = detector.settings
+    bands, rows = s.bands()
+    return IndexSettings(seed=s.seed, num_perm=s.num_perm, bands=bands, rows=rows, shingles=s.shingles,
+                         stopwords=s.stopwords, normalization=PROFILE)
+
+
+__all__ = ["ArchiveError", "Boilerplate", "DEFAULT_LOCATION", "Index", "settings_of"]
