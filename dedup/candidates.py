@@ -75,11 +75,20 @@ def pairs_from_keys(keys: np.ndarray, eligible: np.ndarray | None = None, cap: i
     index = np.arange(keys.shape[0], dtype=np.int64)
     if eligible is not None:
         index = index[eligible]
+    if keys.dtype == np.uint32 and 1 < keys.shape[1] and len(index) * keys.shape[1] <= _ONE_SORT_LIMIT:
+        # a small batch (a draft): every band in one sort, as (band, key) pairs, instead of a sort a band
+        bands = np.arange(keys.shape[1], dtype=np.uint64) << np.uint64(32)
+        flat = (keys[index].astype(np.uint64) | bands).ravel()
+        pairs = _pairs_in_column(flat, np.repeat(index, keys.shape[1]), cap, stats)
+        return unique_pairs(pairs)
     found: list[np.ndarray] = []
     for column in keys.T:
         found.append(_pairs_in_column(column[index], index, cap, stats))
     pairs = np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
     return unique_pairs(pairs)
+
+
+_ONE_SORT_LIMIT = 1 << 20  # (passages x bands) sorted at once; larger inputs go a band at a time
 
 
 def _pairs_in_column(keys: np.ndarray, index: np.ndarray, cap: int, stats: CandidateStats | None) -> np.ndarray:

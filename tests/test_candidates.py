@@ -204,3 +204,23 @@ def test_unique_pairs():
 def test_candidate_stats_defaults():
     s = CandidateStats()
     assert (s.pairs, s.capped_buckets, s.capped_passages, s.by_source) == (0, 0, 0, {})
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 60), st.integers(2, 8), st.integers(0, 2**31), st.integers(2, 6))
+def test_one_sort_and_band_by_band_give_the_same_pairs(n, bands, seed, cap):
+    import dedup.candidates as candidates
+
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(0, 4, size=(n, bands)).astype(np.uint32)  # few values: many shared buckets
+    one_sort_stats, by_band_stats = candidates.CandidateStats(), candidates.CandidateStats()
+    one_sort = candidates.pairs_from_keys(keys, cap=cap, stats=one_sort_stats)
+    limit = candidates._ONE_SORT_LIMIT
+    candidates._ONE_SORT_LIMIT = 0
+    try:
+        by_band = candidates.pairs_from_keys(keys, cap=cap, stats=by_band_stats)
+    finally:
+        candidates._ONE_SORT_LIMIT = limit
+    assert np.array_equal(one_sort, by_band)
+    assert (one_sort_stats.capped_buckets, one_sort_stats.capped_passages) == \
+        (by_band_stats.capped_buckets, by_band_stats.capped_passages)

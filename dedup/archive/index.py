@@ -85,7 +85,7 @@ class Index:
         stored = 0
         for lo in range(0, len(documents), batch):
             chunk = documents[lo:lo + batch]
-            for k, rows in enumerate(self._rows(chunk)):
+            for k, rows in enumerate(self.rows_of(chunk)):
                 self.store.put(chunk[k].id, rows, metadata[lo + k])
                 stored += len(rows)
         return stored
@@ -145,8 +145,8 @@ class Index:
 
     # --- what is stored ------------------------------------------------------------------
 
-    def _rows(self, documents: Sequence[Document]) -> list[PassageRows]:
-        """The rows to store for each of `documents`: its sketched sentences."""
+    def rows_of(self, documents: Sequence[Document]) -> list[PassageRows]:
+        """What `add` stores for each of `documents`: its sketched sentences, as columns."""
         table = build_passages(documents, self.detector.settings.segment)
         sentences, keys, norm_hash = self.detector.sketch_sentences(table)
         owner = table.doc[sentences]
