@@ -78,16 +78,17 @@ class Index:
 
     def add_many(self, docs: Iterable[DocumentLike], metadata: Sequence[dict[str, Any] | None] | None = None,
                  batch: int = 512) -> int:
-        """Archive many documents, segmented and sketched in batches; each document is stored
-        in its own transaction. The passages stored, in all."""
+        """Archive many documents, segmented, sketched and stored in batches of `batch`
+        documents; a batch is stored in one transaction (after a crash, all of it or none).
+        The passages stored, in all."""
         documents = [as_document(d) for d in docs]
         metadata = list(metadata) if metadata is not None else [None] * len(documents)
         stored = 0
         for lo in range(0, len(documents), batch):
             chunk = documents[lo:lo + batch]
-            for k, rows in enumerate(self.rows_of(chunk)):
-                self.store.put(chunk[k].id, rows, metadata[lo + k])
-                stored += len(rows)
+            rows = self.rows_of(chunk)
+            self.store.put_many([(d.id, r, m) for d, r, m in zip(chunk, rows, metadata[lo:lo + batch])])
+            stored += sum(len(r) for r in rows)
         return stored
 
     def remove(self, doc_id: str) -> bool:

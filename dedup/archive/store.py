@@ -9,7 +9,7 @@ a lookup returns; a Store only keeps and finds.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 
@@ -82,6 +82,10 @@ class Store(Protocol):
     def put(self, doc_id: str, rows: PassageRows, metadata: dict[str, Any] | None = None) -> None:
         """Store a document's passages, replacing any stored under `doc_id`: atomically (a crash
         leaves the old version or the new one, never a mix)."""
+
+    def put_many(self, items: Sequence[tuple[str, PassageRows, dict[str, Any] | None]]) -> None:
+        """`put` for several documents, atomically as a whole (a crash leaves all of them or
+        none); of two items with one id, the later wins. The fast way to build an index."""
 
     def delete(self, doc_id: str) -> bool:
         """Remove a document; False when it was not stored."""
