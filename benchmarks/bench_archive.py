@@ -2,9 +2,10 @@
 
 (a) SQLite at scale: an archive built with `Index.add_many` from the cached 1M-sentence corpus
     of bench_end_to_end.py (real articles of ../shared/corpora, then spliced synthetic ones)
-    until it holds --passages stored passages; then --drafts drafts of 30 sentences are
-    checked with `Index.query`, each draft 27 new spliced sentences and 3 garbled copies
-    (20% of the words dropped) of random archived passages. Reports build seconds, bytes per
+    until it holds --passages stored passages (every 20th real article held out); then --drafts
+    drafts of 30 sentences are checked with `Index.query`, each draft 27 sentences of the
+    held-out real articles and 3 garbled copies (20% of the words dropped) of random archived
+    passages. Reports build seconds, bytes per
     passage on disk, query p50/p99, and the share of planted copies found.
 (b) Redis, side by side with datasketch: on one redis-server (started here on loopback unless
     --redis-url is given), the same --compare-passages sentences are inserted into our Redis
@@ -15,7 +16,8 @@
     datasketch = `lsh.query(m)` for each of the draft's 30 sentences (candidates only).
 
     python benchmarks/bench_archive.py [--passages 1000000] [--drafts 200] [--compare-passages 20000]
-                                       [--redis-url redis://127.0.0.1:6379/0] [--skip-sqlite] [--json [PATH]]
+                                       [--redis-url redis://127.0.0.1:6379/0] [--skip-sqlite] [--skip-redis]
+                                       [--keep-index PATH] [--json [PATH]]
 """
 from __future__ import annotations
 
@@ -57,17 +59,31 @@ def garble(sentence: str, rng: random.Random) -> str:
     return " ".join(keep)
 
 
-def make_drafts(archived: list[str], count: int, seed: int = 99) -> list[tuple[str, set[str]]]:
-    """(draft text, the archived sentences planted in it) for `count` drafts."""
+def hold_out(docs: list[tuple[str, str]], drafts: int) -> tuple[list[tuple[str, str]], list[str]]:
+    """(documents to archive, sentences of real articles kept out of the archive): every 20th
+    real article is held out until there are enough sentences for `drafts` drafts."""
+    needed = drafts * (DRAFT_SENTENCES - COPIES)
+    archived, held = [], []
+    for k, (doc_id, text) in enumerate(docs):
+        if len(held) < needed and k % 20 == 0 and not doc_id.startswith("synthetic/"):
+            held.extend(s for s in common.split_sentences(text) if len(s.split()) >= 5)
+        else:
+            archived.append((doc_id, text))
+    return archived, held[:needed]
+
+
+def make_drafts(archived: list[str], fresh: list[str], count: int, seed: int = 99) -> list[tuple[str, set[str]]]:
+    """(draft text, the archived sentences planted in it) for `count` drafts: 27 sentences of
+    real articles that are not in the archive, and 3 garbled copies of archived sentences."""
     rng = random.Random(seed)
-    fresh = common.spliced_sentences(count * (DRAFT_SENTENCES - COPIES), seed=seed + 7, min_words=8)
+    per_draft = DRAFT_SENTENCES - COPIES
     drafts = []
     for k in range(count):
-        sentences = fresh[k * (DRAFT_SENTENCES - COPIES):(k + 1) * (DRAFT_SENTENCES - COPIES)]
+        sentences = fresh[k * per_draft:(k + 1) * per_draft]
         planted = rng.sample(archived, COPIES)
         for s in planted:
             sentences.insert(rng.randrange(len(sentences) + 1), garble(s, rng))
-        drafts.append((" ".join(s if s.endswith((".", "!", "?", "؟")) else s + "." for s in sentences), set(planted)))
+        drafts.append(("\n".join(s if s.endswith((".", "!", "?", "؟")) else s + "." for s in sentences), set(planted)))
     return drafts
 
 
@@ -93,12 +109,13 @@ def archived_sentences(index: dedup.Index, docs: list[tuple[str, str]], limit: i
     return [t for r in rows for t in r.text if len(t.split()) >= 10][:limit]
 
 
-def sqlite_at_scale(passages: int, drafts_count: int) -> dict:
-    docs = corpus_documents(passages)
+def sqlite_at_scale(passages: int, drafts_count: int, keep: str | None) -> dict:
+    docs, fresh = hold_out(corpus_documents(passages), drafts_count)
     with tempfile.TemporaryDirectory(dir=common.RESULTS) as tmp:
-        path = Path(tmp) / "archive.sqlite"
+        path = Path(keep) if keep else Path(tmp) / "archive.sqlite"
         with dedup.Index.open(path) as index:
-            started, stored, used = time.perf_counter(), 0, 0
+            started = time.perf_counter()
+            stored, used = (0, 0) if len(index) == 0 else (index.stats()["passages"], len(docs))
             while stored < passages and used < len(docs):
                 batch = docs[used:used + 2000]
                 stored += index.add_many(batch)
@@ -107,7 +124,7 @@ def sqlite_at_scale(passages: int, drafts_count: int) -> dict:
                       file=sys.stderr, flush=True)
             build_s = time.perf_counter() - started
             stats = index.stats()
-            drafts = make_drafts(archived_sentences(index, docs), drafts_count)
+            drafts = make_drafts(archived_sentences(index, docs), fresh, drafts_count)
             seconds, recall = latencies(index, drafts)
         return {"backend": "sqlite", "documents": stats["documents"], "passages": stats["passages"],
                 "build_s": round(build_s, 1), "bytes": stats["bytes"],
@@ -119,7 +136,7 @@ def sqlite_at_scale(passages: int, drafts_count: int) -> dict:
 def redis_side_by_side(url: str, passages: int, drafts_count: int) -> dict:
     from datasketch import MinHashLSH
 
-    docs = corpus_documents(passages)
+    docs, fresh = hold_out(corpus_documents(passages), drafts_count)
     detector = dedup.Detector()
     prefix = f"bench{random.randrange(10**9)}"
     with dedup.Index.open(f"{url}?prefix={prefix}") as index:
@@ -132,7 +149,7 @@ def redis_side_by_side(url: str, passages: int, drafts_count: int) -> dict:
         sentences = [t for d, t in docs[:used]]
         table_rows = index.rows_of([dedup.Document(i, t) for i, t in docs[:used]])
         stored_texts = [t for r in table_rows for t in r.text]
-        drafts = make_drafts([t for t in stored_texts if len(t.split()) >= 10], drafts_count)
+        drafts = make_drafts([t for t in stored_texts if len(t.split()) >= 10], fresh, drafts_count)
         ours_query, ours_recall = latencies(index, drafts)
         index.store.close()
 
@@ -195,13 +212,14 @@ def main() -> None:
     ap.add_argument("--compare-passages", type=int, default=20_000)
     ap.add_argument("--redis-url", default=None)
     ap.add_argument("--skip-sqlite", action="store_true")
+    ap.add_argument("--keep-index", metavar="PATH", help="build the SQLite index at PATH and keep it (reused if there)")
     ap.add_argument("--skip-redis", action="store_true")
     ap.add_argument("--json", nargs="?", const=str(common.RESULTS / "archive.json"), default=None)
     args = ap.parse_args()
     common.RESULTS.mkdir(parents=True, exist_ok=True)
     results: dict = {"environment": common.environment()}
     if not args.skip_sqlite:
-        results["sqlite"] = sqlite_at_scale(args.passages, args.drafts)
+        results["sqlite"] = sqlite_at_scale(args.passages, args.drafts, args.keep_index)
         print(json.dumps(results["sqlite"]))
     if not args.skip_redis:
         if args.redis_url:

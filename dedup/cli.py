@@ -28,7 +28,7 @@ from .index_cli import add_index_parser, add_location_option, open_index, run_in
 from .readers import InputError, read_path, read_stdin
 from .archive.store import ArchiveError
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 LEVELS = ("error", "warning", "info")
 KINDS = ("exact", "normalized", "near", "contained", "conflict")
 MACHINE_FORMATS = frozenset(FORMATS) - {"text", "concise"}
@@ -189,6 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InputError, ConfigError, BaselineError, ArchiveError, ValueError) as err:
         print(f"dedup: error: {err}", file=sys.stderr)
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("dedup: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _configuration(args: argparse.Namespace) -> tuple[Config, Path | None]:

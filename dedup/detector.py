@@ -60,9 +60,10 @@ class ArchiveLookup(Protocol):
 
     location: str
 
-    def archived_candidates(self, table: PassageTable) -> Sequence[Any]:
-        """Archived passages (with ``doc_id``, ``start``, ``end``, ``line``, ``column``,
-        ``text``) that may repeat a passage of `table`."""
+    def archived_candidates(self, table: PassageTable) -> Any:
+        """Archived passages that may repeat a passage of `table`: ``.passages`` (records with
+        ``doc_id``, ``start``, ``end``, ``line``, ``column``, ``text``) and ``.band_keys``
+        (their keys for the main banding, or None to sketch them)."""
 
 DocumentLike = Document | tuple[str, str] | Any
 
@@ -108,13 +109,15 @@ class Detector:
         table = build_passages(documents, self.settings.segment)
         clock.lap("segment+normalize")
         archived: Sequence[Any] = ()
+        presketched = None
         if index is not None:
-            archived = index.archived_candidates(table)
+            candidates = index.archived_candidates(table)
+            archived, presketched = candidates.passages, candidates.band_keys
             table = concat_tables(passages_as_documents([p.doc_id for p in archived], [p.text for p in archived]),
                                   table)
             clock.lap("archive lookup")
         stats = cand.CandidateStats()
-        pairs, verdicts = self._find_pairs(table, stats, clock)
+        pairs, verdicts = self._find_pairs(table, stats, clock, presketched)
         accepted = np.flatnonzero((verdicts.kind != NO_KIND) & (pairs[:, 1] >= len(archived)))
         accepted = accepted[~in_ranges(table.documents, "ignored", table.doc, table.start)[pairs[accepted, 1]]]
         earlier, later = pairs[accepted, 0], pairs[accepted, 1]
@@ -141,20 +144,30 @@ class Detector:
         keys = self._band_keys(table, sentences, layouts=self._banding()[:1])[0]
         return sentences, keys, text_hashes([table.normalized[i] for i in sentences.tolist()])
 
-    def _find_pairs(self, table: PassageTable, stats: cand.CandidateStats, clock: "Stopwatch"):
+    def _find_pairs(self, table: PassageTable, stats: cand.CandidateStats, clock: "Stopwatch",
+                    presketched: np.ndarray | None = None):
+        """Candidate pairs of `table` and their verdicts. `presketched` holds the main banding's
+        keys of the table's first ``len(presketched)`` passages (archived sentences, keys as
+        stored): those are not sketched again, and take no part in the document-salted banding."""
         s = self.settings
         terms = shingle_batch(table.normalized, TERMS, s.workers)
         features = build_features(table.normalized, table.raw, table.is_clause, terms)
         nonempty = features.words > 0
         long_enough = nonempty & (features.words >= s.verify.min_words)
         sentences = np.flatnonzero(long_enough & ~table.heading & ~table.is_clause)
+        known = 0 if presketched is None else len(presketched)
+        sentences = sentences[sentences >= known]
         keys = self._band_keys(table, sentences)
         clock.lap("shingle+sketch")
         # sentences: by normalized text, and by LSH; clauses: with the other clauses of their sentence
         found = {"exact": cand.pairs_from_keys(features.norm_hash, eligible=nonempty & ~table.is_clause,
                                                cap=s.bucket_cap, stats=stats)}
-        for (_, _, salted), band_keys in zip(self._banding(), keys):
-            lsh = sentences[cand.pairs_from_keys(band_keys, cap=s.bucket_cap, stats=stats)]
+        for k, ((_, _, salted), band_keys) in enumerate(zip(self._banding(), keys)):
+            rows = sentences
+            if k == 0 and known:
+                rows = np.concatenate([np.arange(known), sentences])
+                band_keys = np.concatenate([presketched, band_keys])
+            lsh = rows[cand.pairs_from_keys(band_keys, cap=s.bucket_cap, stats=stats)]
             found["lsh-document" if salted else "lsh"] = lsh
         found["clauses"] = cand.pairs_from_keys(table.sentence, eligible=long_enough & table.is_clause,
                                                 cap=s.bucket_cap, stats=stats)

@@ -106,27 +106,36 @@ class Index:
         report = self.detector.check_many([doc], index=self)
         return [f for f in report.findings if f.scope == "archive"]
 
-    def archived_candidates(self, table: PassageTable) -> list[StoredPassage]:
+    def archived_candidates(self, table: PassageTable) -> "ArchiveCandidates":
         """Archived passages that may repeat a sentence of `table`: sharing a band key or the
         normalized text, not boilerplate, and not from a document being checked (a re-check
-        of an archived article must not find itself)."""
+        of an archived article must not find itself); with their band keys where the store
+        keeps them, so they need not be sketched again."""
         _, keys, norm_hash = self.detector.sketch_sentences(table)
         if len(norm_hash) == 0:
             self.last_boilerplate = 0
-            return []
+            return ArchiveCandidates([], None)
         checked = {d.id for d in table.documents}
+        limit = self.boilerplate.limit(self.store.documents())
         found = [p for p in self.store.lookup(keys, norm_hash.view(np.int64)) if p.doc_id not in checked]
-        kept = self._without_boilerplate(found)
+        kept = sorted(self._without_boilerplate(found, limit), key=lambda p: (p.doc_id, p.start))
         self.last_boilerplate = len(found) - len(kept)
-        return sorted(kept, key=lambda p: (p.doc_id, p.start))
+        return ArchiveCandidates(kept, self._stored_band_keys(kept))
 
-    def _without_boilerplate(self, passages: list[StoredPassage]) -> list[StoredPassage]:
+    def _without_boilerplate(self, passages: list[StoredPassage], limit: float) -> list[StoredPassage]:
         if not passages:
             return passages
-        hashes = np.array([p.norm_hash for p in passages], dtype=np.int64)
-        counts = self.store.document_counts(hashes)
-        limit = self.boilerplate.limit(self.store.documents())
-        return [p for p, c in zip(passages, counts.tolist()) if c <= limit]
+        if all(p.documents is not None for p in passages):
+            counts = [p.documents for p in passages]
+        else:
+            counts = self.store.document_counts(np.array([p.norm_hash for p in passages], dtype=np.int64)).tolist()
+        return [p for p, c in zip(passages, counts) if c <= limit]
+
+    def _stored_band_keys(self, passages: list[StoredPassage]) -> np.ndarray | None:
+        bands = self.store.settings.bands
+        if not passages or any(p.band_keys is None or len(p.band_keys) != 4 * bands for p in passages):
+            return None
+        return np.frombuffer(b"".join(p.band_keys for p in passages), dtype="<u4").reshape(-1, bands).astype(np.uint32)
 
     def stats(self) -> dict[str, Any]:
         return {**self.store.stats(), "boilerplate": {"share": self.boilerplate.share,
@@ -164,6 +173,15 @@ class Index:
                 norm_hash=norm_hash[bounds[d]:bounds[d + 1]].view(np.int64),
                 band_keys=keys[bounds[d]:bounds[d + 1]]))
         return rows
+
+
+@dataclass(frozen=True)
+class ArchiveCandidates:
+    """What a lookup found for a batch: archived passages, and their band keys for the main
+    banding ((passages, bands) uint32) when the store keeps them (else None)."""
+
+    passages: list[StoredPassage]
+    band_keys: np.ndarray | None
 
 
 def settings_of(detector: Detector) -> IndexSettings:

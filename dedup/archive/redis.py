@@ -4,34 +4,45 @@ Open it with a location such as ``redis://127.0.0.1:6379/0?prefix=news`` (also `
 and ``unix://``; every other query parameter goes to the `redis` client). All keys live
 under the prefix (default ``dedup``; letters, digits, ``_ . -``):
 
-    {prefix}:settings            hash    format = dedup-archive, and every IndexSettings field
-    {prefix}:next                string  the last passage id allocated (INCRBY)
-    {prefix}:docs                set     doc ids
-    {prefix}:d:{doc_id}          hash    first_passage, passages (its ids are that range),
-                                         metadata (JSON), norm_hash (packed <i8), band_keys
-                                         (packed <u4, passages x bands, row-major)
-    {prefix}:p                   hash    passage id -> JSON [doc_id, start, end, line,
-                                         column, text, norm_hash]
-    {prefix}:b:{band}:{value}    set     passage ids with band key `value` in band `band`
-    {prefix}:h:{norm_hash}       set     passage ids with that normalized hash
-    {prefix}:n                   zset    norm_hash -> number of documents having it (each
-                                         document counted once; zero scores are removed)
+    {prefix}:settings      hash    format = dedup-archive, key_layout = 2, and every
+                                   IndexSettings field
+    {prefix}:next          string  the last passage id allocated (INCRBY)
+    {prefix}:docs          set     doc ids
+    {prefix}:d:{doc_id}    hash    first_passage, passages (its ids are that range), metadata
+                                   (JSON), norm_hash (packed <i8), band_keys (packed <u4,
+                                   passages x bands, row-major)
+    {prefix}:p             hash    passage id -> JSON [doc_id, start, end, line, column, text,
+                                   norm_hash]
+    {prefix}:b:{band}      hash    band key (4 bytes, <u4) -> the ids of the passages with that
+                                   key in band `band` (decimal, comma-separated)
+    {prefix}:h             hash    norm hash (8 bytes, <i8) -> the ids of the passages with it
+    {prefix}:n             hash    norm hash (8 bytes, <i8) -> number of documents having it
+                                   (each document counted once; no zero counts)
 
-Round trips: `lookup` costs ONE round trip (EVALSHA of a read-only Lua script that unions the
-queried buckets and fetches the passage records on the server, an atomic snapshot), whatever
-the number of passages and bands; the first call on a server without the script cached costs
-two more (NOSCRIPT, then EVAL). `document_counts` is one ZMSCORE (so the server must be Redis >= 6.2); `stats` one pipeline.
+So an index is a few dozen keys whatever its size (layout 1, one set per bucket, made a key
+per passage and band, three times slower to write); `open` refuses another layout.
 
-Writers: `put` allocates passage ids with INCRBY, then removes the old version and adds the
-new one in one MULTI/EXEC guarded by WATCH on the document key (retried on WatchError);
-`delete` likewise. Transactions are atomic on the server, so a reader sees a document whole,
-in its old version or its new one, never a mix; passage ids are never reused.
+Round trips: `lookup` costs ONE round trip (EVALSHA of a read-only Lua script that reads the
+queried bands' and hashes' id lists, one HMGET per band, and fetches the passage records on
+the server, an atomic snapshot), whatever the number of passages; the first call on a server
+without the script cached costs two more (NOSCRIPT, then EVAL). `document_counts` is one
+HMGET; `stats` one pipeline.
+
+Writers: `put` is ONE round trip too: an EVALSHA of a Lua script given the document as a few
+packed arguments (its band keys and norm hashes as the packed strings the document hash
+keeps, one JSON record per passage). The script allocates passage ids with INCRBY, removes
+the old version (found through its document hash), adds the new one, and writes the edited
+id lists back with one HMGET and one HSET (or HDEL) per touched hash. `put_many` stores
+several documents per call (about `PUT_MANY_PASSAGES` passages); `delete` is one call of a
+script sharing that code. A script runs atomically, so a reader sees a document whole, in its
+old version or its new one, never a mix, without WATCH or retries; passage ids are never
+reused. The scripts derive key names from the prefix, so an index needs one Redis server (not
+Redis Cluster).
 """
 from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -46,31 +57,292 @@ if TYPE_CHECKING:
     import redis as redis_client
 
 FORMAT_MAGIC = "dedup-archive"
+KEY_LAYOUT = "2"
 DEFAULT_PREFIX = "dedup"
 SCHEMES = ("redis", "rediss", "unix")
+PUT_MANY_PASSAGES = 4096  # passages per put_many script call (a call blocks the server while it runs)
 _PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_.-]+")
 _CONNECT_TIMEOUT_S = 5.0  # unless the URL sets socket_connect_timeout
 
-# KEYS[1]: the passages hash; KEYS[2..]: band buckets and norm-hash sets.
-# Returns the records of the passages in any of those sets, each once.
-_LOOKUP_SCRIPT = """
+# Every script gets ARGV[1] = the prefix and ARGV[2] = bands. Id list `list` (0 .. bands) is
+# the hash list_key[list]: the bands' hashes (4-byte fields), then the norm hashes' (8 bytes).
+# Lua's `unpack` and struct.unpack put their values on a stack of a few thousand slots: CHUNK
+# bounds what one call takes or gives. Passage ids are Lua numbers (exact below 2^53) sent as
+# decimal texts; Lua 1-based tables hold what Python numbers from 0.
+_PRELUDE = """
+local prefix, bands = ARGV[1], tonumber(ARGV[2])
+local passages_key, counts_key = prefix .. ':p', prefix .. ':n'
+local list_key = {}
+for band = 0, bands - 1 do list_key[band] = prefix .. ':b:' .. band end
+list_key[bands] = prefix .. ':h'
+local CHUNK = 1000
+
+-- redis.call(command, key, values[lo .. hi]), hi - lo < CHUNK
+local function call_chunk(command, key, values, lo, hi)
+  return redis.call(command, key, unpack(values, lo, hi))
+end
+"""
+
+# ARGV[3]: band keys (packed <u4, band-major: bands x queried passages), ARGV[4]: norm hashes
+# (packed <i8). Returns the records of the passages in the id lists read, each once.
+_LOOKUP_SCRIPT = _PRELUDE + """
+-- `count` values of struct format `item` (`width` bytes each) from byte `at` of `packed`.
+local function unpack_many(item, width, count, packed, at)
+  local values = {}
+  for lo = 0, count - 1, CHUNK do
+    local n = math.min(CHUNK, count - lo)
+    local part = {struct.unpack('<' .. string.rep(item, n), packed, at + width * lo)}
+    for i = 1, n do values[lo + i] = part[i] end
+  end
+  return values
+end
+
+local band_keys, norm_hash = ARGV[3], ARGV[4]
 local seen, ids = {}, {}
-for i = 2, #KEYS do
-  for _, id in ipairs(redis.call('SMEMBERS', KEYS[i])) do
-    if not seen[id] then
-      seen[id] = true
-      ids[#ids + 1] = id
+
+local function collect(key, fields)
+  for lo = 1, #fields, CHUNK do
+    local lists = call_chunk('HMGET', key, fields, lo, math.min(lo + CHUNK - 1, #fields))
+    for i = 1, #lists do
+      if lists[i] then
+        for id in string.gmatch(lists[i], '[^,]+') do
+          if not seen[id] then
+            seen[id] = true
+            ids[#ids + 1] = id
+          end
+        end
+      end
     end
   end
 end
+
+local rows = #band_keys / (4 * bands)
+for band = 0, bands - 1 do
+  collect(list_key[band], unpack_many('c4', 4, rows, band_keys, 4 * rows * band + 1))
+end
+collect(list_key[bands], unpack_many('c8', 8, #norm_hash / 8, norm_hash, 1))
+
 local records = {}
-for first = 1, #ids, 1000 do
-  local chunk = redis.call('HMGET', KEYS[1], unpack(ids, first, math.min(first + 999, #ids)))
-  for _, record in ipairs(chunk) do
-    if record then records[#records + 1] = record end
+for lo = 1, #ids, CHUNK do
+  local chunk = call_chunk('HMGET', passages_key, ids, lo, math.min(lo + CHUNK - 1, #ids))
+  for i = 1, #chunk do
+    if chunk[i] then records[#records + 1] = chunk[i] end
   end
 end
 return records
+"""
+
+# The writers' code. `remove` and `add` write documents and passage records at once and note
+# what the id lists and document counts need; write_lists and write_counts then write those,
+# one HMGET and one HSET (or HDEL) per touched hash and CHUNK fields. The ids a call adds come
+# grouped by (list, field) from Python (see _grouping); those it removes are dropped from the
+# lists at the fields their passages had.
+_WRITER = _PRELUDE + """
+local docs_key = prefix .. ':docs'
+local sub, format = string.sub, string.format
+local passage_id = {}      -- this call's new passages (1-based) -> id (decimal)
+local removed = {}         -- id -> true, for the passages this call removes
+local removed_fields = {}  -- list -> field -> true, the fields those passages had
+for list = 0, bands do removed_fields[list] = {} end
+local removing = false
+local count_delta = {}     -- norm hash field -> change of its document count
+
+local function allocate_ids(count)
+  if count == 0 then return end
+  local first = redis.call('INCRBY', prefix .. ':next', count) - count + 1
+  for j = 1, count do passage_id[j] = format('%d', first + j - 1) end
+end
+
+-- Counts a document once for each norm hash it has.
+local function note_counts(norm_hash, delta)
+  local seen = {}
+  for at = 1, #norm_hash, 8 do
+    local field = sub(norm_hash, at, at + 7)
+    if not seen[field] then
+      seen[field] = true
+      count_delta[field] = (count_delta[field] or 0) + delta
+    end
+  end
+end
+
+-- Removes the stored version of doc_id; false when none is stored.
+local function remove(doc_id)
+  local doc_key = prefix .. ':d:' .. doc_id
+  local stored = redis.call('HMGET', doc_key, 'first_passage', 'passages', 'norm_hash', 'band_keys')
+  if not stored[1] then return false end
+  local first, count, norm_hash, band_keys = tonumber(stored[1]), tonumber(stored[2]), stored[3], stored[4]
+  local ids = {}
+  for k = 0, count - 1 do
+    local id = format('%d', first + k)
+    ids[k + 1] = id
+    removed[id] = true
+    for band = 0, bands - 1 do
+      local at = 4 * (k * bands + band) + 1
+      removed_fields[band][sub(band_keys, at, at + 3)] = true
+    end
+    removed_fields[bands][sub(norm_hash, 8 * k + 1, 8 * k + 8)] = true
+  end
+  for lo = 1, count, CHUNK do call_chunk('HDEL', passages_key, ids, lo, math.min(lo + CHUNK - 1, count)) end
+  note_counts(norm_hash, -1)
+  redis.call('DEL', doc_key)
+  redis.call('SREM', docs_key, doc_id)
+  removing = true
+  return true
+end
+
+-- Adds a document made of this call's new passages offset + 1 .. offset + count, whose
+-- records `next_record` gives.
+local function add(doc_id, count, metadata, band_keys, norm_hash, offset, next_record)
+  for lo = 0, count - 1, CHUNK do
+    local fields, n = {}, 0
+    for k = lo, math.min(lo + CHUNK, count) - 1 do
+      fields[n + 1], fields[n + 2], n = passage_id[offset + k + 1], next_record(), n + 2
+    end
+    call_chunk('HSET', passages_key, fields, 1, n)
+  end
+  note_counts(norm_hash, 1)
+  local first = count > 0 and passage_id[offset + 1] or 0
+  redis.call('HSET', prefix .. ':d:' .. doc_id, 'first_passage', first, 'passages', count,
+             'metadata', metadata, 'norm_hash', norm_hash, 'band_keys', band_keys)
+  redis.call('SADD', docs_key, doc_id)
+end
+
+local function without_removed(ids)
+  local kept, n = {}, 0
+  for id in string.gmatch(ids, '[^,]+') do
+    if not removed[id] then
+      n = n + 1
+      kept[n] = id
+    end
+  end
+  if n > 0 then return table.concat(kept, ',') end
+end
+
+-- Appends ids[i] ('' for none) to the id list at fields[i] of hash `key`, for i <= n <= CHUNK,
+-- dropping removed ids; a list left empty goes.
+local function append_ids(key, fields, ids, n)
+  local current = call_chunk('HMGET', key, fields, 1, n)
+  local set, s, gone, g = {}, 0, {}, 0
+  for i = 1, n do
+    local old, value = current[i], ids[i]
+    if old then value = (value == '' and old) or (old .. ',' .. value) end
+    if removing then value = without_removed(value) end
+    if value then
+      set[s + 1], set[s + 2], s = fields[i], value, s + 2
+    elseif old then
+      gone[g + 1], g = fields[i], g + 1
+    end
+  end
+  if s > 0 then call_chunk('HSET', key, set, 1, s) end
+  if g > 0 then call_chunk('HDEL', key, gone, 1, g) end
+end
+
+-- The new passages' grouping at ARGV[at ..]: the bands' fields (packed <u4), the norm
+-- hashes' (<i8), each list's first slot and the slot count (<u4), each slot's first passage
+-- (<u4), then (slot, passage) for its other passages (<u4 pairs, by slot).
+local other_at = 1  -- the next (slot, passage) pair to apply
+
+-- Appends the ids of slots lo .. hi - 1 (0-based), those of list `list`.
+local function append_new(list, at, lo, hi)
+  local key, only_removed, others = list_key[list], removed_fields[list], ARGV[at + 4]
+  local item, width, packed, base = 'c4', 4, ARGV[at], 0
+  if list == bands then item, width, packed, base = 'c8', 8, ARGV[at + 1], lo end
+  for from = lo, hi - 1, CHUNK do
+    local n = math.min(CHUNK, hi - from)
+    local fields = {struct.unpack('<' .. string.rep(item, n), packed, width * (from - base) + 1)}
+    local firsts = {struct.unpack('<' .. string.rep('I4', n), ARGV[at + 3], 4 * from + 1)}
+    local ids = {}
+    for i = 1, n do ids[i] = passage_id[firsts[i] + 1] end
+    while other_at < #others do
+      local slot, j = struct.unpack('<I4I4', others, other_at)
+      if slot >= from + n then break end
+      ids[slot - from + 1] = ids[slot - from + 1] .. ',' .. passage_id[j + 1]
+      other_at = other_at + 8
+    end
+    if removing then
+      for i = 1, n do only_removed[fields[i]] = nil end
+    end
+    append_ids(key, fields, ids, n)
+  end
+end
+
+-- Drops the removed ids from the lists of list `list` that append_new did not write.
+local function drop_removed(list)
+  local fields, ids, n = {}, {}, 0
+  for field in pairs(removed_fields[list]) do
+    n = n + 1
+    fields[n], ids[n] = field, ''
+    if n == CHUNK then
+      append_ids(list_key[list], fields, ids, n)
+      n = 0
+    end
+  end
+  if n > 0 then append_ids(list_key[list], fields, ids, n) end
+end
+
+-- Writes the id lists: the new passages' grouping is at ARGV[at ..] (at nil: none).
+local function write_lists(at)
+  if at then
+    local bound = {struct.unpack('<' .. string.rep('I4', bands + 2), ARGV[at + 2], 1)}
+    for list = 0, bands do append_new(list, at, bound[list + 1], bound[list + 2]) end
+  end
+  if removing then
+    for list = 0, bands do drop_removed(list) end
+  end
+end
+
+local function write_counts()
+  local fields, n = {}, 0
+  for field, delta in pairs(count_delta) do
+    if delta ~= 0 then
+      n = n + 1
+      fields[n] = field
+    end
+  end
+  for lo = 1, n, CHUNK do
+    local hi = math.min(lo + CHUNK - 1, n)
+    local current = call_chunk('HMGET', counts_key, fields, lo, hi)
+    local set, s, gone, g = {}, 0, {}, 0
+    for i = lo, hi do
+      local count = (tonumber(current[i - lo + 1]) or 0) + count_delta[fields[i]]
+      if count > 0 then
+        set[s + 1], set[s + 2], s = fields[i], count, s + 2
+      else
+        gone[g + 1], g = fields[i], g + 1
+      end
+    end
+    if s > 0 then call_chunk('HSET', counts_key, set, 1, s) end
+    if g > 0 then call_chunk('HDEL', counts_key, gone, 1, g) end
+  end
+end
+"""
+
+# ARGV[3]: the call's passages, ARGV[4 .. 8]: their grouping (see write_lists), ARGV[9]: their
+# band keys (packed <u4, passages x bands), ARGV[10]: their norm hashes (packed <i8), ARGV[11]:
+# their records (newline-separated: JSON escapes newlines), then the documents, each as doc_id,
+# passages, metadata: their passages follow each other. Returns the number of documents stored.
+_PUT_SCRIPT = _WRITER + """
+allocate_ids(tonumber(ARGV[3]))
+local band_keys, norm_hash, next_record = ARGV[9], ARGV[10], string.gmatch(ARGV[11], '[^\\n]+')
+local at, offset, documents = 12, 0, 0
+while at <= #ARGV do
+  local doc_id, count = ARGV[at], tonumber(ARGV[at + 1])
+  remove(doc_id)
+  add(doc_id, count, ARGV[at + 2], sub(band_keys, 4 * bands * offset + 1, 4 * bands * (offset + count)),
+      sub(norm_hash, 8 * offset + 1, 8 * (offset + count)), offset, next_record)
+  at, offset, documents = at + 3, offset + count, documents + 1
+end
+write_lists(4)
+write_counts()
+return documents
+"""
+
+# ARGV[3]: the doc id. Returns 1 when it was stored, else 0.
+_DELETE_SCRIPT = _WRITER + """
+local found = remove(ARGV[3])
+write_lists(nil)
+write_counts()
+return found and 1 or 0
 """
 
 
@@ -124,8 +396,7 @@ def _redis_errors(location: str) -> Iterator[None]:
         raise ArchiveError(f"{location}: {error}") from error
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _text(value: bytes | str) -> str:
@@ -134,17 +405,13 @@ def _text(value: bytes | str) -> str:
 
 @dataclass(frozen=True)
 class _Keys:
-    """The key names of one index."""
+    """The key names Python reads (the scripts derive theirs from the prefix)."""
 
     prefix: str
 
     @property
     def settings(self) -> str:
         return f"{self.prefix}:settings"
-
-    @property
-    def next_passage(self) -> str:
-        return f"{self.prefix}:next"
 
     @property
     def docs(self) -> str:
@@ -158,56 +425,84 @@ class _Keys:
     def document_counts(self) -> str:
         return f"{self.prefix}:n"
 
-    def document(self, doc_id: str) -> str:
-        return f"{self.prefix}:d:{doc_id}"
-
-    def bucket(self, band: int, value: int) -> str:
-        return f"{self.prefix}:b:{band}:{value}"
-
-    def norm_hash(self, value: int) -> str:
-        return f"{self.prefix}:h:{value}"
-
-    def query(self, band_keys: np.ndarray, norm_hash: np.ndarray) -> list[str]:
-        """The bucket and norm-hash sets a lookup reads, each once."""
-        buckets = {self.bucket(band, value)
-                   for row in band_keys.tolist() for band, value in enumerate(row)}
-        hashes = {self.norm_hash(value) for value in norm_hash.tolist()}
-        return sorted(buckets) + sorted(hashes)
-
 
 @dataclass(frozen=True)
 class _Document:
-    """One stored document as its key holds it: what `put` wrote and removal needs."""
+    """A document checked for storing: what the put script needs of it."""
 
-    first_passage: int
-    norm_hash: np.ndarray  # int64
-    band_keys: np.ndarray  # (passages, bands) uint32
-    metadata: dict[str, Any]
+    doc_id: str
+    rows: PassageRows
+    metadata: str  # JSON
 
     @property
-    def passage_ids(self) -> range:
-        return range(self.first_passage, self.first_passage + len(self.norm_hash))
+    def band_keys(self) -> np.ndarray:
+        return np.asarray(self.rows.band_keys, dtype=np.uint32)
 
-    def to_hash(self) -> dict[str, bytes | str | int]:
-        return {"first_passage": self.first_passage,
-                "passages": len(self.norm_hash),
-                "metadata": _json(self.metadata),
-                "norm_hash": self.norm_hash.astype("<i8").tobytes(),
-                "band_keys": self.band_keys.astype("<u4").tobytes()}
+    @property
+    def norm_hash(self) -> np.ndarray:
+        return np.asarray(self.rows.norm_hash, dtype=np.int64)
 
-    @classmethod
-    def from_hash(cls, stored: dict[bytes, bytes], bands: int) -> _Document:
-        count = int(stored[b"passages"])
-        return cls(first_passage=int(stored[b"first_passage"]),
-                   norm_hash=np.frombuffer(stored[b"norm_hash"], dtype="<i8").astype(np.int64),
-                   band_keys=np.frombuffer(stored[b"band_keys"], dtype="<u4").astype(np.uint32)
-                   .reshape(count, bands),
-                   metadata=json.loads(stored[b"metadata"]))
+    def records(self) -> list[str]:
+        """The JSON record of each passage: [doc_id, start, end, line, column, text, norm_hash]."""
+        rows, doc_id = self.rows, _json(self.doc_id)
+        start, end, line, column, norm_hash = (np.asarray(values, dtype=np.int64).tolist() for values in
+                                               (rows.start, rows.end, rows.line, rows.column, rows.norm_hash))
+        return [f"[{doc_id},{a},{b},{c},{d},{_json(text)},{h}]"
+                for a, b, c, d, text, h in zip(start, end, line, column, rows.text, norm_hash)]
 
 
-def _passage_record(doc_id: str, rows: PassageRows, k: int) -> str:
-    return _json([doc_id, int(rows.start[k]), int(rows.end[k]), int(rows.line[k]),
-                  int(rows.column[k]), rows.text[k], int(rows.norm_hash[k])])
+def _put_args(documents: list[_Document], bands: int) -> list[bytes | str | int]:
+    """The put script's arguments after prefix and bands, for `documents`."""
+    band_keys = np.concatenate([d.band_keys for d in documents]).reshape(-1, bands)
+    norm_hash = np.concatenate([d.norm_hash for d in documents])
+    return [len(norm_hash), *_grouping(band_keys, norm_hash), band_keys.astype("<u4").tobytes(),
+            norm_hash.astype("<i8").tobytes(), "\n".join(record for d in documents for record in d.records()),
+            *(arg for d in documents for arg in (d.doc_id, len(d.rows), d.metadata))]
+
+
+def _grouping(band_keys: np.ndarray, norm_hash: np.ndarray) -> list[bytes]:
+    """The id-list entries of passages 0 .. (band_keys: passages x bands; norm_hash) grouped
+    into slots, one per (list, field), lists being the bands then the norm hashes: the bands'
+    fields (packed <u4), the norm hashes' (<i8), each list's first slot then the slot count
+    (<u4), each slot's first passage (<u4), and (slot, passage) for its other passages."""
+    passages, bands = band_keys.shape
+    band_entries = ((np.arange(bands, dtype=np.uint64) << np.uint64(32)) | band_keys.astype(np.uint64)).ravel()
+    band_order, band_first = _runs(band_entries)
+    hash_order, hash_first = _runs(norm_hash.view(np.uint64))
+    passage = np.concatenate([band_order // bands, hash_order])
+    first = np.concatenate([band_first, hash_first])
+    starts, others = np.flatnonzero(first), np.flatnonzero(~first)
+    slot = np.cumsum(first) - 1
+    band_fields = band_entries[band_order[band_first]]
+    bounds = np.append(np.searchsorted(band_fields >> np.uint64(32), np.arange(bands + 1, dtype=np.uint64)),
+                       len(starts))
+    return [(band_fields & np.uint64(0xFFFFFFFF)).astype("<u4").tobytes(),
+            norm_hash[hash_order[hash_first]].astype("<i8").tobytes(), bounds.astype("<u4").tobytes(),
+            passage[starts].astype("<u4").tobytes(),
+            np.column_stack([slot[others], passage[others]]).astype("<u4").tobytes()]
+
+
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The indexes of `keys` in key order, and which of them starts a run of equal keys."""
+    order = np.argsort(keys)
+    ordered = keys[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return order, first
+
+
+def _batches(documents: list[_Document], passages: int) -> Iterator[list[_Document]]:
+    """`documents` in order, in runs of about `passages` passages (a larger document alone)."""
+    batch: list[_Document] = []
+    size = 0
+    for document in documents:
+        if batch and size + len(document.rows) > passages:
+            yield batch
+            batch, size = [], 0
+        batch.append(document)
+        size += len(document.rows)
+    if batch:
+        yield batch
 
 
 def _stored_passage(record: bytes) -> StoredPassage:
@@ -215,15 +510,9 @@ def _stored_passage(record: bytes) -> StoredPassage:
     return StoredPassage(doc_id, start, end, line, column, text, norm_hash)
 
 
-def _members_by_key(keys_and_ids: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
-    grouped: dict[str, list[int]] = defaultdict(list)
-    for key, passage_id in keys_and_ids:
-        grouped[key].append(passage_id)
-    return grouped
-
-
 def _settings_hash(settings: IndexSettings) -> dict[str, str]:
-    return {"format": FORMAT_MAGIC, **{name: str(value) for name, value in settings.to_dict().items()}}
+    return {"format": FORMAT_MAGIC, "key_layout": KEY_LAYOUT,
+            **{name: str(value) for name, value in settings.to_dict().items()}}
 
 
 def _settings_from_hash(stored: dict[str, str], location: str) -> IndexSettings:
@@ -245,11 +534,15 @@ def _parsed_setting(raw: str, kind: type) -> Any:
 class RedisStore:
     """An archive index in Redis (see the module docstring for keys and round trips)."""
 
+    batch_passages = PUT_MANY_PASSAGES  # passages per put_many script call
+
     def __init__(self, client: redis_client.Redis, location: str, prefix: str,
                  settings: IndexSettings) -> None:
         self._client = client
         self._keys = _Keys(prefix)
         self._lookup_script = client.register_script(_LOOKUP_SCRIPT)
+        self._put_script = client.register_script(_PUT_SCRIPT)
+        self._delete_script = client.register_script(_DELETE_SCRIPT)
         self.location = location
         self.prefix = prefix
         self.settings = settings
@@ -300,6 +593,10 @@ class RedisStore:
         if version > FORMAT_VERSION:
             raise ArchiveError(f"{self.location}: index format version {version} is newer than this "
                                f"dedup reads ({FORMAT_VERSION}); upgrade dedup")
+        layout = stored.get("key_layout", "1")
+        if layout != KEY_LAYOUT:
+            raise ArchiveError(f"{self.location}: the index under prefix {self.prefix!r} has Redis key layout "
+                               f"{layout}, this dedup reads layout {KEY_LAYOUT} only: rebuild it")
         return _settings_from_hash(stored, self.location)
 
     def _create(self, settings: IndexSettings) -> None:
@@ -323,100 +620,39 @@ class RedisStore:
     # --- writers ------------------------------------------------------------------------
 
     def put(self, doc_id: str, rows: PassageRows, metadata: dict[str, Any] | None = None) -> None:
-        """Store a document, replacing any stored under `doc_id` in one transaction."""
-        self._check_band_keys(rows.band_keys, len(rows))
+        """Store a document, replacing any stored under `doc_id`: one atomic script call."""
+        self.put_many([(doc_id, rows, metadata)])
+
+    def put_many(self, documents: Iterable[tuple[str, PassageRows, dict[str, Any] | None]]) -> None:
+        """Store (doc_id, rows, metadata) documents in order, as many `put`s would, in script
+        calls of about `batch_passages` passages: each document is atomic, not the lot. All
+        are checked before any is stored."""
+        checked = [self._checked(*document) for document in documents]
         with _redis_errors(self.location):
-            first = self._allocate_passage_ids(len(rows))
-            new = _Document(first, np.asarray(rows.norm_hash, dtype=np.int64),
-                            np.asarray(rows.band_keys, dtype=np.uint32), self._checked_metadata(doc_id, metadata))
-            doc_key = self._keys.document(doc_id)
-
-            def replace(pipe: Any) -> None:
-                old = self._read_document(pipe, doc_id)
-                pipe.multi()
-                if old is not None:
-                    self._queue_removal(pipe, doc_id, old)
-                self._queue_addition(pipe, doc_id, new, rows)
-                self._queue_count_changes(pipe, old, new)
-
-            self._client.transaction(replace, doc_key)
+            for batch in _batches(checked, self.batch_passages):
+                self._put_script(args=[*self._script_args(), *_put_args(batch, self.settings.bands)])
 
     def delete(self, doc_id: str) -> bool:
-        """Remove a document in one transaction; False when it was not stored."""
+        """Remove a document in one atomic script call; False when it was not stored."""
         with _redis_errors(self.location):
-            def remove(pipe: Any) -> bool:
-                old = self._read_document(pipe, doc_id)
-                if old is None:
-                    return False
-                pipe.multi()
-                self._queue_removal(pipe, doc_id, old)
-                self._queue_count_changes(pipe, old, None)
-                return True
+            return bool(self._delete_script(args=[*self._script_args(), doc_id]))
 
-            return bool(self._client.transaction(remove, self._keys.document(doc_id), value_from_callable=True))
+    def _script_args(self) -> list[str | int]:
+        return [self.prefix, self.settings.bands]
+
+    def _checked(self, doc_id: str, rows: PassageRows, metadata: dict[str, Any] | None) -> _Document:
+        self._check_band_keys(rows.band_keys, len(rows))
+        try:
+            metadata_json = _json(metadata or {})
+        except (TypeError, ValueError) as error:
+            raise ArchiveError(f"{self.location}: metadata of {doc_id!r} is not JSON: {error}") from None
+        return _Document(doc_id, rows, metadata_json)
 
     def _check_band_keys(self, band_keys: np.ndarray, passages: int) -> None:
         shape = np.shape(band_keys)
         if shape != (passages, self.settings.bands):
             raise ArchiveError(f"{self.location}: band_keys has shape {shape}, expected "
                                f"({passages}, {self.settings.bands})")
-
-    def _checked_metadata(self, doc_id: str, metadata: dict[str, Any] | None) -> dict[str, Any]:
-        metadata = metadata or {}
-        try:
-            _json(metadata)
-        except (TypeError, ValueError) as error:
-            raise ArchiveError(f"{self.location}: metadata of {doc_id!r} is not JSON: {error}") from None
-        return metadata
-
-    def _allocate_passage_ids(self, count: int) -> int:
-        """The first of `count` fresh passage ids."""
-        if count == 0:
-            return 0
-        return int(self._client.incrby(self._keys.next_passage, count)) - count + 1
-
-    def _read_document(self, client: Any, doc_id: str) -> _Document | None:
-        stored = client.hgetall(self._keys.document(doc_id))
-        return _Document.from_hash(stored, self.settings.bands) if stored else None
-
-    def _queue_removal(self, pipe: Any, doc_id: str, old: _Document) -> None:
-        ids = list(old.passage_ids)
-        if ids:
-            pipe.hdel(self._keys.passages, *ids)
-        for key, members in self._index_members(old).items():
-            pipe.srem(key, *members)
-        pipe.delete(self._keys.document(doc_id))
-        pipe.srem(self._keys.docs, doc_id)
-
-    def _queue_addition(self, pipe: Any, doc_id: str, new: _Document, rows: PassageRows) -> None:
-        if len(rows):
-            pipe.hset(self._keys.passages, mapping={
-                passage_id: _passage_record(doc_id, rows, k) for k, passage_id in enumerate(new.passage_ids)})
-        for key, members in self._index_members(new).items():
-            pipe.sadd(key, *members)
-        pipe.hset(self._keys.document(doc_id), mapping=new.to_hash())
-        pipe.sadd(self._keys.docs, doc_id)
-
-    def _index_members(self, document: _Document) -> dict[str, list[int]]:
-        """Band bucket and norm-hash set -> the document's passage ids in it."""
-        ids = list(document.passage_ids)
-        in_buckets = ((self._keys.bucket(band, value), passage_id)
-                      for passage_id, row in zip(ids, document.band_keys.tolist())
-                      for band, value in enumerate(row))
-        in_hashes = ((self._keys.norm_hash(value), passage_id)
-                     for passage_id, value in zip(ids, document.norm_hash.tolist()))
-        return _members_by_key([*in_buckets, *in_hashes])
-
-    def _queue_count_changes(self, pipe: Any, old: _Document | None, new: _Document | None) -> None:
-        """Per-hash document counts: -1 for hashes only the old version has, +1 for the new."""
-        before = set(old.norm_hash.tolist()) if old is not None else set()
-        after = set(new.norm_hash.tolist()) if new is not None else set()
-        for value in before - after:
-            pipe.zincrby(self._keys.document_counts, -1, value)
-        for value in after - before:
-            pipe.zincrby(self._keys.document_counts, 1, value)
-        if before - after:
-            pipe.zremrangebyscore(self._keys.document_counts, "-inf", 0)
 
     # --- readers ------------------------------------------------------------------------
 
@@ -427,28 +663,30 @@ class RedisStore:
         if band_keys.size == 0:
             band_keys = band_keys.reshape(0, self.settings.bands)
         self._check_band_keys(band_keys, len(band_keys))
-        keys = self._keys.query(band_keys, np.asarray(norm_hash, dtype=np.int64).ravel())
-        if not keys:
+        norm_hash = np.asarray(norm_hash, dtype=np.int64).ravel()
+        if len(band_keys) == 0 and len(norm_hash) == 0:
             return []
         with _redis_errors(self.location):
-            records = self._lookup_script(keys=[self._keys.passages, *keys])
+            records = self._lookup_script(args=[*self._script_args(), band_keys.T.astype("<u4").tobytes(),
+                                                norm_hash.astype("<i8").tobytes()])
         return [_stored_passage(record) for record in records]
 
     def document_counts(self, norm_hash: np.ndarray) -> np.ndarray:
         """For each normalized hash, in how many stored documents a passage has it."""
-        values = np.asarray(norm_hash, dtype=np.int64).ravel().tolist()
-        if not values:
+        packed = np.asarray(norm_hash, dtype=np.int64).ravel().astype("<i8").tobytes()
+        if not packed:
             return np.zeros(0, dtype=np.int64)
         with _redis_errors(self.location):
-            scores = self._client.zmscore(self._keys.document_counts, values)
-        return np.array([int(score or 0) for score in scores], dtype=np.int64)
+            counts = self._client.hmget(self._keys.document_counts,
+                                        [packed[at:at + 8] for at in range(0, len(packed), 8)])
+        return np.array([int(count or 0) for count in counts], dtype=np.int64)
 
     def documents(self) -> int:
         with _redis_errors(self.location):
             return int(self._client.scard(self._keys.docs))
 
     def stats(self) -> dict[str, Any]:
-        """documents, passages, band_keys (passages x bands: one key per passage and band),
+        """documents, passages, band_keys (passages x bands: one id-list entry per passage and band),
         bytes (the server's used_memory: Redis does not tell a prefix's share cheaply)."""
         with _redis_errors(self.location):
             pipe = self._client.pipeline(transaction=False)
@@ -462,8 +700,8 @@ class RedisStore:
                 "settings": self.settings.to_dict()}
 
     def vacuum(self) -> None:
-        """Nothing to reclaim: every transaction removes what it empties (Redis drops empty
-        sets, and zero document counts go in the same transaction)."""
+        """Nothing to reclaim: every write removes what it empties (empty id lists, zero
+        document counts; Redis drops emptied hashes and sets)."""
 
     def close(self) -> None:
         self._client.close()
@@ -473,4 +711,3 @@ class RedisStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-

@@ -95,10 +95,11 @@ WITH hits(passage) AS (
     SELECT passages.id FROM json_each(?2) AS wanted
         CROSS JOIN passages ON passages.norm_hash = wanted.value)
 SELECT documents.doc_id, passages.start, passages."end", passages.line, passages."column",
-       passages.text, passages.norm_hash
+       passages.text, passages.norm_hash, passages.bands, COALESCE(norm_documents.documents, 1)
 FROM hits
     CROSS JOIN passages ON passages.id = hits.passage
     CROSS JOIN documents ON documents.id = passages.document
+    LEFT JOIN norm_documents ON norm_documents.norm_hash = passages.norm_hash
 """
 DOCUMENT_COUNTS = """SELECT norm_hash, documents FROM norm_documents
                      WHERE norm_hash IN (SELECT value FROM json_each(?))"""
@@ -200,7 +201,7 @@ class SQLiteStore:
 
     def lookup(self, band_keys: np.ndarray, norm_hash: np.ndarray) -> list[StoredPassage]:
         """Stored passages sharing a band key (same band) or a normalized hash with a queried
-        passage: one query, each passage once."""
+        passage, with their band keys and document counts: one query, each passage once."""
         band_keys = np.asarray(band_keys)
         if band_keys.size and (band_keys.ndim != 2 or band_keys.shape[1] != self.settings.bands):
             raise ValueError(f"band_keys of shape {band_keys.shape}, expected (passages, {self.settings.bands})")

@@ -8,7 +8,7 @@ a lookup returns; a Store only keeps and finds.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, Sequence
 
 import numpy as np
@@ -71,6 +71,9 @@ class StoredPassage:
     column: int
     text: str
     norm_hash: int  # int64, as stored
+    # what a store may add, not part of a passage's identity:
+    band_keys: bytes | None = field(default=None, compare=False, repr=False)  # little-endian uint32s
+    documents: int | None = field(default=None, compare=False)  # how many stored documents have its text
 
 
 class Store(Protocol):
