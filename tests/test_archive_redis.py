@@ -6,6 +6,7 @@ under its own key prefix and removes its keys afterwards.
 """
 from __future__ import annotations
 
+import json
 import os
 import random
 import sys
@@ -322,6 +323,180 @@ def test_lookup_costs_one_round_trip_whatever_its_size(store: RedisStore, round_
     assert trips(round_trips, lambda: store.document_counts(rows.norm_hash)) == 1
 
 
+def test_put_put_many_and_delete_cost_one_round_trip(store: RedisStore, round_trips: list[int]) -> None:
+    store.put("warm", make_rows(["warm"]))  # loads the script once per server
+    rows = make_rows([f"Stored passage number {k}." for k in range(50)])
+
+    assert trips(round_trips, lambda: store.put("a", rows)) == 1
+    assert trips(round_trips, lambda: store.put("a", rows)) == 1  # replacing too
+    assert trips(round_trips, lambda: store.put_many([(f"d{k}", make_rows(TEXTS), None) for k in range(200)])) == 1
+    assert trips(round_trips, lambda: store.put_many([])) == 0
+    assert trips(round_trips, lambda: store.delete("a")) == 1
+
+
+def test_put_many_checks_every_document_before_storing_any(store: RedisStore) -> None:
+    bad = make_rows(TEXTS[:2], band_keys=np.zeros((2, 3), dtype=np.uint32))
+    with pytest.raises(ArchiveError, match="band_keys has shape"):
+        store.put_many([("a", make_rows(TEXTS), None), ("b", bad, None)])
+    with pytest.raises(ArchiveError, match="metadata of 'c' is not JSON"):
+        store.put_many([("a", make_rows(TEXTS), None), ("c", make_rows(TEXTS), {"when": object()})])
+    assert store.documents() == 0
+
+
+def test_an_index_of_the_older_key_layout_is_refused(store: RedisStore, location: str, client: redis.Redis) -> None:
+    client.hdel(f"{store.prefix}:settings", "key_layout")
+    with pytest.raises(ArchiveError, match="has Redis key layout 1, this dedup reads layout 2 only: rebuild it"):
+        RedisStore.open(location, SETTINGS)
+
+
+# --- what the writers leave: the whole store against a model ----------------------------
+
+MODEL_DOCS = ["a", "b", "c:colon", "d d", "é"]
+TRICKY = ["line one\nline two", 'a "quoted" \\ back,slash', "ends like a record,5]", "\u2028 separator",
+          "ﻻ عربي", "x"]
+
+
+def model_rows(chooser: random.Random, passages: int) -> PassageRows:
+    """Rows whose band keys and norm hashes collide often, within and across documents."""
+    keys = np.array([[chooser.choice([band, 7, 2**32 - 1, chooser.getrandbits(32)]) for band in range(BANDS)]
+                     for _ in range(passages)], dtype=np.uint32).reshape(passages, BANDS)
+    hashes = np.array([chooser.choice([-(2**63), 2**63 - 1, 0, -5, chooser.getrandbits(63)])
+                       for _ in range(passages)], dtype=np.int64)
+    texts = [f"{chooser.choice(TRICKY)} {k}" for k in range(passages)]
+    return make_rows(texts, band_keys=keys, norm_hash=hashes)
+
+
+def stored_state(client: redis.Redis, prefix: str) -> dict:
+    """Everything under `prefix` but settings, with ids replaced by (doc_id, passage) and id
+    lists sorted (so duplicates show)."""
+    docs = {d.decode() for d in client.smembers(f"{prefix}:docs")}
+    owner: dict[int, tuple[str, int]] = {}
+    documents = {}
+    for doc_id in docs:
+        stored = client.hgetall(f"{prefix}:d:{doc_id}")
+        first, count = int(stored[b"first_passage"]), int(stored[b"passages"])
+        owner.update({first + k: (doc_id, k) for k in range(count)})
+        documents[doc_id] = (count, stored[b"metadata"].decode(), stored[b"norm_hash"], stored[b"band_keys"])
+
+    def passage(passage_id: bytes) -> tuple[str, int]:
+        return owner.get(int(passage_id), ("<no document>", int(passage_id)))
+
+    def id_lists(key: str, dtype: str) -> dict[int, list]:
+        return {int(np.frombuffer(field, dtype=dtype)[0]): sorted(passage(i) for i in ids.split(b","))
+                for field, ids in client.hgetall(key).items()}
+
+    return {"keys": keys_under(client, prefix) - {f"{prefix}:d:{doc_id}" for doc_id in docs},
+            "documents": documents,
+            "records": {passage(i): json.loads(r) for i, r in client.hgetall(f"{prefix}:p").items()},
+            "bands": [id_lists(f"{prefix}:b:{band}", "<u4") for band in range(BANDS)],
+            "hashes": id_lists(f"{prefix}:h", "<i8"),
+            "counts": {int(np.frombuffer(f, dtype="<i8")[0]): int(c)
+                       for f, c in client.hgetall(f"{prefix}:n").items()}}
+
+
+def expected_state(prefix: str, model: dict[str, tuple[PassageRows, dict]]) -> dict:
+    """What the old semantic requires of `model` (doc_id -> its last version): each passage in
+    the id list of its band key in each band and of its norm hash, and each norm hash counted
+    once per document having it."""
+    bands: list[dict[int, list]] = [defaultdict(list) for _ in range(BANDS)]
+    hashes: dict[int, list] = defaultdict(list)
+    counts: dict[int, int] = defaultdict(int)
+    records = {}
+    for doc_id, (rows, _) in model.items():
+        for k in range(len(rows)):
+            for band in range(BANDS):
+                bands[band][int(rows.band_keys[k, band])].append((doc_id, k))
+            hashes[int(rows.norm_hash[k])].append((doc_id, k))
+            records[doc_id, k] = [doc_id, int(rows.start[k]), int(rows.end[k]), int(rows.line[k]),
+                                  int(rows.column[k]), rows.text[k], int(rows.norm_hash[k])]
+        for value in set(rows.norm_hash.tolist()):
+            counts[value] += 1
+    lists = {f"{prefix}:p": records, f"{prefix}:h": hashes, f"{prefix}:n": counts, f"{prefix}:docs": model,
+             **{f"{prefix}:b:{band}": bands[band] for band in range(BANDS)}}
+    return {"keys": {f"{prefix}:settings", f"{prefix}:next"} | {key for key, value in lists.items() if value},
+            "documents": {doc_id: (len(rows), json.dumps(metadata, separators=(",", ":")),
+                                   rows.norm_hash.astype("<i8").tobytes(), rows.band_keys.astype("<u4").tobytes())
+                          for doc_id, (rows, metadata) in model.items()},
+            "records": records,
+            "bands": [{value: sorted(ids) for value, ids in band.items()} for band in bands],
+            "hashes": {value: sorted(ids) for value, ids in hashes.items()},
+            "counts": dict(counts)}
+
+
+def first_passages(client: redis.Redis, prefix: str, doc_ids: set[str]) -> list[int]:
+    return [int(client.hget(f"{prefix}:d:{doc_id}", "first_passage")) for doc_id in doc_ids]
+
+
+def test_puts_replaces_and_deletes_leave_what_the_semantic_requires(store: RedisStore, client: redis.Redis) -> None:
+    chooser = random.Random(5)
+    model: dict[str, tuple[PassageRows, dict]] = {}
+    for step in range(80):
+        allocated = int(client.get(f"{store.prefix}:next") or 0)
+        action = chooser.random()
+        if action < 0.15:
+            doc_id = chooser.choice(MODEL_DOCS)
+            assert store.delete(doc_id) is (doc_id in model)
+            model.pop(doc_id, None)
+            written: set[str] = set()
+        elif action < 0.5:
+            batch = [(chooser.choice(MODEL_DOCS), model_rows(chooser, chooser.randint(0, 9)), {"step": step, "k": k})
+                     for k in range(chooser.randint(1, 5))]  # a document may come twice
+            store.put_many(batch)
+            model.update({doc_id: (rows, metadata) for doc_id, rows, metadata in batch})
+            written = {doc_id for doc_id, _, _ in batch if len(model[doc_id][0])}
+        else:
+            doc_id = chooser.choice(MODEL_DOCS)
+            model[doc_id] = (model_rows(chooser, chooser.randint(0, 9)), {"step": step})
+            store.put(doc_id, *model[doc_id])
+            written = {doc_id} if len(model[doc_id][0]) else set()
+        assert stored_state(client, store.prefix) == expected_state(store.prefix, model), f"after step {step}"
+        assert all(first > allocated for first in first_passages(client, store.prefix, written))  # ids not reused
+
+    every_hash = sorted({h for rows, _ in model.values() for h in rows.norm_hash.tolist()} | {12345})
+    counts = expected_state(store.prefix, model)["counts"]
+    expected = [counts.get(h, 0) for h in every_hash]
+    assert store.document_counts(np.array(every_hash, dtype=np.int64)).tolist() == expected
+    assert store.documents() == len(model)
+    every_key = np.vstack([no_keys()] + [rows.band_keys for rows, _ in model.values()])
+    found = store.lookup(every_key, no_hashes())
+    assert len(found) == sum(len(rows) for rows, _ in model.values())
+    for passage in found:  # with its band keys and document count
+        rows = model[passage.doc_id][0]
+        k = rows.start.tolist().index(passage.start)
+        assert passage.band_keys == rows.band_keys[k].astype("<u4").tobytes()
+        assert passage.documents == counts[passage.norm_hash]
+    for doc_id in list(model):
+        store.delete(doc_id)
+    assert keys_under(client, store.prefix) == {f"{store.prefix}:settings", f"{store.prefix}:next"}
+
+
+def repeating_rows(passages: int) -> PassageRows:
+    """Mostly distinct band keys and norm hashes; every 7th passage repeats the one before."""
+    rows = make_rows([f"passage {k}" for k in range(passages)])
+    rows.band_keys[7::7] = rows.band_keys[6:-1:7]
+    rows.norm_hash[7::7] = rows.norm_hash[6:-1:7]
+    return rows
+
+
+def test_a_large_document_is_stored_replaced_and_deleted_whole(store: RedisStore, client: redis.Redis) -> None:
+    """More passages than the scripts' inner chunks (1000 fields a call)."""
+    chooser = random.Random(11)
+    big, other = repeating_rows(2600), model_rows(chooser, 40)
+    store.put_many([("small", other, None), ("big", big, None), ("small-2", other, None)])
+    model = {"small": (other, {}), "big": (big, {}), "small-2": (other, {})}
+    assert stored_state(client, store.prefix) == expected_state(store.prefix, model)
+
+    replacement = repeating_rows(1200)
+    store.put("big", replacement)
+    model["big"] = (replacement, {})
+    assert stored_state(client, store.prefix) == expected_state(store.prefix, model)
+
+    assert store.delete("big") is True
+    del model["big"]
+    assert stored_state(client, store.prefix) == expected_state(store.prefix, model)
+    assert "big" not in {p.doc_id for p in store.lookup(replacement.band_keys, replacement.norm_hash)}
+
+
 # --- many writers and readers ----------------------------------------------------------
 
 DOCS = [f"doc-{k}" for k in range(6)]
@@ -342,7 +517,7 @@ def version_rows(doc_id: str, version: str, passages: int) -> PassageRows:
 
 
 def write_versions(location: str, writer: int, written: dict[str, str]) -> None:
-    """Put (and now and then delete) documents shared with the other writers."""
+    """Put one or two documents at a time (and now and then delete one), shared with the other writers."""
     chooser = random.Random(writer)
     with RedisStore.open(location, SETTINGS) as store:
         for round_ in range(ROUNDS):
@@ -351,7 +526,9 @@ def write_versions(location: str, writer: int, written: dict[str, str]) -> None:
                 store.delete(doc_id)
                 continue
             version = f"w{writer}r{round_}"
-            store.put(doc_id, version_rows(doc_id, version, chooser.randint(1, MAX_PASSAGES)), {"version": version})
+            doc_ids = [doc_id, DOCS[(writer + round_ + 1) % len(DOCS)]][:chooser.randint(1, 2)]
+            store.put_many([(d, version_rows(d, version, chooser.randint(1, MAX_PASSAGES)), {"version": version})
+                            for d in doc_ids])
             written[version] = doc_id
 
 

@@ -19,23 +19,27 @@ under the prefix (default ``dedup``; letters, digits, ``_ . -``):
     {prefix}:n             hash    norm hash (8 bytes, <i8) -> number of documents having it
                                    (each document counted once; no zero counts)
 
-So an index is a few dozen keys whatever its size (layout 1, one set per bucket, made a key
-per passage and band, three times slower to write); `open` refuses another layout.
+So an index is a few dozen keys plus one per document, whatever its size. (Layout 1 had a set
+per (band, band key): a key per passage and band, twice as costly to write; `open` refuses an
+index of another layout.)
 
 Round trips: `lookup` costs ONE round trip (EVALSHA of a read-only Lua script that reads the
-queried bands' and hashes' id lists, one HMGET per band, and fetches the passage records on
-the server, an atomic snapshot), whatever the number of passages; the first call on a server
-without the script cached costs two more (NOSCRIPT, then EVAL). `document_counts` is one
-HMGET; `stats` one pipeline.
+queried id lists, one HMGET per hash, and fetches the passage records, with each passage's
+band keys and document count, on the server: an atomic snapshot), whatever the number of
+passages; the first call on a server without the script cached costs two more (NOSCRIPT,
+then EVAL). `document_counts` is one HMGET; `stats` one pipeline.
 
-Writers: `put` is ONE round trip too: an EVALSHA of a Lua script given the document as a few
-packed arguments (its band keys and norm hashes as the packed strings the document hash
-keeps, one JSON record per passage). The script allocates passage ids with INCRBY, removes
-the old version (found through its document hash), adds the new one, and writes the edited
-id lists back with one HMGET and one HSET (or HDEL) per touched hash. `put_many` stores
-several documents per call (about `PUT_MANY_PASSAGES` passages); `delete` is one call of a
-script sharing that code. A script runs atomically, so a reader sees a document whole, in its
-old version or its new one, never a mix, without WATCH or retries; passage ids are never
+Writers: `put` and `put_many` are ONE round trip too, an EVALSHA of a Lua script: `put_many`
+sends all its documents in one call, atomic as a whole, which holds the server for about 50
+microseconds a passage (Index.add_many sends 512 documents at a time; keep a call well below
+Redis's 5 s busy-script threshold, some 100,000 passages). The documents travel as a few
+packed arguments: band keys and norm hashes as the packed strings the document hashes keep,
+the passage records newline-separated, and their id-list entries grouped by (hash, field) with
+numpy. The script allocates the passage ids (INCRBY), removes the old version of each
+document (found through its document hash), adds the new one, then writes each touched id
+list with one HMGET and one HSET (or HDEL) per hash and thousand fields. `delete` is one call
+of a script sharing that code. A script runs atomically, so a reader sees a document whole, in
+its old version or its new one, never a mix, without WATCH or retries; passage ids are never
 reused. The scripts derive key names from the prefix, so an index needs one Redis server (not
 Redis Cluster).
 """
@@ -60,15 +64,15 @@ FORMAT_MAGIC = "dedup-archive"
 KEY_LAYOUT = "2"
 DEFAULT_PREFIX = "dedup"
 SCHEMES = ("redis", "rediss", "unix")
-PUT_MANY_PASSAGES = 4096  # passages per put_many script call (a call blocks the server while it runs)
 _PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_.-]+")
 _CONNECT_TIMEOUT_S = 5.0  # unless the URL sets socket_connect_timeout
 
 # Every script gets ARGV[1] = the prefix and ARGV[2] = bands. Id list `list` (0 .. bands) is
 # the hash list_key[list]: the bands' hashes (4-byte fields), then the norm hashes' (8 bytes).
 # Lua's `unpack` and struct.unpack put their values on a stack of a few thousand slots: CHUNK
-# bounds what one call takes or gives. Passage ids are Lua numbers (exact below 2^53) sent as
-# decimal texts; Lua 1-based tables hold what Python numbers from 0.
+# bounds what one call takes or gives. Passage ids are Lua numbers (exact below 2^53) written
+# as decimal texts. Python numbers passages and slots from 0, the Lua tables holding them
+# from 1.
 _PRELUDE = """
 local prefix, bands = ARGV[1], tonumber(ARGV[2])
 local passages_key, counts_key = prefix .. ':p', prefix .. ':n'
@@ -84,7 +88,8 @@ end
 """
 
 # ARGV[3]: band keys (packed <u4, band-major: bands x queried passages), ARGV[4]: norm hashes
-# (packed <i8). Returns the records of the passages in the id lists read, each once.
+# (packed <i8). Returns, for each passage in the id lists read (each once), its record, its
+# band keys (packed <u4, from its document's hash) and the document count of its norm hash.
 _LOOKUP_SCRIPT = _PRELUDE + """
 -- `count` values of struct format `item` (`width` bytes each) from byte `at` of `packed`.
 local function unpack_many(item, width, count, packed, at)
@@ -122,14 +127,30 @@ for band = 0, bands - 1 do
 end
 collect(list_key[bands], unpack_many('c8', 8, #norm_hash / 8, norm_hash, 1))
 
-local records = {}
+local found, norm_fields, documents = {}, {}, {}
 for lo = 1, #ids, CHUNK do
-  local chunk = call_chunk('HMGET', passages_key, ids, lo, math.min(lo + CHUNK - 1, #ids))
-  for i = 1, #chunk do
-    if chunk[i] then records[#records + 1] = chunk[i] end
+  local records = call_chunk('HMGET', passages_key, ids, lo, math.min(lo + CHUNK - 1, #ids))
+  for i = 1, #records do
+    if records[i] then
+      local doc_id = cjson.decode(records[i])[1]
+      local doc = documents[doc_id]
+      if not doc then
+        doc = redis.call('HMGET', prefix .. ':d:' .. doc_id, 'first_passage', 'norm_hash', 'band_keys')
+        documents[doc_id] = doc
+      end
+      local k = tonumber(ids[lo + i - 1]) - tonumber(doc[1])
+      found[#found + 1] = records[i]
+      found[#found + 1] = string.sub(doc[3], 4 * bands * k + 1, 4 * bands * (k + 1))
+      found[#found + 1] = false  -- the count, below
+      norm_fields[#norm_fields + 1] = string.sub(doc[2], 8 * k + 1, 8 * k + 8)
+    end
   end
 end
-return records
+for lo = 1, #norm_fields, CHUNK do
+  local counts = call_chunk('HMGET', counts_key, norm_fields, lo, math.min(lo + CHUNK - 1, #norm_fields))
+  for i = 1, #counts do found[3 * (lo + i - 1)] = tonumber(counts[i]) or 0 end
+end
+return found
 """
 
 # The writers' code. `remove` and `add` write documents and passage records at once and note
@@ -452,7 +473,7 @@ class _Document:
 
 
 def _put_args(documents: list[_Document], bands: int) -> list[bytes | str | int]:
-    """The put script's arguments after prefix and bands, for `documents`."""
+    """The put script's arguments after prefix and bands, for `documents` (not empty)."""
     band_keys = np.concatenate([d.band_keys for d in documents]).reshape(-1, bands)
     norm_hash = np.concatenate([d.norm_hash for d in documents])
     return [len(norm_hash), *_grouping(band_keys, norm_hash), band_keys.astype("<u4").tobytes(),
@@ -465,7 +486,7 @@ def _grouping(band_keys: np.ndarray, norm_hash: np.ndarray) -> list[bytes]:
     into slots, one per (list, field), lists being the bands then the norm hashes: the bands'
     fields (packed <u4), the norm hashes' (<i8), each list's first slot then the slot count
     (<u4), each slot's first passage (<u4), and (slot, passage) for its other passages."""
-    passages, bands = band_keys.shape
+    bands = band_keys.shape[1]
     band_entries = ((np.arange(bands, dtype=np.uint64) << np.uint64(32)) | band_keys.astype(np.uint64)).ravel()
     band_order, band_first = _runs(band_entries)
     hash_order, hash_first = _runs(norm_hash.view(np.uint64))
@@ -491,23 +512,9 @@ def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, first
 
 
-def _batches(documents: list[_Document], passages: int) -> Iterator[list[_Document]]:
-    """`documents` in order, in runs of about `passages` passages (a larger document alone)."""
-    batch: list[_Document] = []
-    size = 0
-    for document in documents:
-        if batch and size + len(document.rows) > passages:
-            yield batch
-            batch, size = [], 0
-        batch.append(document)
-        size += len(document.rows)
-    if batch:
-        yield batch
-
-
-def _stored_passage(record: bytes) -> StoredPassage:
+def _stored_passage(record: bytes, band_keys: bytes, documents: int) -> StoredPassage:
     doc_id, start, end, line, column, text, norm_hash = json.loads(record)
-    return StoredPassage(doc_id, start, end, line, column, text, norm_hash)
+    return StoredPassage(doc_id, start, end, line, column, text, norm_hash, band_keys=band_keys, documents=documents)
 
 
 def _settings_hash(settings: IndexSettings) -> dict[str, str]:
@@ -533,8 +540,6 @@ def _parsed_setting(raw: str, kind: type) -> Any:
 
 class RedisStore:
     """An archive index in Redis (see the module docstring for keys and round trips)."""
-
-    batch_passages = PUT_MANY_PASSAGES  # passages per put_many script call
 
     def __init__(self, client: redis_client.Redis, location: str, prefix: str,
                  settings: IndexSettings) -> None:
@@ -623,14 +628,14 @@ class RedisStore:
         """Store a document, replacing any stored under `doc_id`: one atomic script call."""
         self.put_many([(doc_id, rows, metadata)])
 
-    def put_many(self, documents: Iterable[tuple[str, PassageRows, dict[str, Any] | None]]) -> None:
-        """Store (doc_id, rows, metadata) documents in order, as many `put`s would, in script
-        calls of about `batch_passages` passages: each document is atomic, not the lot. All
-        are checked before any is stored."""
-        checked = [self._checked(*document) for document in documents]
+    def put_many(self, items: Iterable[tuple[str, PassageRows, dict[str, Any] | None]]) -> None:
+        """Store (doc_id, rows, metadata) documents as `put`s in that order would (of two with
+        one id, the later wins), in one atomic script call: all of them or none."""
+        documents = [self._checked(*item) for item in items]
+        if not documents:
+            return
         with _redis_errors(self.location):
-            for batch in _batches(checked, self.batch_passages):
-                self._put_script(args=[*self._script_args(), *_put_args(batch, self.settings.bands)])
+            self._put_script(args=[*self._script_args(), *_put_args(documents, self.settings.bands)])
 
     def delete(self, doc_id: str) -> bool:
         """Remove a document in one atomic script call; False when it was not stored."""
@@ -658,7 +663,8 @@ class RedisStore:
 
     def lookup(self, band_keys: np.ndarray, norm_hash: np.ndarray) -> list[StoredPassage]:
         """Every stored passage sharing a band key (same band) or a normalized hash with a
-        queried passage: one round trip, an atomic snapshot."""
+        queried passage, with its band keys and document count: one round trip, an atomic
+        snapshot."""
         band_keys = np.asarray(band_keys, dtype=np.uint32)
         if band_keys.size == 0:
             band_keys = band_keys.reshape(0, self.settings.bands)
@@ -667,9 +673,9 @@ class RedisStore:
         if len(band_keys) == 0 and len(norm_hash) == 0:
             return []
         with _redis_errors(self.location):
-            records = self._lookup_script(args=[*self._script_args(), band_keys.T.astype("<u4").tobytes(),
-                                                norm_hash.astype("<i8").tobytes()])
-        return [_stored_passage(record) for record in records]
+            found = self._lookup_script(args=[*self._script_args(), band_keys.T.astype("<u4").tobytes(),
+                                              norm_hash.astype("<i8").tobytes()])
+        return [_stored_passage(*found[at:at + 3]) for at in range(0, len(found), 3)]
 
     def document_counts(self, norm_hash: np.ndarray) -> np.ndarray:
         """For each normalized hash, in how many stored documents a passage has it."""
