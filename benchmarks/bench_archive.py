@@ -43,9 +43,9 @@ DRAFT_SENTENCES, COPIES = 30, 3
 
 
 def corpus_documents(passages: int) -> list[tuple[str, str]]:
-    """Documents of the cached corpus, enough for about `passages` stored passages (about 0.85
-    of the sentences are stored: the rest are short or headlines)."""
-    size = 1_000_000 if passages > 250_000 else 300_000 if passages > 80_000 else 100_000
+    """Documents of a cached corpus large enough for `passages` stored passages (about 0.9 of
+    the sentences are stored: the rest are short or headlines)."""
+    size = next((n for n in (100_000, 300_000, 1_000_000, 1_200_000) if 0.9 * n >= passages), 2 * passages)
     path, _ = build_corpus(size)
     docs = []
     with path.open(encoding="utf-8") as fh:
