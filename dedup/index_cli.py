@@ -62,8 +62,8 @@ def run_index(args: argparse.Namespace, config: Config, read: Callable[[], list]
             docs = read()
             passages = index.add_many(docs)
             if not args.quiet:
-                print(f"dedup: archived {len(docs)} documents ({passages} passages) in {index.location}; "
-                      f"{len(index)} documents in all", file=sys.stderr)
+                print(f"dedup: archived {_count(len(docs), 'document')} ({_count(passages, 'passage')}) "
+                      f"in {index.location}; {_count(len(index), 'document')} in all", file=sys.stderr)
         elif action == "remove":
             missing = [doc_id for doc_id in args.ids if not index.remove(doc_id)]
             for doc_id in missing:
@@ -73,3 +73,7 @@ def run_index(args: argparse.Namespace, config: Config, read: Callable[[], list]
         elif action == "vacuum":
             index.vacuum()
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
