@@ -90,9 +90,9 @@ class Detector:
         self._hasher = MinHasher(self.settings.num_perm, self.settings.seed)
         self._spec = ShingleSpec.parse(self.settings.shingles, STOPWORDS if self.settings.stopwords else frozenset())
 
-    def check(self, text: str, doc_id: str = "<text>") -> list[Finding]:
-        """Repeats inside one text."""
-        return self.check_many([Document(doc_id, text)]).findings
+    def check(self, text: str, doc_id: str = "<text>", index: "ArchiveLookup | None" = None) -> list[Finding]:
+        """Repeats inside one text, and with `index` (a `dedup.Index`) of archived passages."""
+        return self.check_many([Document(doc_id, text)], index=index).findings
 
     def check_many(self, docs: Iterable[DocumentLike], on_stage: Callable[[str], None] | None = None,
                    index: "ArchiveLookup | None" = None) -> Report:

@@ -87,6 +87,11 @@ def test_check_many_reports_archive_and_batch_findings_together(index):
     assert report.stats["documents"] == 1 and report.stats["archive"]["candidates"] >= 1
 
 
+def test_detector_check_takes_the_index_too(index):
+    findings = dedup.Detector().check(f"{EN[3]} {GARBLED_STORM}", "draft.txt", index=index)
+    assert [(f.scope, f.match.doc) for f in findings] == [("archive", "2026/11/01/storm")]
+
+
 def test_a_draft_is_not_matched_to_its_own_archived_version(index):
     report = dedup.Detector().check_many([("2026/11/01/storm", ARCHIVED_EN)], index=index)
     assert [f for f in report.findings if f.scope == "archive"] == []
