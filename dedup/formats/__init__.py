@@ -6,7 +6,8 @@ report: the documents' source texts (to turn code-point offsets into each format
 unit), the severity of each kind, colour, and the version to stamp.
 
 Formats: ``text`` (default), ``concise``, ``json`` and ``jsonl`` (the ``dedup.report/1``
-schema), ``sarif`` (SARIF 2.1.0), ``github`` (workflow commands) and ``rdjsonl`` (reviewdog).
+schema), ``sarif`` (SARIF 2.1.0), ``github`` (workflow commands), ``rdjsonl`` (reviewdog)
+and ``html`` (a self-contained report page for editors).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from .. import __version__
 from ..model import Report
 from .concise import ConciseFormat
 from .github import GithubFormat
+from .html import HtmlFormat
 from .jsonreport import JsonFormat, JsonlFormat
 from .rdjsonl import RdjsonlFormat
 from .sarif import SarifFormat
@@ -61,7 +63,7 @@ class Formatter(Protocol):
 FORMATS: dict[str, Formatter] = {
     formatter.name: formatter
     for formatter in (TextFormat(), ConciseFormat(), JsonFormat(), JsonlFormat(),
-                      SarifFormat(), GithubFormat(), RdjsonlFormat())
+                      SarifFormat(), GithubFormat(), RdjsonlFormat(), HtmlFormat())
 }
 
 
