@@ -22,7 +22,7 @@ from .config import Config, ConfigError, config_for, fails, filter_findings, loa
 from .detector import Detector
 from .discover import collect_files
 from .formats import FORMATS, FormatContext, get_formatter
-from .model import Document, Report
+from .model import Document, Report, count_kinds
 from .progress import Progress
 from .index_cli import add_index_parser, add_location_option, open_index, run_index
 from .readers import InputError, read_path, read_stdin
@@ -214,7 +214,7 @@ _OVERRIDES = ("threshold", "min_words", "kinds", "shingles", "num_perm", "fail_o
 
 def _check(args: argparse.Namespace, config: Config, source: Path | None) -> int:
     fmt = get_formatter(config.format)
-    root = source.parent if source else Path.cwd()
+    root = _root(source)
     progress = Progress(enabled=not args.quiet and fmt.name not in MACHINE_FORMATS and sys.stderr.isatty())
     if args.baseline is None and args.update_baseline:
         raise ValueError("--update-baseline needs --baseline FILE")
@@ -236,7 +236,7 @@ def _check(args: argparse.Namespace, config: Config, source: Path | None) -> int
         return EXIT_CLEAN
     if baseline is not None:
         findings = baseline.new_findings(findings)
-    report = Report(findings, {**report.stats, "findings": len(findings), "by_kind": _by_kind(findings)})
+    report = Report(findings, {**report.stats, "findings": len(findings), "by_kind": count_kinds(findings)})
     _write(report, fmt, args, config, docs)
     if not args.quiet and fmt.name not in MACHINE_FORMATS:
         _summary(report)
@@ -247,10 +247,15 @@ def _check(args: argparse.Namespace, config: Config, source: Path | None) -> int
 
 def _documents(args: argparse.Namespace, config: Config, source: Path | None, progress: Progress) -> list[Document]:
     """The documents of the command's paths, read as their extensions say."""
-    root = source.parent if source else Path.cwd()
+    root = _root(source)
     paths = collect_files(args.paths or ["."], include=config.include, exclude=config.excluded,
                           force_exclude=args.force_exclude, respect_gitignore=args.respect_gitignore, root=root)
     return list(_read(paths, args, config, progress))
+
+
+def _root(source: Path | None) -> Path:
+    """Where relative globs and per-file ignores start: the config file's folder, else the cwd."""
+    return source.parent if source else Path.cwd()
 
 
 def _read(paths: Sequence[str], args: argparse.Namespace, config: Config, progress: "Progress") -> Iterator[Document]:
@@ -262,7 +267,7 @@ def _read(paths: Sequence[str], args: argparse.Namespace, config: Config, progre
         try:
             docs = list(read_path(path, config.id_field, config.text_field))
         except InputError as err:
-            if not _skippable(err):
+            if not err.unreadable:
                 raise
             _warn(f"{err}; skipped")
             continue
@@ -270,12 +275,6 @@ def _read(paths: Sequence[str], args: argparse.Namespace, config: Config, progre
             _warn(f"{path}: empty file; skipped")
             continue
         yield from docs
-
-
-def _skippable(err: InputError) -> bool:
-    """A file that is not text (binary, invalid UTF-8, unreadable) is skipped; malformed records stop the run."""
-    message = str(err)
-    return any(reason in message for reason in ("binary file", "invalid UTF-8", "cannot read"))
 
 
 def _warn(message: str) -> None:
@@ -302,13 +301,6 @@ def _write_file(path: Path, report: Report, fmt, ctx: FormatContext) -> None:
             fmt.write(report, out, ctx)
     except OSError as err:
         raise InputError(f"{path}: cannot write the report: {err.strerror or err}") from None
-
-
-def _by_kind(findings) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for f in findings:
-        counts[f.kind] = counts.get(f.kind, 0) + 1
-    return counts
 
 
 def _summary(report: Report) -> None:

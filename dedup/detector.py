@@ -14,7 +14,7 @@ import numpy as np
 from . import candidates as cand
 from .arrays import ordered_map
 from .group import clusters, select
-from .model import Document, Finding, Report
+from .model import Document, Finding, Report, count_kinds
 from .normalize import PROFILE
 from .passages import (PassageTable, SegmentOptions, build_passages, concat_tables, in_ranges,
                        passages_as_documents)
@@ -219,15 +219,12 @@ class Detector:
                clock: "Stopwatch") -> dict[str, Any]:
         s = self.settings
         bands, rows = s.bands()
-        by_kind: dict[str, int] = {}
-        for f in findings:
-            by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
         return {
             "documents": len(table.documents),
             "sentences": table.sentences,
             "passages": len(table),
             "findings": len(findings),
-            "by_kind": by_kind,
+            "by_kind": count_kinds(findings),
             "candidates": stats.pairs,
             "capped_buckets": stats.capped_buckets,
             "capped_passages": stats.capped_passages,

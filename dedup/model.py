@@ -86,3 +86,11 @@ class Report:
 
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+
+def count_kinds(findings: list[Finding]) -> dict[str, int]:
+    """How many findings there are of each kind (kinds without findings left out)."""
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.kind] = counts.get(f.kind, 0) + 1
+    return counts

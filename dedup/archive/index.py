@@ -12,7 +12,7 @@ verifies them with the draft in one batch, exactly as passages of one run are ve
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -72,9 +72,8 @@ class Index:
 
     def add(self, doc_id: str, text: str | Document, metadata: dict[str, Any] | None = None) -> int:
         """Archive a document (replacing one stored under `doc_id`); the passages stored."""
-        doc = text if isinstance(text, Document) else Document(doc_id, text)
-        return self.add_many([Document(doc_id, doc.text, doc.analysis, doc.headings, doc.ignored)],
-                             [metadata])
+        doc = replace(text, id=doc_id) if isinstance(text, Document) else Document(doc_id, text)
+        return self.add_many([doc], [metadata])
 
     def add_many(self, docs: Iterable[DocumentLike], metadata: Sequence[dict[str, Any] | None] | None = None,
                  batch: int = 512) -> int:

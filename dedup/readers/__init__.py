@@ -56,7 +56,7 @@ def read_path(path: str, id_field: str = "id", text_field: str = "text") -> Iter
     try:
         data = p.read_bytes()
     except OSError as err:
-        raise InputError(f"{path}: cannot read: {err.strerror or err}") from None
+        raise InputError(f"{path}: cannot read: {err.strerror or err}", unreadable=True) from None
     return read_bytes(path, data, id_field, text_field)
 
 
@@ -68,12 +68,12 @@ def read_stdin(name: str = "-", id_field: str = "id", text_field: str = "text") 
 def read_bytes(path: str, data: bytes, id_field: str = "id", text_field: str = "text") -> Iterator[Document]:
     """Decode `data` read from `path` into documents; errors name `path`."""
     if b"\x00" in data[:8192]:
-        raise InputError(f"{path}: looks like a binary file")
+        raise InputError(f"{path}: looks like a binary file", unreadable=True)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        raise InputError(f"{path}:{line}: invalid UTF-8 (byte {err.start})") from None
+        raise InputError(f"{path}:{line}: invalid UTF-8 (byte {err.start})", unreadable=True) from None
     kind = format_of(path)
     if kind == "jsonl":
         return read_jsonl(path, text, id_field, text_field)
