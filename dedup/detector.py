@@ -63,7 +63,8 @@ class ArchiveLookup(Protocol):
     def archived_candidates(self, table: PassageTable) -> Any:
         """Archived passages that may repeat a passage of `table`: ``.passages`` (records with
         ``doc_id``, ``start``, ``end``, ``line``, ``column``, ``text``) and ``.band_keys``
-        (their keys for the main banding, or None to sketch them)."""
+        (their keys for the main banding, or None to sketch them), and optionally ``.boilerplate``
+        (archived passages left out as boilerplate)."""
 
 DocumentLike = Document | tuple[str, str] | Any
 
@@ -109,10 +110,11 @@ class Detector:
         table = build_passages(documents, self.settings.segment)
         clock.lap("segment+normalize")
         archived: Sequence[Any] = ()
-        presketched = None
+        presketched, boilerplate = None, 0
         if index is not None:
             candidates = index.archived_candidates(table)
             archived, presketched = candidates.passages, candidates.band_keys
+            boilerplate = getattr(candidates, "boilerplate", 0)
             table = concat_tables(passages_as_documents([p.doc_id for p in archived], [p.text for p in archived]),
                                   table)
             clock.lap("archive lookup")
@@ -132,7 +134,7 @@ class Detector:
             report_stats.update(documents=len(documents), passages=len(table) - len(archived),
                                 sentences=table.sentences - len(archived))
             report_stats["archive"] = {"location": index.location, "candidates": len(archived),
-                                       "boilerplate": getattr(index, "last_boilerplate", 0)}
+                                       "boilerplate": boilerplate}
         return Report(findings, report_stats)
 
     def sketch_sentences(self, table: PassageTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

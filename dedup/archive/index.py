@@ -48,7 +48,6 @@ class Index:
         self.detector = detector
         self.boilerplate = boilerplate
         self.location = store.location
-        self.last_boilerplate = 0  # archived passages left out as boilerplate by the last lookup
 
     @classmethod
     def open(cls, location: str | Path = DEFAULT_LOCATION, *, create: bool = True,
@@ -112,14 +111,12 @@ class Index:
         keeps them, so they need not be sketched again."""
         _, keys, norm_hash = self.detector.sketch_sentences(table)
         if len(norm_hash) == 0:
-            self.last_boilerplate = 0
             return ArchiveCandidates([], None)
         checked = {d.id for d in table.documents}
         limit = self.boilerplate.limit(self.store.documents())
         found = [p for p in self.store.lookup(keys, norm_hash.view(np.int64)) if p.doc_id not in checked]
         kept = sorted(self._without_boilerplate(found, limit), key=lambda p: (p.doc_id, p.start))
-        self.last_boilerplate = len(found) - len(kept)
-        return ArchiveCandidates(kept, self._stored_band_keys(kept))
+        return ArchiveCandidates(kept, self._stored_band_keys(kept), boilerplate=len(found) - len(kept))
 
     def _without_boilerplate(self, passages: list[StoredPassage], limit: float) -> list[StoredPassage]:
         if not passages:
@@ -176,11 +173,13 @@ class Index:
 
 @dataclass(frozen=True)
 class ArchiveCandidates:
-    """What a lookup found for a batch: archived passages, and their band keys for the main
-    banding ((passages, bands) uint32) when the store keeps them (else None)."""
+    """What a lookup found for a batch: archived passages, their band keys for the main
+    banding ((passages, bands) uint32) when the store keeps them (else None), and how many
+    archived passages were left out as boilerplate."""
 
     passages: list[StoredPassage]
     band_keys: np.ndarray | None
+    boilerplate: int = 0
 
 
 def settings_of(detector: Detector) -> IndexSettings:
