@@ -1,7 +1,8 @@
 """The ``dedup`` command.
 
 ``dedup check [PATH...]`` reports passages that repeat an earlier one, inside each file and
-across the files; ``dedup config --show`` prints the configuration a check would use.
+across the files; ``dedup config --show`` prints the configuration a check would use;
+``dedup index ...`` keeps the archive index; ``dedup serve`` runs the HTTP service.
 
 Exit codes: 0 clean (or every finding below ``--fail-on``, or ``--exit-zero``), 1 findings at
 or above ``--fail-on``, 2 usage, configuration or input errors.
@@ -25,6 +26,7 @@ from .formats import FORMATS, FormatContext, get_formatter
 from .model import Document, Report, count_kinds
 from .progress import Progress
 from .index_cli import add_index_parser, add_location_option, open_index, run_index
+from .serve_cli import ServeError, add_serve_parser, run_serve
 from .readers import InputError, read_path, read_stdin
 from .archive.store import ArchiveError
 
@@ -122,7 +124,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     config.add_argument("--show", action="store_true", help="print the resolved configuration (the default)")
     _add_config_options(config)
     index = add_index_parser(sub, _Parser, _add_reading_options, _add_config_options)
-    return parser, {"check": check, "config": config, "index": index}
+    serve = add_serve_parser(sub, _add_config_options, _positive)
+    return parser, {"check": check, "config": config, "index": index, "serve": serve}
 
 
 def _add_reading_options(parser: argparse.ArgumentParser) -> None:
@@ -185,8 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 commands["index"].print_help(sys.stderr)
                 return EXIT_ERROR
             return run_index(args, config, lambda: _documents(args, config, source, Progress(enabled=False)))
+        if args.command == "serve":
+            return run_serve(args, source)
         return _check(args, config, source)
-    except (InputError, ConfigError, BaselineError, ArchiveError, ValueError) as err:
+    except (InputError, ConfigError, BaselineError, ArchiveError, ServeError, ValueError) as err:
         print(f"dedup: error: {err}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

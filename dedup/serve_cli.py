@@ -1,0 +1,101 @@
+"""The ``dedup serve`` command: run the HTTP service (`dedup.service`) with uvicorn."""
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from .archive.index import DEFAULT_LOCATION
+from .config import Config, load_config
+
+SETTINGS_ENV = "DEDUP_SERVE_SETTINGS"  # how `--workers N` hands the settings to each worker process
+TOKEN_ENV = "DEDUP_TOKEN"
+
+
+class ServeError(Exception):
+    """A reason `dedup serve` cannot start (exit 2), in one line."""
+
+
+def add_serve_parser(sub: Any, add_config_options: Any, positive: Any) -> argparse.ArgumentParser:
+    serve = sub.add_parser(
+        "serve", help="run the HTTP service (needs the server extra)",
+        description="Serve POST /v1/check, the archive routes (PUT/DELETE /v1/archive/{id}, GET "
+                    "/v1/archive/stats) and an editor's page at /. Needs `pip install 'dedup[server]'`.",
+        epilog=f"The archive-changing routes need a bearer token when one is set: --token-file FILE or "
+               f"the {TOKEN_ENV} environment variable.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port to bind (default: 8000)")
+    serve.add_argument("--index", metavar="LOCATION", default=None,
+                       help=f"the archive index: a file, or redis://host:port/db; created when missing "
+                            f"(default: {DEFAULT_LOCATION})")
+    serve.add_argument("--token-file", metavar="FILE", help="bearer token for the archive-changing routes")
+    serve.add_argument("--max-body-size", type=positive, default=5 * 1024 * 1024, metavar="BYTES",
+                       help="refuse larger request bodies with 413 (default: 5242880)")
+    serve.add_argument("--workers", type=positive, default=1, metavar="N", help="worker processes (default: 1)")
+    serve.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"), default="info")
+    serve.add_argument("--no-access-log", dest="access_log", action="store_false", help="do not log each request")
+    add_config_options(serve)
+    return serve
+
+
+def run_serve(args: argparse.Namespace, source: Path | None) -> int:
+    """Start the server; returns when it stops (the exit status)."""
+    try:
+        import uvicorn  # noqa: F401
+        from .service import app as _  # noqa: F401  (fails without FastAPI)
+    except ImportError as err:
+        raise ServeError(f"`dedup serve` needs the server extra ({err.name} is missing): "
+                         "pip install 'dedup[server]'") from None
+    if not 0 <= args.port <= 65535:
+        raise ServeError(f"--port must be in 0..65535, not {args.port}")
+    token = _token(args.token_file)
+    if token is None and not _loopback(args.host):
+        print(f"dedup: warning: serving on {args.host} without a token: anyone who can reach it may change "
+              f"the archive (set --token-file or {TOKEN_ENV})", file=sys.stderr)
+    handed = {"index": args.index or DEFAULT_LOCATION, "config": None if args.isolated or source is None else str(source),
+              "max_body_bytes": args.max_body_size, "token": token}
+    os.environ[SETTINGS_ENV] = json.dumps(handed)
+    import uvicorn
+
+    uvicorn.run("dedup.serve_cli:app_from_environment", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level=args.log_level, access_log=args.access_log,
+                server_header=False, timeout_graceful_shutdown=10)
+    return 0
+
+
+def app_from_environment() -> Any:
+    """The application for the settings `run_serve` put in the environment (each worker calls this)."""
+    from .service import ServiceSettings, create_app
+
+    handed = json.loads(os.environ[SETTINGS_ENV])
+    source = Path(handed["config"]) if handed["config"] else None
+    config = load_config(source) if source is not None else Config()
+    return create_app(ServiceSettings(index=handed["index"], config=config,
+                                      root=source.parent if source is not None else Path.cwd(),
+                                      token=handed["token"], max_body_bytes=handed["max_body_bytes"]))
+
+
+def _token(token_file: str | None) -> str | None:
+    if token_file is None:
+        token = os.environ.get(TOKEN_ENV)
+        return token.strip() or None if token is not None else None
+    try:
+        token = Path(token_file).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ServeError(f"{token_file}: cannot read the token: {getattr(err, 'strerror', None) or err}") from None
+    if not token:
+        raise ServeError(f"{token_file}: the token file is empty")
+    return token
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

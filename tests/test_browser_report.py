@@ -1,0 +1,361 @@
+"""The ``--format html`` report in a real browser: headless Chromium (Debian's ``chromium`` and
+``chromium-driver`` packages) driven by Selenium.
+
+The seed article's report is rendered by the CLI and opened from a file:// URL. The page must
+highlight the three hand-labelled repeats of ``seed-article.expected.json`` (where the marks sit
+is measured in the rendered text, in code points, so they are checked against the labelled
+offsets), show its marks with their kind's colour, open a finding's detail panel on a click
+(both passages and a word diff), and lay the Arabic source out right to left. A screenshot of
+the opened panel is kept as an artifact (``DEDUP_TEST_ARTIFACTS``, else ``tests/output/``).
+A second page checks that markup in a document is shown as text and never runs.
+
+Without Chromium, chromedriver or selenium the tests are skipped, except under CI (CI=true),
+where that is a failure: ``.ci/run`` installs the browser.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, dedup_command
+
+CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--window-size=1280,1600")
+WAIT_S = 10
+KIND_CLASSES = {"exact": {"kind-exact"}, "normalized": {"kind-normalized"}, "near": {"kind-near"},
+                "contained": {"kind-contained"}, "conflict": {"kind-conflict"},
+                "near-or-contained": {"kind-near", "kind-contained"}}
+
+# Where each mark of the page's ``.source`` blocks lies in that block's text, in code points
+# (as Python counts them: JS strings count UTF-16 units), with its finding/match number, its
+# classes, its text, its size and colour. Continuation marks (reopened after a crossing span
+# closed them) are listed too, without an id.
+MARKS_JS = """
+var out = [];
+document.querySelectorAll(".source").forEach(function (source, block) {
+  source.querySelectorAll("mark").forEach(function (mark) {
+    var before = document.createRange();
+    before.setStart(source, 0);
+    before.setEndBefore(mark);
+    var start = Array.from(before.toString()).length;
+    var rect = mark.getBoundingClientRect();
+    out.push({block: block, id: mark.id, finding: mark.getAttribute("data-finding"),
+              match: mark.getAttribute("data-match"), classes: mark.className,
+              start: start, end: start + Array.from(mark.textContent).length, text: mark.textContent,
+              width: rect.width, height: rect.height,
+              background: getComputedStyle(mark).backgroundColor});
+  });
+});
+return out;
+"""
+
+
+# --- the browser -------------------------------------------------------------------------------
+
+def find_browser() -> tuple[str | None, str | None, list[str]]:
+    """Chromium, chromedriver (Debian's paths first, then PATH) and what is missing."""
+    chromium = next((p for p in ("/usr/bin/chromium", shutil.which("chromium")) if p and os.access(p, os.X_OK)), None)
+    driver = next((p for p in ("/usr/bin/chromedriver", shutil.which("chromedriver"))
+                   if p and os.access(p, os.X_OK)), None)
+    missing = []
+    if chromium is None:
+        missing.append("chromium not found at /usr/bin/chromium or on PATH (apt-get install chromium)")
+    if driver is None:
+        missing.append("chromedriver not found at /usr/bin/chromedriver or on PATH (apt-get install chromium-driver)")
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        missing.append("selenium is not installed (pip install -e '.[test]')")
+    return chromium, driver, missing
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory):
+    """A headless Chromium session, quit at the end; skipped without Chromium, chromedriver or
+    selenium, except under CI (CI=true), where that is a failure."""
+    chromium, driver_path, missing = find_browser()
+    if missing:
+        message = "; ".join(missing)
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; CI must provide it (.ci/run installs it)")
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    log = tmp_path_factory.mktemp("chromedriver") / "chromedriver.log"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SE_OFFLINE", "true")  # Selenium Manager must never go looking for downloads
+        driver = webdriver.Chrome(service=Service(driver_path, log_output=str(log)), options=options)
+        try:
+            driver.set_page_load_timeout(30)
+            driver.set_script_timeout(WAIT_S)
+            yield driver
+        finally:
+            driver.quit()
+
+
+def artifacts_dir() -> Path:
+    """Where screenshots are kept: DEDUP_TEST_ARTIFACTS, else tests/output/ (git-ignored)."""
+    path = Path(os.environ.get("DEDUP_TEST_ARTIFACTS") or REPO / "tests" / "output")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def render_html(path: Path, out: Path) -> Path:
+    """`dedup check --format html -o out path` run from the repository root; `out`."""
+    target = os.path.relpath(path, REPO)
+    proc = subprocess.run([*dedup_command(), "check", "--format", "html", "-o", str(out), target], cwd=REPO,
+                          capture_output=True, text=True, encoding="utf-8", timeout=60)
+    assert proc.returncode == 1, f"expected exit 1 (findings), got {proc.returncode}: {proc.stderr}"
+    assert "Traceback" not in proc.stderr
+    assert out.is_file() and out.stat().st_size > 0
+    return out
+
+
+def open_page(driver, page: Path) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(page.resolve().as_uri())
+    WebDriverWait(driver, WAIT_S).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def hex_rgb(value: str) -> str:
+    """A CSS ``#rrggbb`` colour as getComputedStyle writes it."""
+    value = value.strip().lstrip("#")
+    assert len(value) == 6, value
+    r, g, b = (int(value[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgb({r}, {g}, {b})"
+
+
+def css_var(driver, name: str) -> str:
+    return driver.execute_script("return getComputedStyle(document.documentElement).getPropertyValue(arguments[0])",
+                                 name)
+
+
+def overlap(span: dict, start: int, end: int) -> int:
+    return max(0, min(span["end"], end) - max(span["start"], start))
+
+
+def covers(span: dict, start: int, end: int) -> bool:
+    """The labelled case's rule: the reported span overlaps the labelled one by at least half of
+    the shorter of the two."""
+    return overlap(span, start, end) * 2 >= min(span["end"] - span["start"], end - start) > 0
+
+
+def merged(marks: list[dict], attribute: str) -> dict[str, dict]:
+    """The marks of each finding number in `attribute` ("finding" or "match") joined into one
+    extent (a span split by nesting comes out as its first mark and its continuations)."""
+    spans: dict[str, dict] = {}
+    for m in marks:
+        for n in (m[attribute] or "").split():
+            s = spans.setdefault(n, {"start": m["start"], "end": m["end"], "marks": []})
+            s["start"], s["end"] = min(s["start"], m["start"]), max(s["end"], m["end"])
+            s["marks"].append(m)
+    return spans
+
+
+# --- the seed article --------------------------------------------------------------------------
+
+@pytest.fixture
+def seed(shared, tmp_path):
+    """The seed article, its labels and its HTML report."""
+    cases = shared / "cases"
+    article, expected = cases / "seed-article.txt", cases / "seed-article.expected.json"
+    missing = [str(p) for p in (article, expected) if not p.is_file()]
+    if missing:
+        pytest.skip(f"seed case files missing: {', '.join(missing)}")
+    report = render_html(article, tmp_path / "report.html")
+    return {"text": article.read_text(encoding="utf-8"),
+            "required": json.loads(expected.read_text(encoding="utf-8"))["required"], "report": report}
+
+
+def locate_required(driver, seed) -> list[tuple[dict, str, dict, dict]]:
+    """For each required repeat: (repeat, finding number, its mark extent, its match's extent),
+    checking that the page's source text is the article's."""
+    sources = driver.execute_script("return Array.from(document.querySelectorAll('.source'), s => s.textContent)")
+    assert sources == [seed["text"]], "the page should show the seed article's text exactly, once"
+    marks = driver.execute_script(MARKS_JS)
+    findings, matches = merged(marks, "finding"), merged(marks, "match")
+    found = []
+    for repeat in seed["required"]:
+        a, b = repeat["a"], repeat["b"]
+        hits = [n for n, s in findings.items() if covers(b, s["start"], s["end"])
+                and n in matches and covers(a, matches[n]["start"], matches[n]["end"])]
+        assert hits, (f"{repeat['name']!r}: no mark[data-finding] over {b['start']}-{b['end']} whose "
+                      f"match mark covers {a['start']}-{a['end']}; marks: "
+                      + repr([(m["id"], m["finding"] or m["match"], m["start"], m["end"]) for m in marks]))
+        n = hits[0]
+        found.append((repeat, n, findings[n], matches[n]))
+    return found
+
+
+def test_seed_report_highlights_the_required_repeats(browser, seed):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, seed["report"])
+    assert browser.title == "dedup: repeated passages"
+    match_colour = hex_rgb(css_var(browser, "--match"))
+    numbers = set()
+    for repeat, n, finding, match in locate_required(browser, seed):
+        numbers.add(n)
+        name = repeat["name"]
+        # the first piece of each span carries its id; the text is the article's at those offsets
+        assert finding["marks"][0]["id"] == f"f{n}" and match["marks"][0]["id"] == f"m{n}", name
+        assert "".join(m["text"] for m in finding["marks"]) == seed["text"][finding["start"]:finding["end"]]
+        assert "".join(m["text"] for m in match["marks"]) == seed["text"][match["start"]:match["end"]]
+        # the kind the labels ask for, in its colour (the CSS variable of that kind)
+        classes = set(finding["marks"][0]["classes"].split())
+        kinds = classes & KIND_CLASSES[repeat["kind"]]
+        assert kinds, f"{name!r}: mark f{n} has classes {classes}, expected one of {KIND_CLASSES[repeat['kind']]}"
+        colour = hex_rgb(css_var(browser, "--" + kinds.pop().removeprefix("kind-")))
+        for m in finding["marks"]:
+            assert m["background"] == colour, f"{name!r}: f{n} background {m['background']}, expected {colour}"
+        for m in match["marks"]:
+            assert m["background"] == match_colour, f"{name!r}: m{n} background {m['background']}"
+        assert colour != match_colour
+        # really on screen: displayed, with a size
+        for element_id in (f"f{n}", f"m{n}"):
+            element = browser.find_element(By.ID, element_id)
+            assert element.is_displayed(), f"{name!r}: #{element_id} is not displayed"
+            assert element.size["width"] > 0 and element.size["height"] > 0, f"{name!r}: #{element_id} has no size"
+        # and its details are there but closed
+        panel = browser.find_element(By.ID, f"d{n}")
+        assert panel.get_attribute("hidden") is not None and not panel.is_displayed()
+    assert len(numbers) == len(seed["required"]), "each required repeat should have its own finding"
+
+
+def test_seed_report_click_opens_the_details(browser, seed):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    open_page(browser, seed["report"])
+    located = locate_required(browser, seed)
+    repeat, n, finding, match = next(r for r in located if "arrest" in r[0]["name"])
+    mark = browser.find_element(By.ID, f"f{n}")
+    panel = browser.find_element(By.ID, f"d{n}")
+    assert panel.get_attribute("hidden") is not None and not panel.is_displayed(), "panel open before the click"
+    assert mark.get_attribute("aria-expanded") == "false"
+
+    mark.click()
+    WebDriverWait(browser, WAIT_S).until(EC.visibility_of(panel))
+    assert panel.get_attribute("hidden") is None
+    assert mark.get_attribute("aria-expanded") == "true"
+    # scrolled into view
+    top, bottom, height = browser.execute_script(
+        "var r = arguments[0].getBoundingClientRect(); return [r.top, r.bottom, innerHeight]", panel)
+    assert bottom > 0 and top < height, f"panel not in the viewport: top {top}, bottom {bottom}, height {height}"
+
+    # both passages side by side: the later copy (the mark's text) and the earlier one (the match's)
+    later_text = seed["text"][finding["start"]:finding["end"]]
+    earlier_text = seed["text"][match["start"]:match["end"]]
+    figures = panel.find_elements(By.CSS_SELECTOR, ".pair figure")
+    assert len(figures) == 2
+    passages = [f.find_element(By.CSS_SELECTOR, ".passage") for f in figures]
+    assert all(p.is_displayed() for p in passages)
+    texts = [browser.execute_script("return arguments[0].textContent", p) for p in passages]
+    assert texts == [later_text, earlier_text]
+    assert repeat["a"]["text"] in texts[1] and repeat["b"]["text"] in texts[0]
+    left, right = (p.rect for p in passages)
+    assert abs(left["y"] - right["y"]) < 5 and left["x"] != right["x"], "passages should sit side by side"
+    link = figures[1].find_element(By.CSS_SELECTOR, "figcaption a")
+    assert link.get_attribute("href").endswith(f"#m{n}")
+
+    # the word diff: removed words in <del>, added ones in <ins>; without the ins it reads as
+    # the earlier passage, without the del as the later one
+    diff = panel.find_element(By.CSS_SELECTOR, ".diff")
+    assert diff.is_displayed()
+    dels = diff.find_elements(By.TAG_NAME, "del")
+    inss = diff.find_elements(By.TAG_NAME, "ins")
+    assert dels and inss, "a garbled repeat should have both removed and added words"
+    assert all(e.is_displayed() for e in dels + inss)
+    without = ("var c = arguments[0].cloneNode(true); c.querySelectorAll(arguments[1]).forEach(e => e.remove());"
+               " return c.textContent")
+    assert browser.execute_script(without, diff, "ins").split() == earlier_text.split()
+    assert browser.execute_script(without, diff, "del").split() == later_text.split()
+
+    # the other panels stay closed
+    for other in browser.find_elements(By.CSS_SELECTOR, "section.detail"):
+        if other.get_attribute("id") != f"d{n}":
+            assert not other.is_displayed()
+
+    shot = artifacts_dir() / "seed-article-report.png"
+    shot.unlink(missing_ok=True)
+    assert browser.save_screenshot(str(shot))
+    data = shot.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000, f"{shot}: {len(data)} bytes"
+
+    # a second click closes it again
+    mark.click()
+    WebDriverWait(browser, WAIT_S).until(EC.invisibility_of_element(panel))
+    assert mark.get_attribute("aria-expanded") == "false"
+
+
+def test_seed_report_lays_arabic_out_right_to_left(browser, seed):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, seed["report"])
+    source = browser.find_element(By.CSS_SELECTOR, ".source")
+    assert source.get_attribute("dir") == "auto"
+    style = browser.execute_script(
+        "var s = getComputedStyle(arguments[0]);"
+        " return {bidi: s.unicodeBidi, direction: s.direction, whiteSpace: s.whiteSpace,"
+        " rtl: arguments[0].matches(':dir(rtl)')}", source)
+    assert style["bidi"] == "plaintext", style
+    assert style["whiteSpace"] == "pre-wrap", style
+    assert style["rtl"] and style["direction"] == "rtl", f"Arabic source not resolved right to left: {style}"
+    # the panels' passages and diffs: dir=auto, each paragraph directed by its own text
+    for element in browser.find_elements(By.CSS_SELECTOR, "section.detail .passage, section.detail .diff"):
+        assert element.get_attribute("dir") == "auto"
+        assert browser.execute_script("return getComputedStyle(arguments[0]).unicodeBidi", element) == "plaintext"
+    # an Arabic line starts at the right: the first mark (the caption line, a line of its own)
+    # hugs the source block's right edge
+    edges = browser.execute_script(
+        "var s = arguments[0].getBoundingClientRect(), m = document.getElementById('m1').getBoundingClientRect();"
+        " var pad = parseFloat(getComputedStyle(arguments[0]).paddingRight);"
+        " return [s.right - pad - m.right, m.left - s.left]", source)
+    assert abs(edges[0]) < 8 and edges[1] > 100, f"caption line not right-aligned: {edges}"
+
+
+# --- escaping ----------------------------------------------------------------------------------
+
+INJECTED = ('The editor pasted <script>window.__pwned = 1</script> and <img src=x onerror="window.__pwned=2"> '
+            "into the story by mistake.")
+
+
+def test_html_report_shows_markup_as_text(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    article = tmp_path / "injected.txt"
+    article.write_text("The weekly newsletter opened with a short note about the harbour festival and its parade.\n"
+                       f"{INJECTED}\n"
+                       "Volunteers planted three thousand oak saplings along the riverbank during the spring festival.\n"
+                       f"{INJECTED}\n", encoding="utf-8")
+    open_page(browser, render_html(article, tmp_path / "injected.html"))
+    state = browser.execute_script(
+        "return {pwned: typeof window.__pwned, scripts: document.scripts.length, images: document.images.length}")
+    assert state == {"pwned": "undefined", "scripts": 1, "images": 0}, state  # only the page's own script
+    mark = browser.find_element(By.ID, "f1")
+    assert mark.is_displayed()
+    assert browser.execute_script("return arguments[0].textContent", mark) == INJECTED
+    assert mark.text == INJECTED  # the visible text, literally
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert body.count(INJECTED) == 2
+    mark.click()  # the details show it as text too (twice: both passages), with no diff
+    panel = browser.find_element(By.ID, "d1")
+    assert panel.is_displayed()
+    assert [p.text for p in panel.find_elements(By.CSS_SELECTOR, ".passage")] == [INJECTED, INJECTED]
+    assert browser.execute_script(
+        "return {pwned: typeof window.__pwned, scripts: document.scripts.length, images: document.images.length}"
+    ) == state
