@@ -359,3 +359,75 @@ def test_html_report_shows_markup_as_text(browser, tmp_path):
     assert browser.execute_script(
         "return {pwned: typeof window.__pwned, scripts: document.scripts.length, images: document.images.length}"
     ) == state
+
+
+# --- the service's editor page ---------------------------------------------------------------
+
+def test_editor_page_checks_a_pasted_draft(browser, tmp_path):
+    """`dedup serve`'s page at /: paste a draft with a repeat, press Check, and the HTML report
+    appears in the page's sandboxed frame with the repeat highlighted and clickable."""
+    pytest.importorskip("fastapi", reason="the server extra is not installed (pip install -e '.[test]')")
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from dedup_server import dedup_server
+
+    repeated = "The city council approved a new budget for public libraries and swimming pools last week."
+    draft = f"{repeated}\nFarmers in the northern valley expect a record wheat harvest this year.\n{repeated}\n"
+    with dedup_server(tmp_path / "serve") as (url, log):
+        browser.get(url + "/")
+        browser.find_element(By.ID, "draft").send_keys(draft)
+        browser.find_element(By.ID, "archive").click()  # only the draft itself
+        browser.find_element(By.ID, "check").click()
+        status = browser.find_element(By.ID, "status")
+        WebDriverWait(browser, WAIT_S).until(lambda d: "found" in status.text or "Could not" in status.text)
+        assert status.text == "1 repeat found.", status.text
+        frame = browser.find_element(By.ID, "report")
+        assert frame.is_displayed() and frame.get_attribute("sandbox") == "allow-scripts"
+        browser.switch_to.frame(frame)
+        try:
+            mark = WebDriverWait(browser, WAIT_S).until(EC.visibility_of_element_located((By.ID, "f1")))
+            assert mark.text == repeated and "kind-exact" in mark.get_attribute("class")
+            mark.click()
+            panel = WebDriverWait(browser, WAIT_S).until(EC.visibility_of_element_located((By.ID, "d1")))
+            assert [p.text for p in panel.find_elements(By.CSS_SELECTOR, ".passage")] == [repeated, repeated]
+        finally:
+            browser.switch_to.default_content()
+        shot = artifacts_dir() / "editor-page.png"
+        assert browser.save_screenshot(str(shot))
+        # an error from the service is shown, not swallowed
+        browser.execute_script("document.getElementById('doc-id').value = 'x'.repeat(2000);")
+        browser.find_element(By.ID, "check").click()
+        WebDriverWait(browser, WAIT_S).until(lambda d: "Could not" in status.text)
+        assert "422" in status.text and "id" in status.text
+        assert not frame.is_displayed()
+    assert "Traceback" not in log.read_text(encoding="utf-8")
+
+
+def test_report_fits_the_window_with_long_words_and_on_a_narrow_screen(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    url = "https://example.org/" + "very-long-path-segment-" * 14 + "end"
+    sentence = f"The full statement from the ministry was published at {url} on Monday morning."
+    article = tmp_path / "long.txt"
+    article.write_text(f"{sentence}\nOfficials declined to comment further on the matter.\n{sentence}\n",
+                       encoding="utf-8")
+    page = render_html(article, tmp_path / "long.html")
+    try:
+        for width in (1280, 420):
+            browser.set_window_size(width, 1200)
+            open_page(browser, page)
+            browser.find_element(By.ID, "f1").click()
+            panel = browser.find_element(By.ID, "d1")
+            assert panel.is_displayed()
+            overflow = browser.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 1, f"the page is {overflow}px wider than a {width}px window"
+            left, right = (p.rect for p in panel.find_elements(By.CSS_SELECTOR, ".passage"))
+            if width < 600:  # one column: the earlier passage below the later one
+                assert right["y"] > left["y"] + left["height"] - 1
+            else:
+                assert abs(left["y"] - right["y"]) < 5
+    finally:
+        browser.set_window_size(1280, 1600)

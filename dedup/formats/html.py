@@ -57,13 +57,19 @@ mark:focus { outline: 2px solid #1a5fb4; }
 mark.match { background: var(--match); border-bottom: 1px dotted var(--line); }
 .detail { border: 1px solid #bbb; border-inline-start: 4px solid var(--line); margin: .75rem 0; padding: .5rem .9rem; }
 .detail h3 { font-size: 1rem; margin: .2rem 0 .5rem; }
-.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
+.pair { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 1rem; }
 .pair figure { margin: 0; }
 .pair figcaption { font-size: .85rem; color: #555; overflow-wrap: anywhere; }
-.passage, .diff { white-space: pre-wrap; unicode-bidi: plaintext; margin: .3rem 0; }
+.passage, .diff { white-space: pre-wrap; unicode-bidi: plaintext; overflow-wrap: anywhere; margin: .3rem 0; }
 .diff del { background: #fcd4d4; text-decoration: line-through; }
 .diff ins { background: #cdeccd; text-decoration: underline; }
 .note { color: #666; font-style: italic; }
+@media (max-width: 40rem) {
+  body { padding: 0 .5rem; }
+  .pair { grid-template-columns: minmax(0, 1fr); }
+  table.summary { display: block; overflow-x: auto; }
+  table.summary th, table.summary td { padding: .2rem .35rem; }
+}
 @media print {
   .detail[hidden] { display: block !important; }
   .detail, .source { break-inside: avoid-page; }
@@ -287,7 +293,7 @@ def detail_panel(n: int, f: Finding, ctx: FormatContext, match_marked: bool) -> 
             f"<h3>#{n} {esc(f.kind)} &middot; {esc(f.scope)} &middot; score {f.score:.2f} "
             f"&middot; {esc(ctx.severity_of(f.kind))}</h3>\n"
             f'<div class="pair">\n{later}{earlier}</div>\n'
-            f'<p class="diff" dir="auto">{word_diff(f.match.text, f.sentence.text)}</p>\n'
+            f"{diff_paragraph(f.match.text, f.sentence.text)}\n"
             "</section>\n")
 
 
@@ -296,6 +302,13 @@ def passage_figure(label: str, span: Span, anchor: str | None) -> str:
     link = f'<a href="{anchor}">{where}</a>' if anchor else where
     return (f"<figure><figcaption>{label} &middot; {link}</figcaption>\n"
             f'<div class="passage" dir="auto">{esc(span.text)}</div></figure>\n')
+
+
+def diff_paragraph(earlier: str, later: str) -> str:
+    """The word diff of the two passages, or a note when their words are the same."""
+    if earlier.split() == later.split():
+        return '<p class="diff same note" dir="auto">The two passages have the same words.</p>'
+    return f'<p class="diff" dir="auto">{word_diff(earlier, later)}</p>'
 
 
 def word_diff(earlier: str, later: str) -> str:

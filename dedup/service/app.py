@@ -154,7 +154,7 @@ def _add_routes(app: FastAPI, settings: ServiceSettings, opener: IndexOpener) ->
 
     @app.get("/", response_class=HTMLResponse, summary="The editor's page: paste a draft, see its report")
     def page() -> HTMLResponse:
-        return HTMLResponse(editor_page(settings.index), headers={"content-security-policy": PAGE_CSP})
+        return HTMLResponse(editor_page(), headers={"content-security-policy": PAGE_CSP})
 
     @app.get("/livez", response_model=Health, summary="The process is up")
     def livez() -> Health:

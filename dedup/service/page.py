@@ -6,8 +6,6 @@ but in an opaque origin: the report cannot reach the page or the service).
 """
 from __future__ import annotations
 
-import html
-
 PAGE = """<!doctype html>
 <html lang="en">
 <head>
@@ -39,7 +37,7 @@ iframe[hidden] { display: none; }
     <label for="format">Format <select id="format" name="format">
       <option value="text">plain text</option><option value="markdown">Markdown</option><option value="html">HTML</option>
     </select></label>
-    <label><input type="checkbox" id="archive" name="archive" checked> against the archive (__INDEX__)</label>
+    <label><input type="checkbox" id="archive" name="archive" checked> against the archive</label>
     <button type="submit" id="check">Check</button>
   </div>
 </form>
@@ -84,5 +82,5 @@ iframe[hidden] { display: none; }
 """
 
 
-def editor_page(index_location: str) -> str:
-    return PAGE.replace("__INDEX__", html.escape(index_location))
+def editor_page() -> str:
+    return PAGE
