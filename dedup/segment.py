@@ -23,6 +23,16 @@ ABBREVIATIONS = frozenset(
 )
 
 NUMBER_ABBREVIATIONS = frozenset({"no", "nos"})
+TITLES = frozenset("mr mrs ms dr prof sr jr st mt gen col lt sgt capt cmdr adm gov sen rep pres rev hon".split())
+# Capitalized words that start a sentence and never continue a name after an initial or an
+# abbreviation: "... his debut feature A. The festival ...", "... moved to the U.S. It ...".
+# ("A" and "I" are left out: they are initials too.)
+SENTENCE_STARTERS = frozenset(
+    """the this these that those it its he she they we you his her their our there here
+    but and or so yet if when while after before since although though however meanwhile
+    in on at for from with by as an of to""".split()
+)
+_NEXT_WORD = re.compile(r"\s+[\"'“«(]*([A-Z][a-z]*)\b")
 _NUMBER_AFTER = re.compile(r"\s*[0-9]")
 _LINE_BREAKS = "\n\r\u2028\u2029\x0b\x0c\x85"
 _CLOSERS = "\"'”’»)]"
@@ -56,7 +66,15 @@ def _is_abbreviation(text: str, dot_at: int) -> bool:
     token = word.group().lstrip("(\"'“«").lower()
     if token in NUMBER_ABBREVIATIONS:  # "No. 10", but "He said no."
         return _NUMBER_AFTER.match(text, dot_at + 1) is not None
-    return token in ABBREVIATIONS or _INITIALS.fullmatch(token) is not None
+    if token not in ABBREVIATIONS and _INITIALS.fullmatch(token) is None:
+        return False
+    return token in TITLES or not _sentence_starts_after(text, dot_at)
+
+
+def _sentence_starts_after(text: str, dot_at: int) -> bool:
+    """Is the word after the dot one that starts a sentence (and never follows an initial)?"""
+    following = _NEXT_WORD.match(text, dot_at + 1)
+    return following is not None and following.group(1).lower() in SENTENCE_STARTERS
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

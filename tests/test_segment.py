@@ -72,6 +72,20 @@ def test_no_split_after_abbreviations_and_initials():
     ]
 
 
+def test_an_initial_or_abbreviation_before_a_sentence_opener_ends_the_sentence():
+    assert sentences("It won an award for her debut feature A. The festival closed with a film.") == [
+        "It won an award for her debut feature A.", "The festival closed with a film."]
+    assert sentences("He moved to the U.S. It was cold there.") == ["He moved to the U.S.", "It was cold there."]
+    assert sentences("The deal was signed by Apple Inc. However, the terms are secret.") == [
+        "The deal was signed by Apple Inc.", "However, the terms are secret."]
+
+
+def test_names_and_titles_still_hold_together():
+    for text in ("George W. Bush spoke in Texas.", "J. R. R. Tolkien wrote it.", "The U.S. Army said so.",
+                 "Talks with the U.S. and China went well.", "Dr. The Rev. Smith came.", "Ask Mr. He Wei today."):
+        assert sentences(text) == [text]
+
+
 def test_no_split_after_lowercase_abbreviations():
     assert sentences("It cost approx. five dollars. Then it rose.") == ["It cost approx. five dollars.", "Then it rose."]
     assert sentences("See e.g. the report. Fine.") == ["See e.g. the report.", "Fine."]
