@@ -36,6 +36,10 @@ class Settings:
     shingles: str = "word:1"
     stopwords: bool = True  # leave function words out of the sketch shingles
     bucket_cap: int = 64
+    # A third search for shortened copies (a contiguous part of a sentence): bands of `rows`
+    # MinHash values over content-word bigrams, which a fragment keeps intact, unlike its share
+    # of the whole sentence's words. (0, 0) turns it off.
+    fragment_bands: tuple[int, int] = (16, 2)
     segment: SegmentOptions = field(default_factory=SegmentOptions)
     verify: Thresholds = field(default_factory=Thresholds)
     workers: int = 1  # threads for shingling, sketching and rapidfuzz (-1: all cores; the command uses -1)
@@ -47,12 +51,28 @@ class Settings:
                 raise ValueError(f"{name} must be in (0, 1], not {value}")
         if self.num_perm < 1 or self.bucket_cap < 2:
             raise ValueError("num_perm must be at least 1 and bucket_cap at least 2")
+        if min(self.fragment_bands) < 0 or (0 in self.fragment_bands and any(self.fragment_bands)):
+            raise ValueError(f"fragment_bands must be two positive numbers or (0, 0), not {self.fragment_bands}")
 
     def bands(self) -> tuple[int, int]:
         return cand.optimal_bands(self.threshold, self.num_perm)
 
 
 _BLOCK = 1 << 16  # passages sketched at a time
+FRAGMENT_SHINGLES = "word:2"
+
+
+@dataclass(frozen=True)
+class Banding:
+    """One LSH index the candidates come from: `bands` x `rows` of a sketch (``main``: the
+    signatures of `Settings.shingles`; ``fragment``: content-word bigrams), keys salted by
+    document or not."""
+
+    bands: int
+    rows: int
+    salted: bool = False
+    sketch: str = "main"
+    name: str = "lsh"
 
 
 class ArchiveLookup(Protocol):
@@ -90,6 +110,9 @@ class Detector:
         self.settings = Settings(**params)
         self._hasher = MinHasher(self.settings.num_perm, self.settings.seed)
         self._spec = ShingleSpec.parse(self.settings.shingles, STOPWORDS if self.settings.stopwords else frozenset())
+        bands, rows = self.settings.fragment_bands
+        self._fragment_hasher = MinHasher(bands * rows, self.settings.seed) if bands else None
+        self._fragment_spec = ShingleSpec.parse(FRAGMENT_SHINGLES, STOPWORDS)
 
     def check(self, text: str, doc_id: str = "<text>", index: "ArchiveLookup | None" = None) -> list[Finding]:
         """Repeats inside one text, and with `index` (a `dedup.Index`) of archived passages."""
@@ -143,7 +166,7 @@ class Detector:
         what the archive index stores and looks up."""
         words = np.array([t.count(" ") + 1 if t else 0 for t in table.normalized], dtype=np.int64)
         sentences = np.flatnonzero((words >= self.settings.verify.min_words) & ~table.heading & ~table.is_clause)
-        keys = self._band_keys(table, sentences, layouts=self._banding()[:1])[0]
+        keys = self._band_keys(table, sentences, layouts=self._banding()[:1])[0]  # the main banding only
         return sentences, keys, text_hashes([table.normalized[i] for i in sentences.tolist()])
 
     def _find_pairs(self, table: PassageTable, stats: cand.CandidateStats, clock: "Stopwatch",
@@ -164,13 +187,12 @@ class Detector:
         # sentences: by normalized text, and by LSH; clauses: with the other clauses of their sentence
         found = {"exact": cand.pairs_from_keys(features.norm_hash, eligible=nonempty & ~table.is_clause,
                                                cap=s.bucket_cap, stats=stats)}
-        for k, ((_, _, salted), band_keys) in enumerate(zip(self._banding(), keys)):
+        for k, (layout, band_keys) in enumerate(zip(self._banding(), keys)):
             rows = sentences
             if k == 0 and known:
                 rows = np.concatenate([np.arange(known), sentences])
                 band_keys = np.concatenate([presketched, band_keys])
-            lsh = rows[cand.pairs_from_keys(band_keys, cap=s.bucket_cap, stats=stats)]
-            found["lsh-document" if salted else "lsh"] = lsh
+            found[layout.name] = rows[cand.pairs_from_keys(band_keys, cap=s.bucket_cap, stats=stats)]
         found["clauses"] = cand.pairs_from_keys(table.sentence, eligible=long_enough & table.is_clause,
                                                 cap=s.bucket_cap, stats=stats)
         stats.by_source = {name: len(p) for name, p in found.items()}
@@ -188,33 +210,42 @@ class Detector:
         clock.lap("verify")
         return pairs, verdicts
 
-    def _banding(self) -> list[tuple[int, int, bool]]:
-        """(bands, rows, salted by document) of each LSH index the candidates come from."""
+    def _banding(self) -> list[Banding]:
+        """Each LSH index the candidates come from; the first is the main one (what the
+        archive index stores)."""
         s = self.settings
-        layouts = [(*s.bands(), False)]
+        layouts = [Banding(*s.bands())]
         if s.document_threshold is not None and s.document_threshold < s.threshold:
-            layouts.append((*cand.optimal_bands(s.document_threshold, s.num_perm), True))
+            layouts.append(Banding(*cand.optimal_bands(s.document_threshold, s.num_perm), salted=True,
+                                   name="lsh-document"))
+        if self._fragment_hasher is not None:
+            layouts.append(Banding(*s.fragment_bands, sketch="fragment", name="lsh-fragment"))
         return layouts
 
     def _band_keys(self, table: PassageTable, passages: np.ndarray,
-                   layouts: list[tuple[int, int, bool]] | None = None) -> list[np.ndarray]:
+                   layouts: list[Banding] | None = None) -> list[np.ndarray]:
         """Band keys of `passages` (indices into the table) for each LSH layout.
 
         Passages are sketched in blocks (on `workers` threads), so the MinHash signatures of
         only a block or two are ever in memory; the keys do not depend on the block size.
         """
         layouts = self._banding() if layouts is None else layouts
+        sketches = {"main": (self._spec, self._hasher), "fragment": (self._fragment_spec, self._fragment_hasher)}
+        needed = sorted({layout.sketch for layout in layouts})
 
         def one_block(lo: int) -> list[np.ndarray]:
             block = passages[lo:lo + _BLOCK]
-            sketched = shingle_batch([table.normalized[i] for i in block.tolist()], self._spec)
-            signatures = self._hasher.signatures(sketched)
-            return [cand.band_keys(signatures, bands, rows, salt=table.doc[block] if salted else None)
-                    for bands, rows, salted in layouts]
+            texts = [table.normalized[i] for i in block.tolist()]
+            signatures = {}
+            for name in needed:
+                spec, hasher = sketches[name]
+                signatures[name] = hasher.signatures(shingle_batch(texts, spec))
+            return [cand.band_keys(signatures[b.sketch], b.bands, b.rows, salt=table.doc[block] if b.salted else None)
+                    for b in layouts]
 
         blocks = ordered_map(one_block, range(0, len(passages), _BLOCK), self.settings.workers)
-        keys = [[np.zeros((0, bands), dtype=np.uint32)] + [b[k] for b in blocks]
-                for k, (bands, _, _) in enumerate(layouts)]
+        keys = [[np.zeros((0, b.bands), dtype=np.uint32)] + [block[k] for block in blocks]
+                for k, b in enumerate(layouts)]
         return [np.concatenate(k) for k in keys]
 
     def _stats(self, table: PassageTable, stats: cand.CandidateStats, findings: list[Finding],

@@ -42,6 +42,7 @@ class Thresholds:
     hasty_common_quoted: int = 4  # the same, for a statement and a quote inside one sentence
     hasty_order: float = 0.60  # share of the shorter side's terms found in order
     contained_weighted: float = 0.90
+    contained_terms: int = 4  # content words a copy found only by containment needs (three are often a name)
     contained_order: float = 0.80
     contained_length: float = 0.85  # a contained copy is at most this share of the other's length
     contained_partial: float = 0.95  # and its terms stand almost verbatim inside it (partial ratio)
@@ -171,6 +172,7 @@ def decide(s: PairScores, th: Thresholds, same_sentence: np.ndarray | None = Non
         needed[same_sentence] = th.hasty_common_quoted
     hasty = (s.weighted_containment >= th.hasty_contained) & (common >= needed) & (s.in_order >= th.hasty_order)
     inside = (s.weighted_containment >= th.contained_weighted) & (s.in_order >= th.contained_order)
+    inside &= s.words_short >= th.contained_terms
     texts_l, texts_r = s.texts
     repeat = enough & (similar | hasty | inside)
     numbers_differ = np.zeros(len(s.pairs), dtype=bool)

@@ -10,7 +10,7 @@ import pytest
 import dedup
 from dedup import SCHEMA, Detector, Document, Finding, Report, Settings, Span
 
-from conftest import AR, EN, check_docs, line_col, pair_key
+from conftest import AR, EN, FILLER, check_docs, line_col, pair_key
 
 # Sentences used for specific kinds (written for these tests).
 RATE = EN[0]  # 18 words
@@ -520,3 +520,41 @@ def test_findings_of_one_passage_share_a_group_and_others_do_not():
 def test_settings_out_of_range_are_refused(params):
     with pytest.raises(ValueError):
         Detector(**params)
+
+
+FRAGMENT_SOURCES = [
+    "The regional water authority said on Thursday that the new reservoir north of the city would open "
+    "to the public next spring after years of delays.",
+    "Investigators from the transport ministry found that a worn brake cable on the old mountain tram "
+    "had caused the crash that injured nine passengers.",
+    "A coalition of local bakers persuaded the market council to keep the Saturday square open until "
+    "late evening during the summer festival season.",
+]
+
+
+def _middle_half(sentence: str) -> str:
+    words = sentence.rstrip(".").split()
+    k = len(words) // 4
+    return " ".join(words[k:k + len(words) // 2]) + "."
+
+
+@pytest.mark.parametrize("source", FRAGMENT_SOURCES)
+def test_a_contiguous_half_of_a_sentence_in_another_document_is_found(source):
+    copy = _middle_half(source)
+    docs = [("a.txt", f"{source} {FILLER[0]}"), ("b.txt", f"{FILLER[1]} {copy}")]
+    (finding,) = Detector().check_many(docs).findings
+    assert finding.kind == "contained" and finding.scope == "corpus"
+    assert finding.sentence.text == copy and finding.match.text == source
+
+
+def test_the_fragment_search_is_what_finds_half_copies_and_can_be_turned_off():
+    docs = []
+    for k, source in enumerate(FRAGMENT_SOURCES):
+        docs += [(f"src-{k}", source), (f"copy-{k}", _middle_half(source))]
+    with_fragments = Detector().check_many(docs)
+    without = Detector(fragment_bands=(0, 0)).check_many(docs)
+    assert len(with_fragments.findings) == len(FRAGMENT_SOURCES)
+    assert len(without.findings) < len(with_fragments.findings)
+    assert with_fragments.stats["candidates"] >= without.stats["candidates"]
+    with pytest.raises(ValueError):
+        Detector(fragment_bands=(0, 2))
