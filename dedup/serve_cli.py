@@ -45,8 +45,10 @@ def add_serve_parser(sub: Any, add_config_options: Any, positive: Any) -> argpar
 def run_serve(args: argparse.Namespace, source: Path | None) -> int:
     """Start the server; returns when it stops (the exit status)."""
     try:
-        import uvicorn  # noqa: F401
-        from .service import app as _  # noqa: F401  (fails without FastAPI)
+        import uvicorn
+
+        import fastapi  # noqa: F401
+        from .service.nodelay import protocol_class
     except ImportError as err:
         raise ServeError(f"`dedup serve` needs the server extra ({err.name} is missing): "
                          "pip install 'dedup[server]'") from None
@@ -59,11 +61,9 @@ def run_serve(args: argparse.Namespace, source: Path | None) -> int:
     handed = {"index": args.index or DEFAULT_LOCATION, "config": None if args.isolated or source is None else str(source),
               "max_body_bytes": args.max_body_size, "token": token}
     os.environ[SETTINGS_ENV] = json.dumps(handed)
-    import uvicorn
-
     uvicorn.run("dedup.serve_cli:app_from_environment", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level=args.log_level, access_log=args.access_log,
-                server_header=False, timeout_graceful_shutdown=10)
+                server_header=False, timeout_graceful_shutdown=10, http=protocol_class())
     return 0
 
 

@@ -368,3 +368,33 @@ def test_two_workers_share_one_index(tmp_path):
                 assert [f["match"]["doc"] for f in report["findings"]] == ["w"]
     text = log.read_text(encoding="utf-8")
     assert text.count("Started server process") == 2 and "Traceback" not in text
+
+
+def test_connections_get_tcp_nodelay():
+    """uvicorn --workers N leaves Nagle's algorithm on (its listening socket has proto 0), so
+    each response would wait for the client's delayed ACK; the protocol turns it off first thing."""
+    import socket
+
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    from dedup.service import nodelay
+
+    class Transport:
+        def __init__(self, sock):
+            self.sock = sock
+
+        def get_extra_info(self, name, default=None):
+            return self.sock if name == "socket" else default
+
+    cls = nodelay.protocol_class()
+    assert issubclass(cls, H11Protocol) or cls.__name__ == "NoDelayHttpToolsProtocol"
+    assert "connection_made" in vars(cls)
+    with socket.socket() as listener, socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0) as client:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        client.connect(listener.getsockname())
+        accepted, _ = listener.accept()
+        with accepted:
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+            nodelay._no_delay(Transport(accepted))
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1

@@ -12,6 +12,7 @@ verifies them with the draft in one batch, exactly as passages of one run are ve
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -26,6 +27,7 @@ from ..report import LineIndex
 from .store import ArchiveError, IndexSettings, PassageRows, Store, StoredPassage
 
 DEFAULT_LOCATION = ".dedup/index.sqlite"
+DOCUMENT_COUNT_TTL_S = 10.0  # how long the archive's document count (for the boilerplate limit) is reused
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Index:
         self.detector = detector
         self.boilerplate = boilerplate
         self.location = store.location
+        self._counted: tuple[float, int] | None = None  # (when, documents): counting is a table scan
 
     @classmethod
     def open(cls, location: str | Path = DEFAULT_LOCATION, *, create: bool = True,
@@ -87,10 +90,12 @@ class Index:
             rows = self.rows_of(chunk)
             self.store.put_many([(d.id, r, m) for d, r, m in zip(chunk, rows, metadata[lo:lo + batch])])
             stored += sum(len(r) for r in rows)
+        self._counted = None
         return stored
 
     def remove(self, doc_id: str) -> bool:
         """Withdraw a document; False when it was not archived."""
+        self._counted = None
         return self.store.delete(doc_id)
 
     def vacuum(self) -> None:
@@ -113,10 +118,19 @@ class Index:
         if len(norm_hash) == 0:
             return ArchiveCandidates([], None)
         checked = {d.id for d in table.documents}
-        limit = self.boilerplate.limit(self.store.documents())
+        limit = self.boilerplate.limit(self._document_count())
         found = [p for p in self.store.lookup(keys, norm_hash.view(np.int64)) if p.doc_id not in checked]
         kept = sorted(self._without_boilerplate(found, limit), key=lambda p: (p.doc_id, p.start))
         return ArchiveCandidates(kept, self._stored_band_keys(kept), boilerplate=len(found) - len(kept))
+
+    def _document_count(self) -> int:
+        """The stored documents, counted again after this object's own writes or after
+        DOCUMENT_COUNT_TTL_S (other processes may write too; the boilerplate limit needs only
+        the order of magnitude)."""
+        counted, now = self._counted, time.monotonic()
+        if counted is None or now - counted[0] > DOCUMENT_COUNT_TTL_S:
+            counted = self._counted = (now, self.store.documents())
+        return counted[1]
 
     def _without_boilerplate(self, passages: list[StoredPassage], limit: float) -> list[StoredPassage]:
         if not passages:

@@ -21,6 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -60,6 +62,7 @@ class ServiceSettings:
     root: Path | None = None
     token: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY
+    checks_at_once: int = 1  # engine calls run at once in one process (they are CPU-bound: scale with workers)
 
 
 class IndexOpener:
@@ -139,7 +142,13 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
 
 def _add_routes(app: FastAPI, settings: ServiceSettings, opener: IndexOpener) -> None:
-    config = settings.config
+    engine = anyio.CapacityLimiter(settings.checks_at_once)
+
+    async def in_engine(work: Callable[[], Any]) -> Any:
+        """Run `work` (the engine, the index) on a worker thread, at most `checks_at_once` at a
+        time: more would only contend for the GIL and the index's connection, and every
+        request would finish later."""
+        return await anyio.to_thread.run_sync(work, limiter=engine)
     bearer = HTTPBearer(auto_error=False, description="Required for the archive-changing routes when the "
                                                       "server has a token (dedup serve --token-file).")
 
@@ -153,16 +162,16 @@ def _add_routes(app: FastAPI, settings: ServiceSettings, opener: IndexOpener) ->
     guarded = [Depends(authorized)] if settings.token is not None else []
 
     @app.get("/", response_class=HTMLResponse, summary="The editor's page: paste a draft, see its report")
-    def page() -> HTMLResponse:
+    async def page() -> HTMLResponse:
         return HTMLResponse(editor_page(), headers={"content-security-policy": PAGE_CSP})
 
     @app.get("/livez", response_model=Health, summary="The process is up")
-    def livez() -> Health:
+    async def livez() -> Health:
         return Health(status="ok")
 
     @app.get("/readyz", response_model=Health, summary="Ready once the archive index is open",
              responses={503: {"model": Health, "description": "Starting, or the index could not be opened"}})
-    def readyz() -> Any:
+    async def readyz() -> Any:
         if opener.index is not None:
             return Health(status="ready", index=settings.index)
         status = "failed" if opener.error else "starting"
@@ -173,50 +182,56 @@ def _add_routes(app: FastAPI, settings: ServiceSettings, opener: IndexOpener) ->
               responses={200: {"content": {"text/html": {}, "application/sarif+json": {}},
                                "description": "The report: JSON (dedup.report/1), or HTML or SARIF when asked"},
                          503: {"model": Problem, "description": "The archive index is not open"}})
-    def check(request: CheckRequest) -> Any:
+    async def check(request: CheckRequest) -> Any:
         index = opener.require() if request.options.archive else None
-        documents = [_read(doc) for doc in request.inputs()]
-        detector = _detector(config, request.options.min_words)
-        report = detector.check_many(documents, index=index)
-        kinds = tuple(request.options.kinds) if request.options.kinds else config.kinds
-        findings = filter_findings(report.findings, replace(config, kinds=kinds), settings.root)
-        report = Report(findings, {**report.stats, "findings": len(findings), "by_kind": count_kinds(findings)})
-        headers = {"x-dedup-findings": str(len(findings))}
-        if request.report == "json":
-            body = report.to_dict()
-            for finding, out in zip(findings, body["findings"]):
-                out["severity"] = level_of(finding.kind, config)
-            body["fails"] = fails(findings, config)
-            return JSONResponse(body, headers=headers)
-        out = io.StringIO()
-        get_formatter(request.report).write(report, out, FormatContext({d.id: d.text for d in documents},
-                                                                       config.severity))
-        if request.report == "html":
-            return HTMLResponse(out.getvalue(), headers=headers)
-        return Response(out.getvalue(), media_type="application/sarif+json", headers=headers)
+        return await in_engine(lambda: _checked(request, index, settings))
 
     @app.get("/v1/archive/stats", summary="Documents, passages, size and settings of the archive index",
              responses={503: {"model": Problem}})
-    def archive_stats() -> dict[str, Any]:
-        return opener.require().stats()
+    async def archive_stats() -> dict[str, Any]:
+        return await in_engine(opener.require().stats)
 
     @app.put("/v1/archive/{doc_id:doc_id}", response_model=ArchivedOut, dependencies=guarded,
              summary="Publish: archive a document under an id (replacing one stored there)",
              responses={401: {"model": Problem}, 503: {"model": Problem}})
-    def publish(doc_id: str, body: ArchiveDocumentIn) -> ArchivedOut:
+    async def publish(doc_id: str, body: ArchiveDocumentIn) -> ArchivedOut:
         _check_id(doc_id)
-        document = _read(DocumentIn(id=doc_id, text=body.text, format=body.format))
-        passages = opener.require().add(doc_id, document, body.metadata)
+        index = opener.require()
+        source = DocumentIn(id=doc_id, text=body.text, format=body.format)
+        passages = await in_engine(lambda: index.add(doc_id, _read(source), body.metadata))
         return ArchivedOut(id=doc_id, passages=passages)
 
     @app.delete("/v1/archive/{doc_id:doc_id}", status_code=204, dependencies=guarded,
                 summary="Withdraw an archived document",
                 responses={401: {"model": Problem}, 404: {"model": Problem}, 503: {"model": Problem}})
-    def withdraw(doc_id: str) -> Response:
+    async def withdraw(doc_id: str) -> Response:
         _check_id(doc_id)
-        if not opener.require().remove(doc_id):
+        index = opener.require()
+        if not await in_engine(lambda: index.remove(doc_id)):
             raise StarletteHTTPException(404, f"no archived document {doc_id!r}")
         return Response(status_code=204)
+
+
+def _checked(request: CheckRequest, index: Index | None, settings: ServiceSettings) -> Response:
+    """The response to a check: read, run the engine, filter as configured, write the report."""
+    config = settings.config
+    documents = [_read(doc) for doc in request.inputs()]
+    report = _detector(config, request.options.min_words).check_many(documents, index=index)
+    kinds = tuple(request.options.kinds) if request.options.kinds else config.kinds
+    findings = filter_findings(report.findings, replace(config, kinds=kinds), settings.root)
+    report = Report(findings, {**report.stats, "findings": len(findings), "by_kind": count_kinds(findings)})
+    headers = {"x-dedup-findings": str(len(findings))}
+    if request.report == "json":
+        body = report.to_dict()
+        for finding, out in zip(findings, body["findings"]):
+            out["severity"] = level_of(finding.kind, config)
+        body["fails"] = fails(findings, config)
+        return JSONResponse(body, headers=headers)
+    out = io.StringIO()
+    get_formatter(request.report).write(report, out, FormatContext({d.id: d.text for d in documents}, config.severity))
+    if request.report == "html":
+        return HTMLResponse(out.getvalue(), headers=headers)
+    return Response(out.getvalue(), media_type="application/sarif+json", headers=headers)
 
 
 class DocumentIdConvertor(Convertor[str]):
