@@ -19,7 +19,7 @@ from .normalize import PROFILE
 from .passages import (PassageTable, SegmentOptions, build_passages, concat_tables, in_ranges,
                        passages_as_documents)
 from .report import build_findings
-from .shingle import ShingleSpec, shingle_batch, text_hashes
+from .shingle import Shingles, ShingleSpec, shingle_batch, shingle_batches, text_hashes
 from .sketch import MinHasher
 from .stopwords import STOPWORDS
 from .verify import NO_KIND, TERMS, Thresholds, build_features, verify
@@ -192,7 +192,13 @@ class Detector:
             if k == 0 and known:
                 rows = np.concatenate([np.arange(known), sentences])
                 band_keys = np.concatenate([presketched, band_keys])
-            found[layout.name] = rows[cand.pairs_from_keys(band_keys, cap=s.bucket_cap, stats=stats)]
+            if layout.sketch == "fragment":  # shortened copies with enough content words to be reported
+                enough = np.diff(features.word_indptr)[rows] >= s.verify.contained_terms
+                rows, band_keys = rows[enough], band_keys[enough]
+            pairs = rows[cand.pairs_from_keys(band_keys, cap=s.bucket_cap, stats=stats)]
+            if layout.sketch == "fragment":  # it looks for shortened copies only: the other searches cover the rest
+                pairs = pairs[_clearly_shorter(features.words, pairs, s.verify.contained_length)]
+            found[layout.name] = pairs
         found["clauses"] = cand.pairs_from_keys(table.sentence, eligible=long_enough & table.is_clause,
                                                 cap=s.bucket_cap, stats=stats)
         stats.by_source = {name: len(p) for name, p in found.items()}
@@ -226,24 +232,41 @@ class Detector:
                    layouts: list[Banding] | None = None) -> list[np.ndarray]:
         """Band keys of `passages` (indices into the table) for each LSH layout.
 
-        Passages are sketched in blocks (on `workers` threads), so the MinHash signatures of
-        only a block or two are ever in memory; the keys do not depend on the block size.
+        Passages are shingled, then sketched, in blocks (on `workers` threads), so the MinHash
+        signatures of only a block or two are ever in memory; the keys do not depend on the
+        block size. The fragment sketch leaves out stock bigrams (`stock_shingles`), and a
+        passage left with none gets keys of its own, which match no other passage's.
         """
         layouts = self._banding() if layouts is None else layouts
         sketches = {"main": (self._spec, self._hasher), "fragment": (self._fragment_spec, self._fragment_hasher)}
-        needed = sorted({layout.sketch for layout in layouts})
+        names = sorted({layout.sketch for layout in layouts})
+        starts = list(range(0, len(passages), _BLOCK))
 
-        def one_block(lo: int) -> list[np.ndarray]:
+        def shingled(lo: int) -> list[Shingles]:
             block = passages[lo:lo + _BLOCK]
-            texts = [table.normalized[i] for i in block.tolist()]
-            signatures = {}
-            for name in needed:
-                spec, hasher = sketches[name]
-                signatures[name] = hasher.signatures(shingle_batch(texts, spec))
-            return [cand.band_keys(signatures[b.sketch], b.bands, b.rows, salt=table.doc[block] if b.salted else None)
-                    for b in layouts]
+            return shingle_batches([table.normalized[i] for i in block.tolist()], [sketches[n][0] for n in names])
 
-        blocks = ordered_map(one_block, range(0, len(passages), _BLOCK), self.settings.workers)
+        shingles = ordered_map(shingled, starts, self.settings.workers)
+        if "fragment" in names:
+            k = names.index("fragment")
+            stock = stock_shingles([block[k] for block in shingles], len(passages))
+            for block in shingles:
+                block[k] = without(block[k], stock)
+
+        def sketched(number: int) -> list[np.ndarray]:
+            block = passages[starts[number]:starts[number] + _BLOCK]
+            signatures = {name: sketches[name][1].signatures(shingles[number][k]) for k, name in enumerate(names)}
+            keys = []
+            for b in layouts:
+                band_keys = cand.band_keys(signatures[b.sketch], b.bands, b.rows,
+                                           salt=table.doc[block] if b.salted else None)
+                if b.sketch == "fragment":
+                    empty = np.flatnonzero(np.diff(shingles[number][names.index(b.sketch)].indptr) == 0)
+                    band_keys[empty] = _own_keys(block[empty], b.bands)
+                keys.append(band_keys)
+            return keys
+
+        blocks = ordered_map(sketched, range(len(starts)), self.settings.workers)
         keys = [[np.zeros((0, b.bands), dtype=np.uint32)] + [block[k] for block in blocks]
                 for k, b in enumerate(layouts)]
         return [np.concatenate(k) for k in keys]
@@ -270,6 +293,45 @@ class Detector:
             "stage_seconds": {name: round(t, 3) for name, t in clock.laps.items()},
             "seconds": round(clock.total(), 3),
         }
+
+
+STOCK_SHARE, STOCK_MIN = 0.0002, 25
+
+
+def stock_shingles(blocks: list[Shingles], passages: int) -> np.ndarray:
+    """The shingle hashes found more than max(STOCK_MIN, STOCK_SHARE x passages) times in
+    `blocks` (stock phrases such as "prime minister" or "the Israeli army"), sorted: two
+    sentences that share only those are no copies of each other, yet would share band keys."""
+    hashes = np.concatenate([np.zeros(0, dtype=np.uint32)] + [b.hashes for b in blocks])
+    if len(hashes) == 0:
+        return hashes
+    values, counts = np.unique(hashes, return_counts=True)
+    return values[counts > max(STOCK_MIN, STOCK_SHARE * passages)]
+
+
+def without(shingles: Shingles, dropped: np.ndarray) -> Shingles:
+    """`shingles` less the hashes in `dropped` (sorted), in the same CSR layout."""
+    if len(dropped) == 0 or len(shingles.hashes) == 0:
+        return shingles
+    at = np.minimum(np.searchsorted(dropped, shingles.hashes), len(dropped) - 1)
+    keep = dropped[at] != shingles.hashes
+    owner = np.repeat(np.arange(len(shingles)), np.diff(shingles.indptr))
+    indptr = np.zeros_like(shingles.indptr)
+    np.cumsum(np.bincount(owner[keep], minlength=len(shingles)), out=indptr[1:])
+    return Shingles(shingles.hashes[keep], indptr)
+
+
+def _own_keys(passages: np.ndarray, bands: int) -> np.ndarray:
+    """Band keys that no other passage has: each band's key is the passage's own number
+    (band keys of real sketches are hashes: a clash with one is rare, and verification
+    rejects it)."""
+    return np.repeat(passages.astype(np.uint32)[:, None], bands, axis=1)
+
+
+def _clearly_shorter(words: np.ndarray, pairs: np.ndarray, most: float) -> np.ndarray:
+    """Pairs whose shorter side has at most `most` of the other's words."""
+    a, b = words[pairs[:, 0]], words[pairs[:, 1]]
+    return np.minimum(a, b) <= most * np.maximum(a, b)
 
 
 class Stopwatch:

@@ -558,3 +558,39 @@ def test_the_fragment_search_is_what_finds_half_copies_and_can_be_turned_off():
     assert with_fragments.stats["candidates"] >= without.stats["candidates"]
     with pytest.raises(ValueError):
         Detector(fragment_bands=(0, 2))
+
+
+def test_stock_shingles_are_the_frequent_ones_and_without_drops_them():
+    import numpy as np
+
+    from dedup.detector import stock_shingles, without
+    from dedup.shingle import Shingles
+
+    common, rare = np.uint32(7), np.uint32(9)
+    hashes = np.array([common] * 30 + [rare, 5, 6], dtype=np.uint32)
+    blocks = [Shingles(hashes[:20], np.array([0, 10, 20])), Shingles(hashes[20:], np.array([0, 0, 10, 13]))]
+    stock = stock_shingles(blocks, passages=5)
+    assert stock.tolist() == [7]
+    kept = [without(b, stock) for b in blocks]
+    assert kept[0].hashes.tolist() == [] and kept[0].indptr.tolist() == [0, 0, 0]
+    assert kept[1].hashes.tolist() == [9, 5, 6] and kept[1].indptr.tolist() == [0, 0, 0, 3]
+
+
+def test_sentences_sharing_only_stock_phrases_are_few_fragment_candidates(monkeypatch):
+    import dedup.detector as detector_module
+
+    subjects = ["budget", "railway", "harbour", "library", "hospital", "airport", "museum", "bridge"]
+    verbs = ["opened", "visited", "praised", "criticised", "inspected"]
+    tail = " after a long morning of speeches by local business leaders and several hundred invited schoolchildren"
+    docs = [(f"d{k}", f"The prime minister {verbs[k % 5]} the new {subjects[k % 8]} in district number {k} "
+                      f"alongside councillor {chr(65 + k % 26)}{k}" + (tail if k % 2 else "") + ".")
+            for k in range(40)]
+
+    def fragment_candidates() -> int:
+        only_main = Detector(threshold=1.0, document_threshold=None, fragment_bands=(0, 0)).check_many(docs)
+        assert only_main.stats["candidates"] == 0
+        return Detector(threshold=1.0, document_threshold=None).check_many(docs).stats["candidates"]
+
+    filtered = fragment_candidates()
+    monkeypatch.setattr(detector_module, "STOCK_MIN", 10**9)  # no stock phrases: every shared bigram counts
+    assert filtered * 4 < fragment_candidates()
