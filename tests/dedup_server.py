@@ -22,14 +22,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def dedup_server(workdir: Path, *extra: str, token: str | None = TOKEN) -> Iterator[tuple[str, Path]]:
-    """`dedup serve` in `workdir` (index and log there); yields (base URL, log path) once
+def dedup_server(workdir: Path, *extra: str, token: str | None = TOKEN,
+                 index: str | None = None) -> Iterator[tuple[str, Path]]:
+    """`dedup serve` in `workdir` (its log there, and its index unless `index` names one); yields (base URL, log path) once
     /readyz answers 200, and stops the server (SIGTERM, then SIGKILL) afterwards."""
     import httpx
 
     workdir.mkdir(parents=True, exist_ok=True)
     args = [*dedup_command(), "serve", "--isolated", "--port", str(port := free_port()),
-            "--index", str(workdir / "index.sqlite"), *extra]
+            "--index", index or str(workdir / "index.sqlite"), *extra]
     if token is not None:
         (workdir / "token").write_text(token + "\n", encoding="utf-8")
         args += ["--token-file", str(workdir / "token")]

@@ -398,3 +398,20 @@ def test_connections_get_tcp_nodelay():
             assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
             nodelay._no_delay(Transport(accepted))
             assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+
+
+def test_a_redis_index_serves_two_workers(tmp_path, redis_url):
+    """The shared backend: two workers on one Redis index (a prefix of this test's own)."""
+    location = f"{redis_url}?prefix=serve-test-{tmp_path.name}"
+    with dedup_server(tmp_path / "redis", "--workers", "2", index=location) as (url, log):
+        with httpx.Client(base_url=url, timeout=30) as client:
+            assert client.get("/readyz").json()["index"] == location
+            assert client.put("/v1/archive/r/1", json={"text": PUBLISHED}, headers=AUTH).json()["passages"] == 3
+            assert client.get("/v1/archive/stats").json()["backend"] == "redis"
+            for _ in range(6):
+                with httpx.Client(base_url=url, timeout=30) as fresh:
+                    (finding,) = [f for f in check(fresh, text=REWORDED)["findings"] if f["scope"] == "archive"]
+                assert finding["match"]["doc"] == "r/1"
+            assert client.delete("/v1/archive/r/1", headers=AUTH).status_code == 204
+            assert client.get("/v1/archive/stats").json()["documents"] == 0
+    assert "Traceback" not in log.read_text(encoding="utf-8")
