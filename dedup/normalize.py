@@ -82,12 +82,57 @@ def _normalize_chunk(texts: Sequence[str]) -> list[str]:
     joined = _JOINER.join(texts)
     if joined.count(_JOINER) != len(texts) - 1:  # a text holds the joiner itself
         joined = _JOINER.join(t.replace(_JOINER, " ") for t in texts)
+    cps = _expand(np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32))
+    if cps is None:  # a combining mark that is kept: NFKD's reordering matters, so run it
+        cps = _fold_folded(joined)
+    cps = _collapse_spaces(_drop_stray_number_joiners(cps))
+    return cps.tobytes().decode("utf-32-le").split(_JOINER)
+
+
+def _fold_folded(joined: str) -> np.ndarray:
+    """The reference path: NFKD, casefold and NFKD over the whole text, then `_fold`."""
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", joined).casefold())
     cps = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32)
     cps = _fold_table(cps)[cps]
-    cps = cps[cps != _DELETE]
-    cps = _collapse_spaces(_drop_stray_number_joiners(cps))
-    return cps.tobytes().decode("utf-32-le").split(_JOINER)
+    return cps[cps != _DELETE]
+
+
+@lru_cache(maxsize=None)
+def _expansion(cp: int) -> tuple[tuple[int, ...], bool]:
+    """What one code point becomes under NFKD, casefold, NFKD and `_fold` (deleted ones left
+    out), and whether a combining mark is among them (then canonical reordering, which works
+    across characters, could change the result)."""
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", chr(cp)).casefold())
+    out = tuple(f for f in (_fold(ord(c)) for c in folded) if f != _DELETE)
+    return out, any(unicodedata.combining(chr(c)) for c in out)
+
+
+_MULTI = 0xFFFFFFFE  # in `_expand`'s table: a code point that becomes several
+
+
+def _expand(cps: np.ndarray) -> np.ndarray | None:
+    """`_fold_folded` of the text with these code points, one code point at a time (each maps
+    to none, one or several, looked up once per distinct code point): the same result, as
+    every combining mark is deleted, so NFKD's reordering has nothing to reorder; None when a
+    kept combining mark makes that untrue."""
+    size = int(cps.max()) + 1 if len(cps) else 1
+    present = np.zeros(size, dtype=bool)
+    present[cps] = True
+    distinct = np.flatnonzero(present).tolist()
+    expansions = [_expansion(cp) for cp in distinct]
+    if any(mark for _, mark in expansions):
+        return None
+    single = np.zeros(size, dtype=np.uint32)
+    single[distinct] = [out[0] if len(out) == 1 else (_DELETE if not out else _MULTI) for out, _ in expansions]
+    mapped = single[cps]
+    multi = np.flatnonzero(mapped == _MULTI)
+    if len(multi):  # rare ("…", ligatures): each becomes its first code point, the rest inserted after it
+        parts = [_expansion(cp)[0] for cp in cps[multi].tolist()]
+        mapped[multi] = [part[0] for part in parts]
+        rest = [part[1:] for part in parts]
+        mapped = np.insert(mapped, np.repeat(multi + 1, [len(r) for r in rest]),
+                           np.array([c for r in rest for c in r], dtype=np.uint32))
+    return mapped[mapped != _DELETE]
 
 
 def _fold_table(cps: np.ndarray) -> np.ndarray:

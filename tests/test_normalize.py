@@ -189,3 +189,38 @@ def test_batch_normalization_equals_one_by_one(texts):
 def test_batch_normalization_keeps_texts_apart():
     assert normalize_many(["1", ".5", "a ", " b", "", "ـ"]) == ["1", "5", "a", "b", "", ""]
     assert normalize_many([]) == []
+
+
+# The fast path maps one code point at a time; the reference runs NFKD, casefold and NFKD over
+# the whole text. Characters that stress the difference: ligatures and "…" (several code points
+# out), combining marks (deleted, or kept and reordered), Hangul, Greek (U+0345 casefolds to a
+# letter), Arabic presentation forms.
+TRICKY = "…ﬁﷲﻻﻷßİΣς̈́ͅͅå̧ᾳ한글①½ºᴬ\u0301\u0327\u0654\u0670\u064b\u1d165\U0001d165\U0001d16e\u0f39\u0903ـ٫٬"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(TRICKY + "ab .,1\n"), max_size=30)
+                | st.text(max_size=30), min_size=1, max_size=8))
+def test_code_point_path_equals_the_whole_text_reference(texts):
+    import importlib
+
+    import numpy as np
+
+    module = importlib.import_module("dedup.normalize")
+
+    def reference(text: str) -> str:
+        cps = module._fold_folded(text)
+        return module._collapse_spaces(module._drop_stray_number_joiners(cps)).tobytes().decode("utf-32-le")
+
+    joined = module._JOINER.join(t.replace(module._JOINER, " ") for t in texts)
+    expanded = module._expand(np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32))
+    if expanded is not None:  # None: a kept combining mark sends the chunk to the reference path
+        assert np.array_equal(expanded, module._fold_folded(joined))
+    assert normalize_many(texts) == [reference(t.replace(module._JOINER, " ")) for t in texts]
+
+
+def test_expansions_and_ligatures():
+    assert normalize("Wait… ﬁne") == "wait fine"
+    assert normalize("ﷲ أكبر") == normalize("الله اكبر") == "الله اكبر"
+    assert normalize("ﻻ ﻷ") == "لا لا"
+    assert normalize("Straße ½") == "strasse 12"  # the fraction slash is a symbol: dropped
