@@ -121,20 +121,26 @@ def archived_sentences(index: dedup.Index, docs: list[tuple[str, str]], limit: i
     return [t for r in rows for t in r.text if len(t.split()) >= 10][:limit]
 
 
+
+def fill_index(index: "dedup.Index", docs: list[tuple[str, str]], passages: int) -> float:
+    """Add `docs` to an empty `index`, 2,000 at a time, until it holds `passages` stored
+    passages (an index already filled is left as it is); the seconds it took."""
+    started = time.perf_counter()
+    stored, used = (0, 0) if len(index) == 0 else (index.stats()["passages"], len(docs))
+    while stored < passages and used < len(docs):
+        batch = docs[used:used + 2000]
+        stored += index.add_many(batch)
+        used += len(batch)
+        print(f"  built {stored} passages from {used} documents, {time.perf_counter() - started:.0f} s",
+              file=sys.stderr, flush=True)
+    return time.perf_counter() - started
+
 def sqlite_at_scale(passages: int, drafts_count: int, keep: str | None) -> dict:
     docs, fresh = hold_out(corpus_documents(passages), drafts_count)
     with tempfile.TemporaryDirectory(dir=common.RESULTS) as tmp:
         path = Path(keep) if keep else Path(tmp) / "archive.sqlite"
         with dedup.Index.open(path) as index:
-            started = time.perf_counter()
-            stored, used = (0, 0) if len(index) == 0 else (index.stats()["passages"], len(docs))
-            while stored < passages and used < len(docs):
-                batch = docs[used:used + 2000]
-                stored += index.add_many(batch)
-                used += len(batch)
-                print(f"  built {stored} passages from {used} documents, {time.perf_counter() - started:.0f} s",
-                      file=sys.stderr, flush=True)
-            build_s = time.perf_counter() - started
+            build_s = fill_index(index, docs, passages)
             stats = index.stats()
             drafts = make_drafts(archived_sentences(index, docs), fresh, drafts_count)
             warm_page_cache(path)

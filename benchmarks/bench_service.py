@@ -63,7 +63,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
-from bench_archive import (archived_sentences, corpus_documents, hold_out, make_drafts,  # noqa: E402
+from bench_archive import (archived_sentences, corpus_documents, fill_index, hold_out, make_drafts,  # noqa: E402
                            percentile, warm_page_cache)
 
 import dedup  # noqa: E402
@@ -80,15 +80,7 @@ def prepare(index_path: Path, passages: int, drafts_count: int) -> tuple[list[tu
     docs, fresh = hold_out(corpus_documents(passages), drafts_count)
     reused = index_path.exists()
     with dedup.Index.open(index_path) as index:
-        started = time.perf_counter()
-        stored, used = (0, 0) if len(index) == 0 else (index.stats()["passages"], len(docs))
-        while stored < passages and used < len(docs):  # as bench_archive.sqlite_at_scale builds it
-            batch = docs[used:used + 2000]
-            stored += index.add_many(batch)
-            used += len(batch)
-            print(f"  built {stored} passages from {used} documents, {time.perf_counter() - started:.0f} s",
-                  file=sys.stderr, flush=True)
-        build_s = time.perf_counter() - started
+        build_s = fill_index(index, docs, passages)
         stats = index.stats()
         drafts = make_drafts(archived_sentences(index, docs), fresh, drafts_count)
     short = sum(1 for text, _ in drafts if text.count("\n") + 1 < 30)
@@ -107,21 +99,6 @@ def request_bodies(drafts: list[tuple[str, set[str]]]) -> list[bytes]:
 
 
 # --------------------------------------------------------------------------- the server's processes
-
-def process_tree(pid: int) -> list[int]:
-    """`pid` and its descendants (uvicorn's supervisor and its worker processes)."""
-    found, stack = [], [pid]
-    while stack:
-        p = stack.pop()
-        found.append(p)
-        try:
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as fh:
-                    stack.extend(int(c) for c in fh.read().split())
-        except (OSError, ValueError):
-            continue
-    return found
-
 
 def process_counters(pid: int) -> tuple[float, float, int]:
     """(user CPU seconds, system CPU seconds, minor page faults) of a live process."""
@@ -149,7 +126,7 @@ def machine_busy_seconds() -> float:
 
 
 def cpu_snapshot(pid: int) -> dict[int, tuple[float, float, int]]:
-    return {p: process_counters(p) for p in process_tree(pid)}
+    return {p: process_counters(p) for p in common.process_tree(pid)}
 
 
 def free_port() -> int:
