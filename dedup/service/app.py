@@ -27,6 +27,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Match
@@ -40,8 +41,7 @@ from ..formats import FormatContext, get_formatter
 from ..model import Document, Report, count_kinds
 from ..readers import READERS, InputError
 from .limits import BodyLimit
-from .models import (MAX_ID_LENGTH, ArchivedOut, ArchiveDocumentIn, CheckRequest, DocumentIn, Health, Problem,
-                     ReportOut, _encodable)
+from .models import ArchivedOut, ArchiveDocumentIn, CheckRequest, DocumentId, DocumentIn, Health, Problem, ReportOut
 from .page import editor_page
 
 log = logging.getLogger("dedup.service")
@@ -250,13 +250,15 @@ class DocumentIdConvertor(Convertor[str]):
 register_url_convertor("doc_id", DocumentIdConvertor())
 
 
+_DOCUMENT_ID = TypeAdapter(DocumentId)
+
+
 def _check_id(doc_id: str) -> None:
-    if len(doc_id) > MAX_ID_LENGTH:
-        raise Problems(422, f"a document id is at most {MAX_ID_LENGTH} characters")
+    """The id in a path obeys the rules of a document id in a body (`models.DocumentId`)."""
     try:
-        _encodable(doc_id)
-    except ValueError as err:
-        raise Problems(422, f"document id {err}") from None
+        _DOCUMENT_ID.validate_python(doc_id)
+    except ValidationError as err:
+        raise Problems(422, f"document id: {_field_error(err.errors()[0])['message']}") from None
 
 
 def _read(doc: DocumentIn) -> Document:
