@@ -1,6 +1,7 @@
 """Small numpy helpers shared by the stages."""
 from __future__ import annotations
 
+import codecs
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Sequence, TypeVar
@@ -22,16 +23,17 @@ def unique_sorted(values: np.ndarray) -> np.ndarray:
 
 def chunk_bounds(texts: Sequence[str], chars: int) -> list[tuple[int, int]]:
     """Split `texts` into consecutive runs ``texts[begin:end]`` of about `chars` characters
-    (at least one run, even for no texts)."""
-    bounds, begin, size = [], 0, 0
-    for i, text in enumerate(texts):
-        size += len(text) + 1
-        if size >= chars:
-            bounds.append((begin, i + 1))
-            begin, size = i + 1, 0
-    if begin < len(texts) or not bounds:
-        bounds.append((begin, len(texts)))
-    return bounds
+    (at least one run, even for no texts): a run ends with the text that takes it to `chars`
+    (each text counting one more, for its separator)."""
+    sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1
+    total = np.cumsum(sizes)
+    bounds, begin, base = [], 0, 0
+    while begin < len(texts):
+        end = int(np.searchsorted(total, base + chars, side="left")) + 1
+        end = min(end, len(texts))
+        bounds.append((begin, end))
+        begin, base = end, int(total[end - 1])
+    return bounds or [(0, 0)]
 
 
 def ordered_map(fn: Callable[[T], R], items: Sequence[T], workers: int = 1) -> list[R]:
@@ -44,3 +46,8 @@ def ordered_map(fn: Callable[[T], R], items: Sequence[T], workers: int = 1) -> l
         return [fn(x) for x in items]
     with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
         return list(pool.map(fn, items))
+
+
+def codepoints_text(codepoints: np.ndarray) -> str:
+    """The string whose code points are `codepoints` (uint32), decoded without a copy."""
+    return codecs.utf_32_le_decode(memoryview(np.ascontiguousarray(codepoints, dtype="<u4")))[0]

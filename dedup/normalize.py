@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .arrays import chunk_bounds
+from .arrays import chunk_bounds, codepoints_text
 
 PROFILE = "news-v1"
 """Name of the normalization profile, reported in every report's stats."""
@@ -86,7 +86,7 @@ def _normalize_chunk(texts: Sequence[str]) -> list[str]:
     if cps is None:  # a combining mark that is kept: NFKD's reordering matters, so run it
         cps = _fold_folded(joined)
     cps = _collapse_spaces(_drop_stray_number_joiners(cps))
-    return cps.tobytes().decode("utf-32-le").split(_JOINER)
+    return codepoints_text(cps).split(_JOINER)
 
 
 def _fold_folded(joined: str) -> np.ndarray:
@@ -107,30 +107,55 @@ def _expansion(cp: int) -> tuple[tuple[int, ...], bool]:
     return out, any(unicodedata.combining(chr(c)) for c in out)
 
 
-_MULTI = 0xFFFFFFFE  # in `_expand`'s table: a code point that becomes several
+_UNKNOWN, _MARK, _MULTI = 0xFFFFFFFC, 0xFFFFFFFD, 0xFFFFFFFE  # in `_ExpansionTable` (with `_DELETE`)
+
+
+class _ExpansionTable:
+    """`_expansion` of every code point seen so far, as a numpy lookup table: the one code
+    point each becomes, or `_DELETE` (none), `_MULTI` (several), `_MARK` (a kept combining
+    mark among them) or `_UNKNOWN` (not looked up yet). A cache of a pure function, filled
+    as new code points turn up; threads filling it at once write the same values."""
+
+    def __init__(self) -> None:
+        self._table = np.full(0x110000, _UNKNOWN, dtype=np.uint32)
+
+    def lookup(self, cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(mapped code points, positions whose entry is `_MARK` or `_MULTI`)."""
+        mapped = self._table[cps]
+        rare = np.flatnonzero((mapped - np.uint32(_UNKNOWN)) < np.uint32(3))
+        unknown = rare[mapped[rare] == _UNKNOWN]
+        if len(unknown):
+            for cp in np.unique(cps[unknown]).tolist():
+                self._table[cp] = self._entry(cp)
+            mapped[unknown] = self._table[cps[unknown]]
+            rare = rare[(mapped[rare] - np.uint32(_MARK)) < np.uint32(2)]
+        return mapped, rare
+
+    @staticmethod
+    def _entry(cp: int) -> int:
+        out, mark = _expansion(cp)
+        if mark:
+            return _MARK
+        return out[0] if len(out) == 1 else (_DELETE if not out else _MULTI)
+
+
+_EXPANSIONS = _ExpansionTable()
 
 
 def _expand(cps: np.ndarray) -> np.ndarray | None:
     """`_fold_folded` of the text with these code points, one code point at a time (each maps
-    to none, one or several, looked up once per distinct code point): the same result, as
-    every combining mark is deleted, so NFKD's reordering has nothing to reorder; None when a
-    kept combining mark makes that untrue."""
-    size = int(cps.max()) + 1 if len(cps) else 1
-    present = np.zeros(size, dtype=bool)
-    present[cps] = True
-    distinct = np.flatnonzero(present).tolist()
-    expansions = [_expansion(cp) for cp in distinct]
-    if any(mark for _, mark in expansions):
-        return None
-    single = np.zeros(size, dtype=np.uint32)
-    single[distinct] = [out[0] if len(out) == 1 else (_DELETE if not out else _MULTI) for out, _ in expansions]
-    mapped = single[cps]
-    multi = np.flatnonzero(mapped == _MULTI)
-    if len(multi):  # rare ("…", ligatures): each becomes its first code point, the rest inserted after it
-        parts = [_expansion(cp)[0] for cp in cps[multi].tolist()]
-        mapped[multi] = [part[0] for part in parts]
+    to none, one or several, looked up in `_EXPANSIONS`): the same result, as every combining
+    mark is deleted, so NFKD's reordering has nothing to reorder; None when a kept combining
+    mark makes that untrue."""
+    mapped, rare = _EXPANSIONS.lookup(cps)
+    if len(rare):
+        if (mapped[rare] == _MARK).any():
+            return None
+        # "…", ligatures: each becomes its first code point, the rest inserted after it
+        parts = [_expansion(cp)[0] for cp in cps[rare].tolist()]
+        mapped[rare] = [part[0] for part in parts]
         rest = [part[1:] for part in parts]
-        mapped = np.insert(mapped, np.repeat(multi + 1, [len(r) for r in rest]),
+        mapped = np.insert(mapped, np.repeat(rare + 1, [len(r) for r in rest]),
                            np.array([c for r in rest for c in r], dtype=np.uint32))
     return mapped[mapped != _DELETE]
 

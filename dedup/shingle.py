@@ -97,7 +97,7 @@ class _PrefixHash:
         n = len(codepoints)
         self._inverse = _powers(_BASE_INV, n + 1)
         prefix = np.zeros(n + 1, dtype=np.uint64)
-        np.cumsum(codepoints.astype(np.uint64) * _powers(_BASE, n), out=prefix[1:])
+        np.cumsum(np.multiply(codepoints, _powers(_BASE, n), dtype=np.uint64), out=prefix[1:])
         self._prefix = prefix
 
     def __call__(self, start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -112,9 +112,8 @@ def _codepoints(texts: Sequence[str]) -> np.ndarray:
 def _shingle_bounds(cps: np.ndarray, spec: ShingleSpec, hasher: "_PrefixHash") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(start, end, passage) of every shingle, in passage order."""
     is_nul = cps == _NUL
-    passage_of = np.cumsum(is_nul) - is_nul  # passage index of each position
-    passage_start = np.flatnonzero(np.r_[True, is_nul[:-1]])
     passage_end = np.flatnonzero(is_nul)
+    passage_start = np.r_[0, passage_end[:-1] + 1]
     if spec.unit == "word":
         is_sep = is_nul | (cps == _SPACE)
         word_start = np.flatnonzero(~is_sep & np.r_[True, is_sep[:-1]])
@@ -128,7 +127,9 @@ def _shingle_bounds(cps: np.ndarray, spec: ShingleSpec, hasher: "_PrefixHash") -
     else:
         units = np.flatnonzero(~is_nul)
         unit_end = units + 1
-    unit_passage = passage_of[units]
+    # units are in text order, so each passage's are one run: its length is found by bisection
+    units_per_passage = np.diff(np.searchsorted(units, np.r_[passage_start, len(cps)]))
+    unit_passage = np.repeat(np.arange(len(passage_start)), units_per_passage)
     n = spec.n
     if len(units) >= n:
         ok = unit_passage[: len(units) - n + 1] == unit_passage[n - 1 :]

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .arrays import unique_sorted
 from .shingle import Shingles
 
 if TYPE_CHECKING:
@@ -21,7 +20,9 @@ if TYPE_CHECKING:
 
 SCHEME = "affine32"
 EMPTY = np.uint32(0xFFFFFFFF)
-_TARGET_BLOCK = 4096  # shingles per permutation block: keeps (num_perm, block) in cache
+_BLOCK = 512  # passages sketched together: their (num_perm, block) arrays stay in cache
+_LONG = 512  # a passage with more shingles than this is sketched on its own
+_LONG_CHUNK = 8192  # shingles of a long passage permuted at once
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:
@@ -49,28 +50,38 @@ class MinHasher:
     def signatures(self, shingles: Shingles) -> np.ndarray:
         """(passages, num_perm) uint32; a passage with no shingles gets all-``EMPTY``.
 
-        Works on runs of passages holding about `_TARGET_BLOCK` shingles: their permuted
-        hashes fill one reused (num_perm, shingles) buffer, reduced per passage along the
-        contiguous axis."""
-        n = len(shingles)
+        Passages are ordered by shingle count, longest first, and taken `_BLOCK` at a time:
+        the block's hashes form a (position, passage) table, and the permuted values of
+        position ``l`` are folded into a running (num_perm, passage) minimum, over just the
+        passages that are that long. So every step is an element-wise operation on
+        contiguous rows, and no per-passage reduction is needed."""
         indptr = shingles.indptr
+        counts = np.diff(indptr)
         mixed = _fmix32(shingles.hashes)
-        columns = np.full((self.num_perm, n), EMPTY, dtype=np.uint32)
-        runs = _runs(indptr)
-        buffer = np.empty((self.num_perm, max((indptr[b] - indptr[a] for a, b in runs), default=0)), dtype=np.uint32)
-        for first, stop in runs:
-            lo, hi = indptr[first], indptr[stop]
-            if hi == lo:
-                continue
-            block = buffer[:, : hi - lo]
-            np.multiply(self._a, mixed[None, lo:hi], out=block)
-            np.add(block, self._b, out=block)
-            starts = indptr[first:stop] - lo
-            inside = int(np.searchsorted(starts, hi - lo))  # passages after these are empty
-            columns[:, first:first + inside] = np.minimum.reduceat(block, starts[:inside], axis=1)
-        out = np.ascontiguousarray(columns.T)
-        out[indptr[1:] == indptr[:-1]] = EMPTY  # reduceat gave empty passages a neighbour's value
+        out = np.empty((len(counts), self.num_perm), dtype=np.uint32)
+        order = np.argsort(-counts, kind="stable")
+        by_count = counts[order]
+        long_end = int(np.searchsorted(-by_count, -_LONG, side="left"))
+        filled_end = int(np.searchsorted(-by_count, 0, side="left"))
+        for passage in order[:long_end].tolist():
+            out[passage] = self._long_signature(mixed[indptr[passage]:indptr[passage + 1]])
+        # numpy multiplies two contiguous arrays several times faster than it broadcasts a
+        # column, so the coefficients are laid out at full block width
+        width = min(_BLOCK, max(filled_end - long_end, 1))
+        a, b = (np.ascontiguousarray(np.broadcast_to(c, (self.num_perm, width))) for c in (self._a, self._b))
+        for first in range(long_end, filled_end, width):
+            ids = order[first:min(first + width, filled_end)]
+            out[ids] = _block_signatures(a, b, mixed, indptr[ids], by_count[first:first + len(ids)]).T
+        out[order[filled_end:]] = EMPTY
         return out
+
+    def _long_signature(self, mixed: np.ndarray) -> np.ndarray:
+        minimum = np.full(self.num_perm, EMPTY, dtype=np.uint32)
+        for lo in range(0, len(mixed), _LONG_CHUNK):
+            permuted = self._a * mixed[None, lo:lo + _LONG_CHUNK]
+            permuted += self._b
+            np.minimum(minimum, permuted.min(axis=1), out=minimum)
+        return minimum
 
     def to_lean_minhash(self, signature: np.ndarray) -> "LeanMinHash":
         """One signature row as a ``datasketch.LeanMinHash`` (same seed and scheme)."""
@@ -79,14 +90,25 @@ class MinHasher:
         return LeanMinHash(seed=self.seed, hashvalues=np.asarray(signature, dtype=np.uint32), scheme=SCHEME)
 
 
-def _runs(indptr: np.ndarray) -> list[tuple[int, int]]:
-    """Consecutive passage ranges [first, stop) of about `_TARGET_BLOCK` shingles each."""
-    n = len(indptr) - 1
-    if n == 0:
-        return []
-    cuts = np.searchsorted(indptr, np.arange(_TARGET_BLOCK, int(indptr[-1]), _TARGET_BLOCK), side="right") - 1
-    bounds = unique_sorted(np.concatenate([[0], np.clip(cuts, 1, n - 1) if n > 1 else [], [n]]).astype(np.int64))
-    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+def _block_signatures(a: np.ndarray, b: np.ndarray, mixed: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """(num_perm, passages) minima of ``a*h + b`` over the shingles `h` of passages with these
+    `starts` and (descending, positive) `counts` in `mixed`; `a`, `b` are (num_perm, width)."""
+    width, length = len(starts), int(counts[0])
+    positions = np.arange(length)
+    last = starts + counts - 1
+    table = mixed[np.minimum(starts[None, :] + positions[:, None], last[None, :])]
+    still_going = width - np.searchsorted(counts[::-1], positions, side="right")
+    a, b = a[:, :width], b[:, :width]
+    minimum = np.multiply(a, table[0])
+    np.add(minimum, b, out=minimum)
+    permuted = np.empty_like(minimum)
+    for position in range(1, length):
+        k = int(still_going[position])
+        step = permuted[:, :k]
+        np.multiply(a[:, :k], table[position, :k], out=step)
+        np.add(step, b[:, :k], out=step)
+        np.minimum(minimum[:, :k], step, out=minimum[:, :k])
+    return minimum
 
 
 def jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:

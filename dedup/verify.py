@@ -15,7 +15,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
-from .arrays import unique_sorted
+from .arrays import codepoints_text, unique_sorted
 from .normalize import numbers
 from .shingle import Shingles, ShingleSpec, text_hashes
 from .stopwords import STOPWORDS
@@ -278,4 +278,4 @@ def _word_codes(term_ids: np.ndarray) -> str:
     """One character per term id (skipping surrogates), for word-level Indel distances."""
     codes = (term_ids.astype(np.int64) % 0x10F000) + 0x100
     codes = np.where(codes >= 0xD800, codes + 0x800, codes).astype(np.uint32)
-    return codes.tobytes().decode("utf-32-le")
+    return codepoints_text(codes)

@@ -216,7 +216,7 @@ def test_findings_do_not_depend_on_document_order(docs, rnd):
 def tiny_batches():
     """Every stage that works in chunks or blocks does so in tiny ones."""
     sizes = {"dedup.detector": {"_BLOCK": 3}, "dedup.normalize": {"_CHUNK_CHARS": 40}, "dedup.verify": {"_PAIR_BLOCK": 2},
-             "dedup.shingle": {"_CHUNK_CHARS": 50}, "dedup.sketch": {"_TARGET_BLOCK": 7}}
+             "dedup.shingle": {"_CHUNK_CHARS": 50}, "dedup.sketch": {"_BLOCK": 7, "_LONG": 5, "_LONG_CHUNK": 3}}
     passages = importlib.import_module("dedup.passages")
     original_segment = passages.segment_many
     saved = {}

@@ -173,13 +173,32 @@ def test_signatures_match_datasketch_other_seeds(num_perm, seed):
         assert np.array_equal(sig[i], datasketch_minhash(text, num_perm=num_perm, seed=seed).hashvalues.astype(np.uint32))
 
 
-def test_signatures_independent_of_block_size(monkeypatch):
+@pytest.mark.parametrize("block, long, chunk", [(7, 5, 3), (2, 40, 16), (512, 1, 2)])
+def test_signatures_independent_of_block_size(monkeypatch, block, long, chunk):
     import dedup.sketch as sketch_module
 
-    sh = shingle_batch(PASSAGES * 4, ShingleSpec("char", 4))
+    sh = shingle_batch(PASSAGES * 4 + ["", "one"], ShingleSpec("char", 4))
     expected = MinHasher(64, 3).signatures(sh)
-    monkeypatch.setattr(sketch_module, "_TARGET_BLOCK", 7)
+    monkeypatch.setattr(sketch_module, "_BLOCK", block)
+    monkeypatch.setattr(sketch_module, "_LONG", long)
+    monkeypatch.setattr(sketch_module, "_LONG_CHUNK", chunk)
     assert np.array_equal(MinHasher(64, 3).signatures(sh), expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2**32 - 1), max_size=40), max_size=30))
+def test_signatures_are_the_minimum_of_each_permutation(sets):
+    import dedup.sketch as sketch_module
+
+    hashes = np.array([h for s in sets for h in s], dtype=np.uint32)
+    indptr = np.r_[0, np.cumsum([len(s) for s in sets])].astype(np.int64)
+    hasher = MinHasher(16, 2)
+    sig = hasher.signatures(Shingles(hashes, indptr))
+    a, b = hasher._a[:, 0].astype(np.uint64), hasher._b[:, 0].astype(np.uint64)
+    for row, values in zip(sig, sets):
+        mixed = sketch_module._fmix32(np.array(values, dtype=np.uint32)).astype(np.uint64)
+        expected = ((a[:, None] * mixed[None, :] + b[:, None]) % 2**32).min(axis=1) if values else EMPTY
+        assert np.array_equal(row, np.broadcast_to(expected, row.shape))
 
 
 def test_empty_passage_signature_is_all_max():

@@ -1,0 +1,33 @@
+"""Tests of the small array helpers the stages share."""
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dedup.arrays import chunk_bounds, ordered_map
+
+
+def reference_chunk_bounds(texts: list[str], chars: int) -> list[tuple[int, int]]:
+    bounds, begin, size = [], 0, 0
+    for i, text in enumerate(texts):
+        size += len(text) + 1
+        if size >= chars:
+            bounds.append((begin, i + 1))
+            begin, size = i + 1, 0
+    if begin < len(texts) or not bounds:
+        bounds.append((begin, len(texts)))
+    return bounds
+
+
+@given(st.lists(st.text(max_size=30), max_size=60), st.integers(1, 80))
+def test_chunk_bounds_cover_the_texts_in_runs_of_about_chars(texts, chars):
+    bounds = chunk_bounds(texts, chars)
+    assert bounds == reference_chunk_bounds(texts, chars)
+    assert bounds[0][0] == 0 and bounds[-1][1] == len(texts)
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+
+
+def test_ordered_map_keeps_order_on_threads():
+    items = list(range(50))
+    assert ordered_map(lambda x: x * x, items, workers=2) == [x * x for x in items]
+    assert ordered_map(lambda x: x + 1, items, workers=-1) == [x + 1 for x in items]
