@@ -47,7 +47,7 @@ def corpus_documents(passages: int) -> list[tuple[str, str]]:
     """Documents of a cached corpus large enough for `passages` stored passages (about 0.9 of
     the sentences are stored: the rest are short or headlines)."""
     size = next((n for n in (100_000, 300_000, 1_000_000, 1_200_000) if 0.9 * n >= passages), 2 * passages)
-    path, _ = build_corpus(size)
+    path, _ = build_corpus(size, synthesis="spliced")
     docs = []
     with path.open(encoding="utf-8") as fh:
         for line in fh:

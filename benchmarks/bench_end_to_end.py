@@ -11,9 +11,13 @@
 
 Corpora: real articles of ../shared/corpora (Arabic and English, shuffled with a fixed seed)
 until the target sentence count is reached. The corpora hold only ~415k sentences, so past
-them the corpus gets synthetic documents whose sentences splice the first half (by words) of
-one real sentence with the second half of another of the same language (fixed seed), one
-sentence a line. Built corpora are cached as JSONL under benchmarks/results/.
+them the corpus gets synthetic documents, one sentence a line (fixed seed), made as
+--synthetic says: ``rewritten`` (default) takes a real sentence and redraws every word that is
+not among its language's 200 most frequent from the corpus vocabulary, in proportion to
+frequency (real frames and function words, new content); ``spliced`` joins the first half (by
+words) of one real sentence to the second half of another, a stress case in which every
+synthetic sentence half-copies two real ones. Built corpora are cached as JSONL under
+benchmarks/results/ (corpus-v2-* rewritten, corpus-v1-* spliced).
 
     python benchmarks/bench_end_to_end.py [--sizes 10k,100k,1M] [--skip-cli] [--py-spy] [--json [PATH]]
 """
@@ -33,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 DEV_AR = common.SHARED / "eval" / "dev-ar" / "docs.jsonl"
-CORPUS_VERSION = 1
+CORPUS_VERSIONS = {"spliced": 1, "rewritten": 2}  # the file name's version, by how synthetic sentences are made
 CORPUS_SEED = 2026
 
 
@@ -43,14 +47,15 @@ def parse_size(text: str) -> int:
     return int(float(text.rstrip("km")) * scale)
 
 
-def corpus_path(sentences: int, seed: int) -> Path:
-    return common.RESULTS / f"corpus-v{CORPUS_VERSION}-{sentences}-seed{seed}.jsonl"
+def corpus_path(sentences: int, seed: int, synthesis: str = "rewritten") -> Path:
+    return common.RESULTS / f"corpus-v{CORPUS_VERSIONS[synthesis]}-{sentences}-seed{seed}.jsonl"
 
 
-def build_corpus(sentences: int, seed: int = CORPUS_SEED) -> tuple[Path, dict]:
+def build_corpus(sentences: int, seed: int = CORPUS_SEED, synthesis: str = "rewritten") -> tuple[Path, dict]:
     """A JSONL corpus of about `sentences` sentences (counted by the simple splitter of
-    common.py; the Detector's own count is reported by each run), built once and cached."""
-    path = corpus_path(sentences, seed)
+    common.py; the Detector's own count is reported by each run), built once and cached.
+    Past the real articles, sentences are made as `synthesis` says (`common.SYNTHESIS`)."""
+    path = corpus_path(sentences, seed, synthesis)
     meta_path = path.with_suffix(".meta.json")
     if path.exists() and meta_path.exists():
         return path, json.loads(meta_path.read_text())
@@ -73,7 +78,7 @@ def build_corpus(sentences: int, seed: int = CORPUS_SEED) -> tuple[Path, dict]:
             if k in chosen:  # written in corpus file order
                 out.write(json.dumps({"id": article["id"], "lang": article["lang"], "text": article["text"]},
                                      ensure_ascii=False) + "\n")
-        for lang, group in common.synthetic_documents(max(0, sentences - real), seed=seed + 1):
+        for lang, group in common.SYNTHESIS[synthesis](max(0, sentences - real), seed=seed + 1):
             out.write(json.dumps({"id": f"synthetic/{lang}/{synthetic_docs}", "lang": lang, "text": "\n".join(group)},
                                  ensure_ascii=False) + "\n")
             synthetic_docs += 1
@@ -82,6 +87,7 @@ def build_corpus(sentences: int, seed: int = CORPUS_SEED) -> tuple[Path, dict]:
         "target_sentences": sentences,
         "real_documents": len(chosen),
         "real_sentences": real,
+        "synthesis": synthesis,
         "synthetic_documents": synthetic_docs,
         "synthetic_sentences": max(0, sentences - real),
         "seed": seed,
@@ -201,8 +207,8 @@ RETAIN_FREED_MEMORY = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(2*
 
 
 def run_scale(size: int, timeout: float, max_rss: int, profile: bool, py_spy: bool,
-              retain_memory: bool = False) -> dict:
-    path, meta = build_corpus(size)
+              retain_memory: bool = False, synthesis: str = "rewritten") -> dict:
+    path, meta = build_corpus(size, synthesis=synthesis)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(path)]
     if profile:
         cmd += ["--profile-out", str(common.RESULTS / f"profile-{size}.txt")]
@@ -257,6 +263,10 @@ def main(argv: list[str] | None = None) -> int:
                              "MALLOC_TRIM_THRESHOLD_, MALLOC_TOP_PAD_), as the dedup command configures itself")
     parser.add_argument("--profile", action="store_true",
                         help="run each scale child under cProfile; top functions go to results/profile-SIZE.txt")
+    parser.add_argument("--synthetic", choices=sorted(common.SYNTHESIS), default="rewritten",
+                        help="how sentences past the real corpora are made: real sentences with their content "
+                             "words redrawn (rewritten, default), or halves of two real ones (spliced, a stress "
+                             "case dense in partial copies)")
     parser.add_argument("--child", metavar="CORPUS", help=argparse.SUPPRESS)
     parser.add_argument("--profile-out", help=argparse.SUPPRESS)
     common.add_output_args(parser)
@@ -282,14 +292,14 @@ def main(argv: list[str] | None = None) -> int:
         previous = None
         for size in sizes:
             run = run_scale(size, args.timeout, int(args.max_rss_gb * 2**30), args.profile, args.py_spy,
-                            args.retain_freed_memory)
+                            args.retain_freed_memory, args.synthetic)
             scale.append(run)
             stats = run.get("stats", {})
             check_s = run.get("check_s")
             growth = None
             if previous and check_s and previous.get("check_s"):
                 growth = (check_s / previous["check_s"]) / (size / previous["target"])
-            label = f"check_many {size:,}" + (f" ({run['corpus']['synthetic_sentences']:,} synthetic)"
+            label = f"check_many {size:,}" + (f" ({run['corpus']['synthetic_sentences']:,} {args.synthetic})"
                                               if run["corpus"]["synthetic_sentences"] else "")
             if run["timed_out"]:
                 label += f" STOPPED at {args.timeout:.0f} s timeout"

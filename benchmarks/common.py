@@ -1,5 +1,5 @@
 """Shared helpers for the benchmark scripts: real sentences from ``../shared/corpora``,
-synthetic spliced sentences past the corpora's size, interleaved timing, peak memory,
+synthetic sentences past the corpora's size (rewritten or spliced from real ones), interleaved timing, peak memory,
 the environment record and the printed / JSON output.
 
 Nothing here is timed itself; every script times only the stage it names.
@@ -11,6 +11,7 @@ import datetime as _dt
 import functools
 import gc
 import gzip
+import itertools
 import json
 import os
 import pickle
@@ -139,6 +140,61 @@ def synthetic_documents(sentences: int, seed: int = 12345, min_words: int = 6,
         size = min(left, rng.randint(*sizes))
         yield lang, [splice(group[rng.randrange(len(group))], group[rng.randrange(len(group))]) for _ in range(size)]
         left -= size
+
+
+_FUNCTION_WORDS = 200  # the most frequent words of a language, kept when a sentence is rewritten
+
+
+@functools.lru_cache(maxsize=4)
+def _vocabulary(min_words: int) -> dict[str, tuple[frozenset[str], list[str], list[int]]]:
+    """Per language: its `_FUNCTION_WORDS` most frequent words (lowercased), and every other
+    word of its real sentences with cumulative counts, for draws in proportion to frequency."""
+    from collections import Counter
+
+    out = {}
+    for lang, group in _splice_sources(min_words).items():
+        counts = Counter(w for s in group for w in s.split())
+        by_lower = Counter()
+        for word, n in counts.items():
+            by_lower[word.lower()] += n
+        function = frozenset(w for w, _ in by_lower.most_common(_FUNCTION_WORDS))
+        words = sorted(w for w in counts if w.lower() not in function)
+        cumulative = list(itertools.accumulate(counts[w] for w in words))
+        out[lang] = (function, words, cumulative)
+    return out
+
+
+def rewritten_documents(sentences: int, seed: int = 12345, min_words: int = 6,
+                        sizes: tuple[int, int] = (6, 20)) -> Iterator[tuple[str, list[str]]]:
+    """Like `synthetic_documents`, but each sentence is a real one with every word that is not
+    among its language's most frequent ones replaced by a word of the corpus drawn in
+    proportion to its frequency: the frame, length and function words of real news with new
+    content, so the synthetic part repeats real sentences no more than news does by chance."""
+    by_lang = _splice_sources(min_words)
+    vocab = _vocabulary(min_words)
+    names = sorted(by_lang)
+    weights = [len(by_lang[n]) for n in names]
+    rng = random.Random(seed)
+    left = sentences
+    while left > 0:
+        lang = rng.choices(names, weights=weights)[0]
+        group = by_lang[lang]
+        function, words, cumulative = vocab[lang]
+        size = min(left, rng.randint(*sizes))
+        doc = []
+        for _ in range(size):
+            tokens = group[rng.randrange(len(group))].split()
+            slots = [i for i, t in enumerate(tokens) if t.lower() not in function]
+            for i, word in zip(slots, rng.choices(words, cum_weights=cumulative, k=len(slots))):
+                tokens[i] = word
+            doc.append(" ".join(tokens))
+        yield lang, doc
+        left -= size
+
+
+SYNTHESIS = {"rewritten": rewritten_documents, "spliced": synthetic_documents}
+"""How sentences past the real corpora are made: ``rewritten`` (the default for scale runs)
+or ``spliced`` (a stress case: every synthetic sentence half-copies two real ones)."""
 
 
 def spliced_sentences(count: int, seed: int = 12345, min_words: int = 6) -> list[str]:

@@ -21,6 +21,39 @@ def unique_sorted(values: np.ndarray) -> np.ndarray:
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
 
 
+def dense_ids(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, vocabulary): the distinct `values` (uint32, well mixed, e.g. hashes) sorted, and
+    each value's index in them. Equal to ``np.searchsorted(vocabulary, values)``, but looked
+    up in a direct-mapped table on the values' top bits (8 slots a distinct value); only the
+    values whose slot another one took are found by bisection."""
+    vocabulary = unique_sorted(values)
+    if len(vocabulary) == 0:
+        return np.zeros(0, dtype=np.int64), vocabulary
+    bits = min(32, max(10, len(vocabulary).bit_length() + 3))
+    shift = np.uint32(32 - bits)
+    slot = vocabulary >> shift  # sorted, as the vocabulary is
+    first = np.flatnonzero(np.r_[True, slot[1:] != slot[:-1]])  # one value a slot keeps it
+    table_value = np.zeros(1 << bits, dtype=np.uint32)
+    table_id = np.full(1 << bits, -1, dtype=np.int64)
+    table_value[slot[first]] = vocabulary[first]
+    table_id[slot[first]] = first
+    at = values >> shift
+    ids = table_id[at]
+    missed = np.flatnonzero((table_value[at] != values) | (ids < 0))
+    ids[missed] = np.searchsorted(vocabulary, values[missed])
+    return ids, vocabulary
+
+
+def owners(indptr: np.ndarray) -> np.ndarray:
+    """For CSR offsets `indptr`, the row of every element: ``np.repeat(arange(rows),
+    diff(indptr))``, as one cumulative sum (faster on many short rows)."""
+    total = int(indptr[-1]) if len(indptr) else 0
+    filled = np.flatnonzero(indptr[1:] > indptr[:-1])
+    steps = np.zeros(total, dtype=np.int64)
+    steps[indptr[filled]] = np.diff(filled, prepend=0)
+    return np.cumsum(steps)
+
+
 def chunk_bounds(texts: Sequence[str], chars: int) -> list[tuple[int, int]]:
     """Split `texts` into consecutive runs ``texts[begin:end]`` of about `chars` characters
     (at least one run, even for no texts): a run ends with the text that takes it to `chars`

@@ -92,16 +92,10 @@ _ONE_SORT_LIMIT = 1 << 20  # (passages x bands) sorted at once; larger inputs go
 
 
 def _pairs_in_column(keys: np.ndarray, index: np.ndarray, cap: int, stats: CandidateStats | None) -> np.ndarray:
-    order = np.argsort(keys)
-    sorted_keys = keys[order]
-    same_as_next = sorted_keys[1:] == sorted_keys[:-1]
-    if not same_as_next.any():
+    found = _buckets(keys, index)
+    if found is None:
         return np.zeros((0, 2), dtype=np.int64)
-    in_run = np.r_[same_as_next, False] | np.r_[False, same_as_next]
-    members = index[order[in_run]]
-    run_id = np.cumsum(np.r_[True, ~same_as_next])[in_run]
-    by_index = np.lexsort((members, run_id))  # members of a bucket in passage order
-    members, run_id = members[by_index], run_id[by_index]
+    members, run_id = found
     run_start = np.r_[True, run_id[1:] != run_id[:-1]]
     starts = np.flatnonzero(run_start)
     lengths = np.diff(np.r_[starts, len(run_id)])
@@ -124,6 +118,31 @@ def _pairs_in_column(keys: np.ndarray, index: np.ndarray, cap: int, stats: Candi
         out.append(np.stack([members[:-step][same], members[step:][same]], axis=1))
         step += 1
     return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)
+
+
+def _buckets(keys: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(members, bucket number) of every passage whose key another shares, sorted by bucket
+    and, within one, by passage (`index`, ascending, names the passage of each key); None
+    when no key repeats. 32-bit keys sort with their passage packed in the low half, so one
+    sort of plain integers orders both."""
+    packed_sort = keys.dtype == np.uint32 and (len(index) == 0 or int(index[-1]) <= 0xFFFFFFFF)
+    if packed_sort:
+        packed = np.sort(keys.astype(np.uint64) << np.uint64(32) | index.astype(np.uint64))
+        sorted_keys = packed >> np.uint64(32)
+        passages = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    else:
+        order = np.argsort(keys)
+        sorted_keys, passages = keys[order], index[order]
+    same_as_next = sorted_keys[1:] == sorted_keys[:-1]
+    if not same_as_next.any():
+        return None
+    in_run = np.r_[same_as_next, False] | np.r_[False, same_as_next]
+    members = passages[in_run]
+    run_id = np.cumsum(np.r_[True, ~same_as_next])[in_run]
+    if not packed_sort:
+        by_index = np.lexsort((members, run_id))  # members of a bucket in passage order
+        members, run_id = members[by_index], run_id[by_index]
+    return members, run_id
 
 
 def unique_pairs(pairs: np.ndarray) -> np.ndarray:

@@ -12,10 +12,10 @@ from typing import Any, Callable, Iterable, Protocol, Sequence
 import numpy as np
 
 from . import candidates as cand
-from .arrays import ordered_map
+from .arrays import ordered_map, owners
 from .group import clusters, select
 from .model import Document, Finding, Report, count_kinds
-from .normalize import PROFILE
+from .normalize import PROFILE, word_counts
 from .passages import (PassageTable, SegmentOptions, build_passages, concat_tables, in_ranges,
                        passages_as_documents)
 from .report import build_findings
@@ -164,7 +164,7 @@ class Detector:
         """The sentences of `table` that the LSH search covers (whole, non-heading, at least
         `min_words` words), with their band keys for the main banding and normalized hashes:
         what the archive index stores and looks up."""
-        words = np.array([t.count(" ") + 1 if t else 0 for t in table.normalized], dtype=np.int64)
+        words = word_counts(table.normalized)
         sentences = np.flatnonzero((words >= self.settings.verify.min_words) & ~table.heading & ~table.is_clause)
         keys = self._band_keys(table, sentences, layouts=self._banding()[:1])[0]  # the main banding only
         return sentences, keys, text_hashes([table.normalized[i] for i in sentences.tolist()])
@@ -315,9 +315,8 @@ def without(shingles: Shingles, dropped: np.ndarray) -> Shingles:
         return shingles
     at = np.minimum(np.searchsorted(dropped, shingles.hashes), len(dropped) - 1)
     keep = dropped[at] != shingles.hashes
-    owner = np.repeat(np.arange(len(shingles)), np.diff(shingles.indptr))
     indptr = np.zeros_like(shingles.indptr)
-    np.cumsum(np.bincount(owner[keep], minlength=len(shingles)), out=indptr[1:])
+    np.cumsum(np.bincount(owners(shingles.indptr)[keep], minlength=len(shingles)), out=indptr[1:])
     return Shingles(shingles.hashes[keep], indptr)
 
 

@@ -5,6 +5,7 @@ computed on normalized text, so normalization is free to change lengths.
 """
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from functools import lru_cache
@@ -195,3 +196,11 @@ _NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
 def numbers(normalized: str) -> tuple[str, ...]:
     """The numbers in a normalized passage, in order (used to tell conflicts from copies)."""
     return tuple(_NUMBER.findall(normalized))
+
+
+def word_counts(normalized: Sequence[str]) -> np.ndarray:
+    """The number of words of each normalized passage (int64; 0 for an empty one)."""
+    n = len(normalized)
+    spaces = np.fromiter(map(str.count, normalized, itertools.repeat(" ")), dtype=np.int64, count=n)
+    empty = np.fromiter(map(len, normalized), dtype=np.int64, count=n) == 0
+    return np.where(empty, 0, spaces + 1)

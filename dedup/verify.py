@@ -15,8 +15,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
-from .arrays import codepoints_text, unique_sorted
-from .normalize import numbers
+from .arrays import codepoints_text, dense_ids, owners, unique_sorted
+from .normalize import numbers, word_counts
 from .shingle import Shingles, ShingleSpec, text_hashes
 from .stopwords import STOPWORDS
 
@@ -250,9 +250,8 @@ def build_features(normalized: list[str], raw: list[str], is_clause: np.ndarray,
     light-stemmed: `TERMS`). IDF weights count sentences, not clauses.
     """
     n = len(normalized)
-    vocabulary = unique_sorted(terms.hashes)
-    term_ids = np.searchsorted(vocabulary, terms.hashes)
-    owner = np.repeat(np.arange(n, dtype=np.uint64), np.diff(terms.indptr))
+    term_ids, vocabulary = dense_ids(terms.hashes)
+    owner = owners(terms.indptr).astype(np.uint64)
     keys = unique_sorted(owner << np.uint64(32) | term_ids.astype(np.uint64))  # each term once a passage
     passage = (keys >> np.uint64(32)).astype(np.int64)
     ids = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
@@ -264,7 +263,7 @@ def build_features(normalized: list[str], raw: list[str], is_clause: np.ndarray,
         normalized=normalized,
         raw=raw,
         norm_hash=text_hashes(normalized),
-        words=np.array([t.count(" ") + 1 if t else 0 for t in normalized], dtype=np.int64),
+        words=word_counts(normalized),
         word_ids=ids,
         word_indptr=indptr,
         idf=idf,
@@ -276,6 +275,9 @@ def build_features(normalized: list[str], raw: list[str], is_clause: np.ndarray,
 
 def _word_codes(term_ids: np.ndarray) -> str:
     """One character per term id (skipping surrogates), for word-level Indel distances."""
-    codes = (term_ids.astype(np.int64) % 0x10F000) + 0x100
-    codes = np.where(codes >= 0xD800, codes + 0x800, codes).astype(np.uint32)
+    codes = term_ids.astype(np.uint32)
+    if len(codes) and int(codes.max()) >= 0x10F000:
+        codes %= np.uint32(0x10F000)
+    codes += np.uint32(0x100)
+    codes[codes >= 0xD800] += np.uint32(0x800)
     return codepoints_text(codes)

@@ -31,3 +31,25 @@ def test_ordered_map_keeps_order_on_threads():
     items = list(range(50))
     assert ordered_map(lambda x: x * x, items, workers=2) == [x * x for x in items]
     assert ordered_map(lambda x: x + 1, items, workers=-1) == [x + 1 for x in items]
+
+
+@given(st.lists(st.integers(0, 2**32 - 1), max_size=200), st.sampled_from([1, 3, 17]))
+def test_dense_ids_index_the_sorted_distinct_values(values, repeat):
+    import numpy as np
+
+    from dedup.arrays import dense_ids
+
+    array = np.array(values * repeat, dtype=np.uint32)
+    ids, vocabulary = dense_ids(array)
+    assert np.array_equal(vocabulary, np.unique(array))
+    assert np.array_equal(vocabulary[ids], array)
+
+
+@given(st.lists(st.integers(0, 5), max_size=40))
+def test_owners_name_the_row_of_every_element(lengths):
+    import numpy as np
+
+    from dedup.arrays import owners
+
+    indptr = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+    assert np.array_equal(owners(indptr), np.repeat(np.arange(len(lengths)), lengths))
