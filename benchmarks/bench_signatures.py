@@ -12,7 +12,7 @@ Also checks correctness: for a sample of sentences, datasketch.MinHash(num_perm=
 hashfunc=dedup.shingle.shingle_hash) fed dedup.shingle.shingle_strings(normalize(s)) must equal
 dedup's signature row from the timed run.
 
-    python benchmarks/bench_signatures.py [--sentences 100000] [--repeats 3] [--json [PATH]]
+    python benchmarks/bench_signatures.py [--sentences 100000] [--repeats 3] [--retain-freed-memory] [--json [PATH]]
 """
 from __future__ import annotations
 
@@ -47,10 +47,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1,
                         help="threads rensa may use (RAYON_NUM_THREADS; default 1, like the single-threaded others)")
     parser.add_argument("--seed", type=int, default=0, help="sentence sample seed")
+    parser.add_argument("--retain-freed-memory", action="store_true",
+                        help="tune glibc, for the whole process and so for every contender, as the dedup command "
+                             "tunes it for itself (freed memory kept instead of handed back to the kernel)")
     common.add_output_args(parser)
     args = parser.parse_args(argv)
     common.environment()  # recorded as the run starts
     os.environ.setdefault("RAYON_NUM_THREADS", str(args.threads))  # before rensa is imported
+    if args.retain_freed_memory:
+        from dedup.cli import _retain_freed_memory
+
+        _retain_freed_memory()
 
     import numpy as np
     from datasketch import MinHash
@@ -170,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
          "(not converted to numpy); datasketch's is a list of MinHash objects") if RMinHash is not None
         else "rensa is not installed: its rows are left out (pip install rensa)",
         "verification: " + verified + (f" (MISMATCH at {mismatched[:10]})" if mismatched else ""),
+        "allocator: " + ("glibc keeping freed memory for every contender (--retain-freed-memory, as the dedup "
+                         "command does)" if args.retain_freed_memory else "glibc defaults (see --retain-freed-memory)"),
     ] + [f"goal {k}: {v:.2f}x {'met' if v >= float(k.split('>=')[1]) else 'NOT met'}" for k, v in goals.items()]
     results = {
         "sentences": n,
@@ -183,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         "verify_sample": len(picks),
         "mismatched": mismatched,
         "rensa_threads": os.environ.get("RAYON_NUM_THREADS"),
+        "retain_freed_memory": args.retain_freed_memory,
     }
     common.emit(args, "MinHash signatures from raw sentences", headers, rows, results, notes)
     return 1 if mismatched else 0

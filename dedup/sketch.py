@@ -69,9 +69,11 @@ class MinHasher:
         # column, so the coefficients are laid out at full block width
         width = min(_BLOCK, max(filled_end - long_end, 1))
         a, b = (np.ascontiguousarray(np.broadcast_to(c, (self.num_perm, width))) for c in (self._a, self._b))
+        minimum, permuted = np.empty_like(a), np.empty_like(a)  # reused: no fresh pages a block
         for first in range(long_end, filled_end, width):
             ids = order[first:min(first + width, filled_end)]
-            out[ids] = _block_signatures(a, b, mixed, indptr[ids], by_count[first:first + len(ids)]).T
+            _block_signatures(a, b, mixed, indptr[ids], by_count[first:first + len(ids)], minimum, permuted)
+            out[ids] = minimum[:, :len(ids)].T
         out[order[filled_end:]] = EMPTY
         return out
 
@@ -90,25 +92,25 @@ class MinHasher:
         return LeanMinHash(seed=self.seed, hashvalues=np.asarray(signature, dtype=np.uint32), scheme=SCHEME)
 
 
-def _block_signatures(a: np.ndarray, b: np.ndarray, mixed: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """(num_perm, passages) minima of ``a*h + b`` over the shingles `h` of passages with these
-    `starts` and (descending, positive) `counts` in `mixed`; `a`, `b` are (num_perm, width)."""
+def _block_signatures(a: np.ndarray, b: np.ndarray, mixed: np.ndarray, starts: np.ndarray, counts: np.ndarray,
+                      minimum: np.ndarray, permuted: np.ndarray) -> None:
+    """Into ``minimum[:, :passages]``: the minima of ``a*h + b`` over the shingles `h` of the
+    passages with these `starts` and (descending, positive) `counts` in `mixed`. `a`, `b`,
+    `minimum` and the scratch `permuted` are (num_perm, width) arrays."""
     width, length = len(starts), int(counts[0])
     positions = np.arange(length)
     last = starts + counts - 1
     table = mixed[np.minimum(starts[None, :] + positions[:, None], last[None, :])]
     still_going = width - np.searchsorted(counts[::-1], positions, side="right")
-    a, b = a[:, :width], b[:, :width]
-    minimum = np.multiply(a, table[0])
+    a, b, minimum = a[:, :width], b[:, :width], minimum[:, :width]
+    np.multiply(a, table[0], out=minimum)
     np.add(minimum, b, out=minimum)
-    permuted = np.empty_like(minimum)
     for position in range(1, length):
         k = int(still_going[position])
         step = permuted[:, :k]
         np.multiply(a[:, :k], table[position, :k], out=step)
         np.add(step, b[:, :k], out=step)
         np.minimum(minimum[:, :k], step, out=minimum[:, :k])
-    return minimum
 
 
 def jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
