@@ -3,7 +3,7 @@
 (a) wall time of ``dedup check ../shared/eval/dev-ar/docs.jsonl --format json`` as a
     subprocess (median of --repeats runs; output discarded);
 (b) scale runs: corpora of about 10k, 100k and 1M sentences, each checked by
-    ``Detector().check_many(docs)`` in a fresh subprocess, reporting the seconds inside
+    ``Detector(workers=N).check_many(docs)`` in a fresh subprocess, reporting the seconds inside
     check_many, the whole subprocess's wall time and its peak RSS (its own ru_maxrss and
     wait4's; for a child stopped by the timeout or the memory guard, the polled peak).
     The children run with the default allocator settings; --retain-freed-memory gives them
@@ -19,7 +19,8 @@ words) of one real sentence to the second half of another, a stress case in whic
 synthetic sentence half-copies two real ones. Built corpora are cached as JSONL under
 benchmarks/results/ (corpus-v2-* rewritten, corpus-v1-* spliced).
 
-    python benchmarks/bench_end_to_end.py [--sizes 10k,100k,1M] [--skip-cli] [--py-spy] [--json [PATH]]
+    python benchmarks/bench_end_to_end.py [--sizes 10k,100k,1M] [--workers N] [--synthetic KIND]
+        [--retain-freed-memory] [--skip-cli] [--py-spy] [--json [PATH]]
 """
 from __future__ import annotations
 
@@ -100,8 +101,9 @@ def build_corpus(sentences: int, seed: int = CORPUS_SEED, synthesis: str = "rewr
 
 # --------------------------------------------------------------------------- the child process
 
-def child(corpus: str, profile: str | None) -> int:
-    """Load a corpus, run Detector().check_many on it, print one JSON line of measurements."""
+def child(corpus: str, profile: str | None, workers: int = 1) -> int:
+    """Load a corpus, run Detector(workers=workers).check_many on it, print one JSON line of
+    measurements."""
     source = common.dedup_source_digest()
     t0 = time.perf_counter()
     from dedup import Detector
@@ -115,7 +117,7 @@ def child(corpus: str, profile: str | None) -> int:
             docs.append((record["id"], record["text"]))
     load_s = time.perf_counter() - t0
     rss_loaded = common.rss_bytes()
-    detector = Detector()
+    detector = Detector(workers=workers)
     t0 = time.perf_counter()
     if profile:
         import cProfile
@@ -207,9 +209,9 @@ RETAIN_FREED_MEMORY = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(2*
 
 
 def run_scale(size: int, timeout: float, max_rss: int, profile: bool, py_spy: bool,
-              retain_memory: bool = False, synthesis: str = "rewritten") -> dict:
+              retain_memory: bool = False, synthesis: str = "rewritten", workers: int = 1) -> dict:
     path, meta = build_corpus(size, synthesis=synthesis)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(path)]
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(path), "--workers", str(workers)]
     if profile:
         cmd += ["--profile-out", str(common.RESULTS / f"profile-{size}.txt")]
     raw = common.RESULTS / f"pyspy-{size}.txt"
@@ -267,12 +269,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="how sentences past the real corpora are made: real sentences with their content "
                              "words redrawn (rewritten, default), or halves of two real ones (spliced, a stress "
                              "case dense in partial copies)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="the scale children's Detector(workers=N): 1 (default, the library's default) or -1, "
+                             "one thread per core, as the dedup command runs")
     parser.add_argument("--child", metavar="CORPUS", help=argparse.SUPPRESS)
     parser.add_argument("--profile-out", help=argparse.SUPPRESS)
     common.add_output_args(parser)
     args = parser.parse_args(argv)
     if args.child:
-        return child(args.child, args.profile_out)
+        return child(args.child, args.profile_out, args.workers)
 
     common.environment()  # recorded as the run starts
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
@@ -292,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         previous = None
         for size in sizes:
             run = run_scale(size, args.timeout, int(args.max_rss_gb * 2**30), args.profile, args.py_spy,
-                            args.retain_freed_memory, args.synthetic)
+                            args.retain_freed_memory, args.synthetic, args.workers)
             scale.append(run)
             stats = run.get("stats", {})
             check_s = run.get("check_s")
@@ -331,11 +336,13 @@ def main(argv: list[str] | None = None) -> int:
             peak = f"{r['peak_rss_bytes'] / 2**30:.2f} GiB" + ("" if r.get("check_s") is not None else " when stopped")
             notes.append(f"goal {r['target']:,} sentences in <= 60 s and <= 4 GB: "
                          f"{took} {'met' if ok_time else 'NOT met'}, {peak} {'met' if ok_mem else 'NOT met'}")
-        notes.append("scale children: Detector().check_many with " + (
+        notes.append(f"scale children: Detector(workers={args.workers}).check_many with " + (
             "glibc keeping freed memory (--retain-freed-memory, as the dedup command does)" if args.retain_freed_memory
             else "the default allocator settings (the dedup command tunes glibc for itself; see --retain-freed-memory)"))
         notes.append("scale corpora: seeded random real articles of ../shared/corpora, then synthetic documents "
-                     "of spliced sentences (first half of one real sentence + second half of another); "
+                     + ("of real sentences with their content words redrawn from the corpus vocabulary (--synthetic "
+                        "rewritten); " if args.synthetic == "rewritten" else
+                        "of spliced sentences (first half of one real sentence + second half of another); ") +
                      "'growth' = (time ratio) / (size ratio) against the previous size, 1.0 = linear")
     headers = ["run", "sentences", "wall s", "check_many s", "sentences/s", "peak RSS GiB", "growth"]
     common.emit(args, "End to end", headers, rows, results, notes)

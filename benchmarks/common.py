@@ -145,16 +145,21 @@ def synthetic_documents(sentences: int, seed: int = 12345, min_words: int = 6,
 _FUNCTION_WORDS = 200  # the most frequent words of a language, kept when a sentence is rewritten
 
 
+_AFFIXES = re.compile(r"^(\W*)(.*?)(\W*)$", re.S)  # a token's leading punctuation, its word, its trailing
+
+
 @functools.lru_cache(maxsize=4)
 def _vocabulary(min_words: int) -> dict[str, tuple[frozenset[str], list[str], list[int]]]:
     """Per language: its `_FUNCTION_WORDS` most frequent words (lowercased), and every other
-    word of its real sentences with cumulative counts, for draws in proportion to frequency."""
+    word of its real sentences (punctuation stripped) with cumulative counts, for draws in
+    proportion to frequency."""
     from collections import Counter
 
     out = {}
     for lang, group in _splice_sources(min_words).items():
-        counts = Counter(w for s in group for w in s.split())
-        by_lower = Counter()
+        counts = Counter(_AFFIXES.match(t).group(2) for s in group for t in s.split())
+        counts.pop("", None)
+        by_lower: Counter = Counter()
         for word, n in counts.items():
             by_lower[word.lower()] += n
         function = frozenset(w for w, _ in by_lower.most_common(_FUNCTION_WORDS))
@@ -166,10 +171,11 @@ def _vocabulary(min_words: int) -> dict[str, tuple[frozenset[str], list[str], li
 
 def rewritten_documents(sentences: int, seed: int = 12345, min_words: int = 6,
                         sizes: tuple[int, int] = (6, 20)) -> Iterator[tuple[str, list[str]]]:
-    """Like `synthetic_documents`, but each sentence is a real one with every word that is not
-    among its language's most frequent ones replaced by a word of the corpus drawn in
-    proportion to its frequency: the frame, length and function words of real news with new
-    content, so the synthetic part repeats real sentences no more than news does by chance."""
+    """Like `synthetic_documents`, but each sentence is a real one whose words, except its
+    language's most frequent ones, are replaced by words of the corpus drawn in proportion to
+    their frequency (the punctuation around each word stays): the frame, length, punctuation
+    and function words of real news with new content, so the synthetic part repeats real
+    sentences no more than news does by chance."""
     by_lang = _splice_sources(min_words)
     vocab = _vocabulary(min_words)
     names = sorted(by_lang)
@@ -183,11 +189,10 @@ def rewritten_documents(sentences: int, seed: int = 12345, min_words: int = 6,
         size = min(left, rng.randint(*sizes))
         doc = []
         for _ in range(size):
-            tokens = group[rng.randrange(len(group))].split()
-            slots = [i for i, t in enumerate(tokens) if t.lower() not in function]
-            for i, word in zip(slots, rng.choices(words, cum_weights=cumulative, k=len(slots))):
-                tokens[i] = word
-            doc.append(" ".join(tokens))
+            parts = [_AFFIXES.match(t).groups() for t in group[rng.randrange(len(group))].split()]
+            slots = [i for i, (_, word, _) in enumerate(parts) if word and word.lower() not in function]
+            drawn = dict(zip(slots, rng.choices(words, cum_weights=cumulative, k=len(slots))))
+            doc.append(" ".join(lead + drawn.get(i, word) + trail for i, (lead, word, trail) in enumerate(parts)))
         yield lang, doc
         left -= size
 
