@@ -1,12 +1,15 @@
 """Raw sentence text -> 128-permutation MinHash signatures, side by side on the same sentences.
 
 Contenders, each timed end to end from the raw sentence strings (word 3-gram shingles):
-  dedup                 normalize (batch: normalize_many) + shingle_batch(word:3) + MinHasher.signatures
+  dedup                 shingle_texts(word:3) (normalize and shingle, no normalized strings built)
+                        + MinHasher.signatures
   dedup, no normalize   shingle_batch(word:3) + MinHasher.signatures on the raw text
   datasketch bulk       Python shingling (str.split + 3-gram join, utf-8 bytes) -> MinHash.bulk
   datasketch update     one MinHash + update_batch per sentence (a subsample, rate extrapolated)
   rensa                 Python shingling (str tokens) -> RMinHash.digest_matrix_from_token_sets
-Reference rows (not contenders): Python shingling alone, and rensa on prebuilt shingle lists.
+Reference rows (not contenders): dedup through the normalized strings (normalize_many +
+shingle_batch + signatures, the Detector's path), Python shingling alone, dedup's normalization
+alone, and rensa on prebuilt shingle lists.
 
 Also checks correctness: for a sample of sentences, datasketch.MinHash(num_perm=128, seed=1,
 hashfunc=dedup.shingle.shingle_hash) fed dedup.shingle.shingle_strings(normalize(s)) must equal
@@ -80,9 +83,17 @@ def main(argv: list[str] | None = None) -> int:
           f"{sum(len(s.split()) for s in sentences) / n:.1f} words on average", file=sys.stderr)
 
     normalize_many = common.normalizer()
+    from dedup import shingle as shingle_module
+
+    shingle_texts = getattr(shingle_module, "shingle_texts", None)  # absent before it was written
+
+    def dedup_via_strings():
+        return hasher.signatures(shingle_batch(normalize_many(sentences), spec))
 
     def dedup_full():
-        return hasher.signatures(shingle_batch(normalize_many(sentences), spec))
+        if shingle_texts is None:
+            return dedup_via_strings()
+        return hasher.signatures(shingle_texts(sentences, spec))
 
     def dedup_raw():
         return hasher.signatures(shingle_batch(sentences, spec))
@@ -123,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     def normalize_each():
         return [normalize(s) for s in sub]
 
-    references = {"ref: Python shingling only": shingling_only, "ref: dedup normalization only": normalize_only,
+    references = {"ref: dedup via normalized strings": dedup_via_strings,
+                  "ref: Python shingling only": shingling_only, "ref: dedup normalization only": normalize_only,
                   f"ref: dedup normalize() per sentence ({len(sub):,})": normalize_each}
     if RMinHash is not None:
         def rensa_prebuilt():

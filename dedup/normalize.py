@@ -77,17 +77,29 @@ def normalize_many(texts: Sequence[str]) -> list[str]:
     return out
 
 
+def normalized_codepoints(texts: Sequence[str]) -> np.ndarray:
+    """The code points (uint32) of `normalize` of each text, each text followed by a NUL
+    (which no normalized text contains): the form `dedup.shingle` hashes, without the strings."""
+    cps = _joined_codepoints(texts) if texts else np.zeros(0, dtype=np.uint32)
+    cps[cps == ord(_JOINER)] = 0
+    return np.append(cps, np.uint32(0)) if texts else cps
+
+
 def _normalize_chunk(texts: Sequence[str]) -> list[str]:
     if not texts:
         return []
+    return codepoints_text(_joined_codepoints(texts)).split(_JOINER)
+
+
+def _joined_codepoints(texts: Sequence[str]) -> np.ndarray:
+    """The normalized texts' code points, joined by `_JOINER` (a writable array)."""
     joined = _JOINER.join(texts)
     if joined.count(_JOINER) != len(texts) - 1:  # a text holds the joiner itself
         joined = _JOINER.join(t.replace(_JOINER, " ") for t in texts)
     cps = _expand(np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32))
     if cps is None:  # a combining mark that is kept: NFKD's reordering matters, so run it
         cps = _fold_folded(joined)
-    cps = _collapse_spaces(_drop_stray_number_joiners(cps))
-    return codepoints_text(cps).split(_JOINER)
+    return _collapse_spaces(_drop_stray_number_joiners(cps))
 
 
 def _fold_folded(joined: str) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Literal, Sequence
 import numpy as np
 
 from .arrays import chunk_bounds, ordered_map
+from .normalize import normalized_codepoints
 from .stem import light_stem, stem_bounds
 
 _BASE = np.uint64(0x100000001B3)  # odd, so invertible modulo 2**64
@@ -159,19 +160,34 @@ def shingle_batches(texts: Sequence[str], specs: Sequence[ShingleSpec], workers:
     chunks of texts go to `workers` threads."""
 
     def one_chunk(bounds: tuple[int, int]) -> list[tuple[np.ndarray, np.ndarray]]:
-        chunk = texts[bounds[0]:bounds[1]]
-        cps = _codepoints(chunk)
-        hasher = _PrefixHash(cps)
-        out = []
-        for spec in specs:
-            starts, ends, owners = _shingle_bounds(cps, spec, hasher)
-            out.append(((fmix64(hasher(starts, ends)) & _MASK32).astype(np.uint32),
-                        np.bincount(owners, minlength=len(chunk))))
-        return out
+        return _hash_chunk(_codepoints(texts[bounds[0]:bounds[1]]), bounds[1] - bounds[0], specs)
 
     chunks = [(a, b) for a, b in chunk_bounds(texts, _CHUNK_CHARS) if b > a]
     results = ordered_map(one_chunk, chunks, workers)
     return [_csr([r[k][0] for r in results], [r[k][1] for r in results], len(texts)) for k in range(len(specs))]
+
+
+def shingle_texts(texts: Sequence[str], spec: ShingleSpec = ShingleSpec(), workers: int = 1) -> Shingles:
+    """Normalize raw `texts` and hash their shingles: ``shingle_batch(normalize_many(texts),
+    spec)``, without building the normalized strings (for signatures straight from raw text)."""
+
+    def one_chunk(bounds: tuple[int, int]) -> list[tuple[np.ndarray, np.ndarray]]:
+        return _hash_chunk(normalized_codepoints(texts[bounds[0]:bounds[1]]), bounds[1] - bounds[0], [spec])
+
+    chunks = [(a, b) for a, b in chunk_bounds(texts, _CHUNK_CHARS) if b > a]
+    results = ordered_map(one_chunk, chunks, workers)
+    return _csr([r[0][0] for r in results], [r[0][1] for r in results], len(texts))
+
+
+def _hash_chunk(cps: np.ndarray, texts: int, specs: Sequence[ShingleSpec]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(hashes, shingle count of each text) for each spec, of `texts` texts whose code points,
+    each text followed by a NUL, are `cps`."""
+    hasher = _PrefixHash(cps)
+    out = []
+    for spec in specs:
+        starts, ends, owners = _shingle_bounds(cps, spec, hasher)
+        out.append(((fmix64(hasher(starts, ends)) & _MASK32).astype(np.uint32), np.bincount(owners, minlength=texts)))
+    return out
 
 
 def _csr(hashes: list[np.ndarray], counts: list[np.ndarray], n: int) -> Shingles:

@@ -268,3 +268,27 @@ def test_jaccard_estimate_on_average():
         errors.append(jaccard(sig[0], sig[1]) - true)
     assert abs(np.mean(errors)) < 0.03  # unbiased
     assert np.mean(np.abs(errors)) < 0.08
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab c.,1٢\u0301\ue000أة ـ…“”\u00a0\n")), max_size=25), max_size=12),
+       st.sampled_from(["word:1", "word:3", "char:4"]))
+def test_shingle_texts_equals_shingling_the_normalized_strings(texts, spec):
+    from dedup.normalize import normalize_many
+    from dedup.shingle import shingle_texts
+
+    direct = shingle_texts(texts, ShingleSpec.parse(spec))
+    via_strings = shingle_batch(normalize_many(texts), ShingleSpec.parse(spec))
+    assert np.array_equal(direct.hashes, via_strings.hashes)
+    assert np.array_equal(direct.indptr, via_strings.indptr)
+
+
+def test_shingle_texts_does_not_depend_on_chunk_size(monkeypatch):
+    import dedup.shingle as shingle_module
+    from dedup.shingle import shingle_texts
+
+    texts = [p.upper() + " ١٢٣" for p in PASSAGES] * 3
+    expected = shingle_texts(texts, ShingleSpec("word", 2))
+    monkeypatch.setattr(shingle_module, "_CHUNK_CHARS", 7)
+    small = shingle_texts(texts, ShingleSpec("word", 2), workers=2)
+    assert np.array_equal(small.hashes, expected.hashes) and np.array_equal(small.indptr, expected.indptr)
