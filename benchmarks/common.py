@@ -129,6 +129,18 @@ def synthetic_documents(sentences: int, seed: int = 12345, min_words: int = 6,
     """(lang, sentences) of synthetic documents holding `sentences` sentences in all, each
     sentence spliced from two real sentences of the document's language; the language is
     drawn in proportion to the corpora, the length uniformly from `sizes`. Deterministic."""
+
+    def spliced(lang: str, group: list[str], rng: random.Random) -> str:
+        return splice(group[rng.randrange(len(group))], group[rng.randrange(len(group))])
+
+    return _documents(sentences, seed, min_words, sizes, spliced)
+
+
+def _documents(sentences: int, seed: int, min_words: int, sizes: tuple[int, int],
+               sentence: Callable[[str, list[str], random.Random], str]) -> Iterator[tuple[str, list[str]]]:
+    """(lang, sentences) of documents holding `sentences` sentences in all, each made by
+    ``sentence(lang, real sentences of lang, rng)``; languages in proportion to the corpora,
+    lengths uniformly from `sizes`."""
     by_lang = _splice_sources(min_words)
     names = sorted(by_lang)
     weights = [len(by_lang[n]) for n in names]
@@ -138,7 +150,7 @@ def synthetic_documents(sentences: int, seed: int = 12345, min_words: int = 6,
         lang = rng.choices(names, weights=weights)[0]
         group = by_lang[lang]
         size = min(left, rng.randint(*sizes))
-        yield lang, [splice(group[rng.randrange(len(group))], group[rng.randrange(len(group))]) for _ in range(size)]
+        yield lang, [sentence(lang, group, rng) for _ in range(size)]
         left -= size
 
 
@@ -176,25 +188,16 @@ def rewritten_documents(sentences: int, seed: int = 12345, min_words: int = 6,
     their frequency (the punctuation around each word stays): the frame, length, punctuation
     and function words of real news with new content, so the synthetic part repeats real
     sentences no more than news does by chance."""
-    by_lang = _splice_sources(min_words)
     vocab = _vocabulary(min_words)
-    names = sorted(by_lang)
-    weights = [len(by_lang[n]) for n in names]
-    rng = random.Random(seed)
-    left = sentences
-    while left > 0:
-        lang = rng.choices(names, weights=weights)[0]
-        group = by_lang[lang]
+
+    def rewritten(lang: str, group: list[str], rng: random.Random) -> str:
         function, words, cumulative = vocab[lang]
-        size = min(left, rng.randint(*sizes))
-        doc = []
-        for _ in range(size):
-            parts = [_AFFIXES.match(t).groups() for t in group[rng.randrange(len(group))].split()]
-            slots = [i for i, (_, word, _) in enumerate(parts) if word and word.lower() not in function]
-            drawn = dict(zip(slots, rng.choices(words, cum_weights=cumulative, k=len(slots))))
-            doc.append(" ".join(lead + drawn.get(i, word) + trail for i, (lead, word, trail) in enumerate(parts)))
-        yield lang, doc
-        left -= size
+        parts = [_AFFIXES.match(t).groups() for t in group[rng.randrange(len(group))].split()]
+        slots = [i for i, (_, word, _) in enumerate(parts) if word and word.lower() not in function]
+        drawn = dict(zip(slots, rng.choices(words, cum_weights=cumulative, k=len(slots))))
+        return " ".join(lead + drawn.get(i, word) + trail for i, (lead, word, trail) in enumerate(parts))
+
+    return _documents(sentences, seed, min_words, sizes, rewritten)
 
 
 SYNTHESIS = {"rewritten": rewritten_documents, "spliced": synthetic_documents}
