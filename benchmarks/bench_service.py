@@ -56,7 +56,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -602,24 +601,11 @@ def environment() -> dict[str, Any]:
     digest = hashlib.sha1()
     for path in sorted((common.REPO / "dedup").rglob("*.py")):
         digest.update(str(path.relative_to(common.REPO)).encode() + b"\0" + path.read_bytes())
-    cpu = platform.processor()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), cpu)
-    except OSError:
-        pass
-    versions = {name: _version(name) for name in ("dedup", "fastapi", "starlette", "pydantic", "uvicorn", "h11",
-                                                  "httptools", "uvloop", "httpx", "numpy", "rapidfuzz")}
+    versions = {name: common.package_version(name) for name in ("dedup", "fastapi", "starlette", "pydantic", "uvicorn",
+                                                                "h11", "httptools", "uvloop", "httpx", "numpy", "rapidfuzz")}
     return {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "python": platform.python_version(),
             **versions, "commit": commit[:7] if commit else None, "dedup_source_all": digest.hexdigest()[:12],
-            "cpu": cpu, "cores": os.cpu_count(), "command": " ".join([Path(sys.executable).name, *sys.argv])}
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
+            "cpu": common.cpu_name(), "cores": os.cpu_count(), "command": " ".join([Path(sys.executable).name, *sys.argv])}
 
 
 def print_tables(runs: list[dict[str, Any]]) -> None:

@@ -415,7 +415,8 @@ def run_child(cmd: Sequence[str], timeout: float | None = None, env: dict[str, s
 
 # --------------------------------------------------------------------------- environment and output
 
-def _version(dist: str) -> str | None:
+def package_version(dist: str) -> str | None:
+    """The installed version of a distribution, or None."""
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
@@ -440,16 +441,20 @@ def dedup_source_digest() -> str:
     return digest.hexdigest()[:12]
 
 
+def cpu_name() -> str:
+    """The processor's model name (from /proc/cpuinfo where there is one)."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            return next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), platform.processor())
+    except OSError:
+        return platform.processor()
+
+
 @functools.lru_cache(maxsize=None)
 def environment() -> dict[str, Any]:
     """What the figures were measured on: date, versions, commit, machine. Taken once, on the
     first call: each script calls it as it starts, so the record describes the code it ran."""
-    cpu = platform.processor()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), cpu)
-    except OSError:
-        pass
+    cpu = cpu_name()
     try:
         mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError):
@@ -458,11 +463,11 @@ def environment() -> dict[str, Any]:
     return {
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
-        "numpy": _version("numpy"),
-        "datasketch": _version("datasketch"),
-        "rensa": _version("rensa"),
-        "rapidfuzz": _version("rapidfuzz"),
-        "dedup": _version("dedup"),
+        "numpy": package_version("numpy"),
+        "datasketch": package_version("datasketch"),
+        "rensa": package_version("rensa"),
+        "rapidfuzz": package_version("rapidfuzz"),
+        "dedup": package_version("dedup"),
         "commit": _git("rev-parse", "--short", "HEAD"),
         "dedup_dirty": bool(dirty) if dirty is not None else None,
         "dedup_source": dedup_source_digest(),
