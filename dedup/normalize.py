@@ -80,9 +80,11 @@ def normalize_many(texts: Sequence[str]) -> list[str]:
 def normalized_codepoints(texts: Sequence[str]) -> np.ndarray:
     """The code points (uint32) of `normalize` of each text, each text followed by a NUL
     (which no normalized text contains): the form `dedup.shingle` hashes, without the strings."""
-    cps = _joined_codepoints(texts) if texts else np.zeros(0, dtype=np.uint32)
+    if not texts:
+        return np.zeros(0, dtype=np.uint32)
+    cps = _joined_codepoints(texts)
     cps[cps == ord(_JOINER)] = 0
-    return np.append(cps, np.uint32(0)) if texts else cps
+    return np.append(cps, np.uint32(0))
 
 
 def _normalize_chunk(texts: Sequence[str]) -> list[str]:
