@@ -9,6 +9,7 @@ Features per pair (all computed over whole arrays of pairs):
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,10 @@ class Thresholds:
     hasty_common: int = 7  # terms the two sides share in the same order
     hasty_common_quoted: int = 4  # the same, for a statement and a quote inside one sentence
     hasty_order: float = 0.60  # share of the shorter side's terms found in order
+    shuffled_words: float = 0.80  # share of the shorter side's words (function words too) found in the other
+    shuffled_contained: float = 0.70  # ... while this weighted share of its terms is there
+    shuffled_terms: int = 4  # ... it has at least this many terms
+    shuffled_length: float = 0.50  # ... and at least this share of the other's length
     contained_weighted: float = 0.90
     contained_terms: int = 4  # content words a copy found only by containment needs (three are often a name)
     contained_order: float = 0.80
@@ -156,7 +161,9 @@ def decide(s: PairScores, th: Thresholds, same_sentence: np.ndarray | None = Non
     (a hasty, shortened or reworded copy; fewer shared terms suffice between two clauses of
     one sentence, where a statement restated as a quote is the expected defect, per
     `same_sentence[k]`); or when nearly all of the shorter side stands, in
-    order, inside the longer. Its kind:
+    order, inside the longer; or when the shorter side, at least half as long, reuses nearly
+    all its words (function words too) and most of its weighted terms in another order (a
+    hasty copy with words moved about). Its kind:
     - contained: the shorter side is clearly shorter and stands almost verbatim in the other;
     - conflict: a number was replaced by another, the rest agrees;
     - near: every other repeat.
@@ -175,6 +182,11 @@ def decide(s: PairScores, th: Thresholds, same_sentence: np.ndarray | None = Non
     inside &= s.words_short >= th.contained_terms
     texts_l, texts_r = s.texts
     repeat = enough & (similar | hasty | inside)
+    shuffled = np.flatnonzero(~repeat & (s.weighted_containment >= th.shuffled_contained)
+                              & (s.words_short >= th.shuffled_terms) & (s.length_ratio >= th.shuffled_length))
+    if len(shuffled):
+        kept = word_bag_containment([texts_l[k] for k in shuffled], [texts_r[k] for k in shuffled])
+        repeat[shuffled[kept >= th.shuffled_words]] = True
     numbers_differ = np.zeros(len(s.pairs), dtype=bool)
     for k in np.flatnonzero(repeat).tolist():
         replaced, rest = _number_measures(texts_l[k], texts_r[k])
@@ -230,6 +242,17 @@ def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np
         measured = score_pairs(f, left, right, fuzzy[lo:lo + _PAIR_BLOCK], least, workers)
         kind[measured.pairs], score[measured.pairs] = decide(measured, th, same_sentence[measured.pairs], workers)
     return Verdicts(kind, score)
+
+
+def word_bag_containment(left: list[str], right: list[str]) -> np.ndarray:
+    """Share of the words of the shorter text of each pair (counted with repeats, function
+    words included) that the other text has too, in any order."""
+    shares = np.zeros(len(left))
+    for k, (a, b) in enumerate(zip(left, right)):
+        words_a, words_b = Counter(a.split()), Counter(b.split())
+        shorter = min(words_a.total(), words_b.total())
+        shares[k] = (words_a & words_b).total() / max(1, shorter)
+    return shares
 
 
 def _number_measures(a: str, b: str) -> tuple[bool, float]:

@@ -9,6 +9,7 @@ import pytest
 
 import dedup
 from dedup import SCHEMA, Detector, Document, Finding, Report, Settings, Span
+from dedup.verify import Thresholds
 
 from conftest import AR, EN, FILLER, check_docs, line_col, pair_key
 
@@ -153,6 +154,27 @@ def test_garbled_hasty_copy_is_found():
     copy = "Engineers finished repairing the railway bridge, the old one, two weeks ahead of the schedule."
     docs = [("a", " ".join([BRIDGE, EN[1], copy]))]
     assert only(check_docs(docs)).kind in ("near", "contained")
+
+
+COUNCIL = "The city council approved the new budget for public schools after a long debate on Tuesday evening."
+COUNCIL_AR = "وافق مجلس المدينة على الميزانية الجديدة للمدارس الحكومية بعد نقاش طويل مساء الثلاثاء."
+
+
+@pytest.mark.parametrize("original, shuffled", [
+    (COUNCIL, "council The approved budget new the for schools a after debate on Monday."),
+    (COUNCIL_AR, "ووافق المدينة مجلس على الجديدة الميزانية للمدارس بعد طويل نقاش الأحد."),
+], ids=["en", "ar"])
+def test_hasty_copy_with_its_words_reordered_is_found_by_its_word_bag(original, shuffled):
+    docs = [("a", " ".join([original, EN[1], shuffled]))]
+    f = only(check_docs(docs))
+    assert (f.kind, f.sentence.text, f.match.text) == ("near", shuffled, original)
+    without_rule = Detector(verify=Thresholds(shuffled_words=1.01)).check_many(docs).findings
+    assert without_rule == []  # the word-bag rule, not another, is what finds it
+
+
+def test_sentence_sharing_the_facts_in_other_words_is_not_a_reordered_copy():
+    restated = "After a long debate, councillors voted on Tuesday to give public schools more money."
+    assert check_docs([("a", " ".join([COUNCIL, EN[1], restated]))]) == []
 
 
 def test_quote_restating_its_own_sentence():
