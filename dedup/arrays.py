@@ -54,6 +54,15 @@ def owners(indptr: np.ndarray) -> np.ndarray:
     return np.cumsum(steps)
 
 
+def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, s + l)`` for each (s, l), without a Python loop."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+    return np.arange(total, dtype=np.int64) + offsets
+
+
 def chunk_bounds(texts: Sequence[str], chars: int) -> list[tuple[int, int]]:
     """Split `texts` into consecutive runs ``texts[begin:end]`` of about `chars` characters
     (at least one run, even for no texts): a run ends with the text that takes it to `chars`

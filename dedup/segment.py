@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .arrays import chunk_bounds
+from .arrays import chunk_bounds, ranges
 
 ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st mt gen col lt sgt capt cmdr adm gov sen rep pres rev hon
@@ -95,11 +95,6 @@ def _trim_clause(text: str, start: int, end: int) -> tuple[int, int]:
     return (m.start(), m.end()) if m else (start, start)
 
 
-def _quote_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    cuts = [start] + [m.start() for m in _QUOTE.finditer(text, start, end)] + [end]
-    return [(a, b) for a, b in zip(cuts, cuts[1:])]
-
-
 def _comma_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     cuts = [start]
     for m in _CLAUSE_BREAK.finditer(text, start, end):
@@ -110,32 +105,6 @@ def _comma_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 def _word_count(text: str, start: int, end: int) -> int:
     return len(text[start:end].split())
-
-
-def clauses(text: str, start: int, end: int, min_words: int, long_words: int) -> list[tuple[int, int]]:
-    """Clauses of the sentence ``text[start:end]`` worth checking on their own.
-
-    The parts inside and between quotation marks always (a statement restated as a quote);
-    comma/semicolon/dash clauses of a part that has at least `long_words` words. Only parts
-    of at least `min_words` words are kept, and none that is the whole sentence.
-    """
-    if _QUOTE.search(text, start, end) is None and text.count(" ", start, end) + 1 < long_words:
-        return []
-    found: list[tuple[int, int]] = []
-    for a, b in _quote_pieces(text, start, end):
-        a, b = _trim_clause(text, a, b)
-        if b <= a:
-            continue
-        words = _word_count(text, a, b)
-        if words >= min_words:
-            found.append((a, b))
-        if words >= long_words:
-            for c, d in _comma_pieces(text, a, b):
-                c, d = _trim_clause(text, c, d)
-                if d > c and _word_count(text, c, d) >= min_words:
-                    found.append((c, d))
-    whole = _trim_clause(text, start, end)
-    return sorted({span for span in found if span != whole})
 
 
 def segment(
@@ -168,16 +137,19 @@ class Segments:
     heading: np.ndarray  # bool
 
 
-_SPACE, _BREAK_CLASS, _ENDER, _CLOSER, _QUOTE_CLASS = 1, 2, 4, 8, 16
+_SPACE, _BREAK_CLASS, _ENDER, _CLOSER, _QUOTE_CLASS, _ALNUM = 1, 2, 4, 8, 16, 32
 
 
 @lru_cache(maxsize=1)
 def _char_classes() -> np.ndarray:
-    """Class bits of the code points below U+3100 (all the characters that matter here)."""
+    """Class bits of the code points below U+3100 (every mark and space that matters here;
+    above it, only letters and digits, see `_classes`)."""
     table = np.zeros(0x3100, dtype=np.uint8)
     for cp in range(len(table)):
         if chr(cp).isspace():
             table[cp] |= _SPACE
+        if chr(cp).isalnum():
+            table[cp] |= _ALNUM
     for chars, bit in ((_LINE_BREAKS, _BREAK_CLASS), (".!?؟…", _ENDER), (_CLOSERS, _CLOSER), ("\"“”«»„", _QUOTE_CLASS)):
         for ch in chars:
             table[ord(ch)] |= bit
@@ -206,8 +178,7 @@ def _segment_chunk(texts: Sequence[str], doc_base: int, sentence_base: int, clau
     joined = "\n".join(texts)
     doc_start = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]]).astype(np.int64)
     cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-    table = _char_classes()
-    cls = np.where(cps < len(table), table[np.minimum(cps, len(table) - 1)], 0)
+    cls = _classes(cps)
     starts, ends = _sentence_bounds(joined, cps, cls)
     doc = np.searchsorted(doc_start, starts, side="right") - 1
     local_start, local_end = starts - doc_start[doc], ends - doc_start[doc]
@@ -223,6 +194,18 @@ def _segment_chunk(texts: Sequence[str], doc_base: int, sentence_base: int, clau
     doc, start, end, sentence, is_clause, heading = (col[order] for col in merged)
     return Segments((doc + doc_base).astype(np.int32), start.astype(np.int64), end.astype(np.int64),
                     sentence, is_clause, heading)
+
+
+def _classes(cps: np.ndarray) -> np.ndarray:
+    """Class bits of each code point."""
+    table = _char_classes()
+    cls = table[np.minimum(cps, len(table) - 1)]
+    high = np.flatnonzero(cps >= len(table))
+    if len(high):
+        values, at = np.unique(cps[high], return_inverse=True)
+        bits = np.array([_ALNUM if chr(v).isalnum() else 0 for v in values.tolist()], dtype=np.uint8)
+        cls[high] = bits[at]
+    return cls
 
 
 def _sentence_bounds(joined: str, cps: np.ndarray, cls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -283,19 +266,74 @@ def _headings(texts: Sequence[str], doc: np.ndarray, local_start: np.ndarray, lo
 def _clause_rows(joined: str, cls: np.ndarray, starts: np.ndarray, ends: np.ndarray, doc: np.ndarray,
                  doc_start: np.ndarray, number: np.ndarray, heading: np.ndarray, min_words: int,
                  long_words: int) -> tuple[np.ndarray, ...]:
-    """Clause passages of the sentences that hold a quotation or are long enough."""
+    """Clause passages of the sentences that hold a quotation or have `long_words` words.
+
+    Such a sentence is cut at each quotation mark: the parts inside and between quotes are
+    its clauses (a statement restated as a quote); a part of `long_words` words or more also
+    yields its comma/semicolon/dash clauses. Each clause runs from its first letter or digit
+    to its last; only clauses of at least `min_words` words are kept, and none that is the
+    whole sentence.
+    """
     space = (cls & _SPACE) != 0
-    words = _count_between(np.flatnonzero(~space & np.r_[True, space[:-1]]), starts, ends)
-    has_quote = _count_between(np.flatnonzero((cls & _QUOTE_CLASS) != 0), starts, ends) > 0
-    found: list[tuple[int, int, int]] = []
-    for k in np.flatnonzero((has_quote | (words >= long_words)) & ~heading).tolist():
-        base = int(doc_start[doc[k]])
-        for a, b in clauses(joined, int(starts[k]), int(ends[k]), min_words, long_words):
-            found.append((k, a - base, b - base))
-    picked = np.array([f[0] for f in found], dtype=np.int64)
-    return (doc[picked], np.array([f[1] for f in found], dtype=np.int64),
-            np.array([f[2] for f in found], dtype=np.int64), number[picked],
-            np.ones(len(found), dtype=bool), np.zeros(len(found), dtype=bool))
+    word_starts = np.flatnonzero(~space & np.r_[True, space[:-1]])
+    quotes = np.flatnonzero((cls & _QUOTE_CLASS) != 0)
+    alnum = np.flatnonzero((cls & _ALNUM) != 0)
+    quoted = _count_between(quotes, starts, ends)
+    picked = np.flatnonzero(((quoted > 0) | (_count_between(word_starts, starts, ends) >= long_words)) & ~heading)
+    cuts = quoted[picked]
+    owner = np.repeat(picked, cuts + 1)
+    first = np.cumsum(cuts + 1) - (cuts + 1)  # each sentence's first piece
+    inner = ranges(np.searchsorted(quotes, starts[picked]), cuts)
+    piece_start = np.empty(len(owner), dtype=np.int64)
+    piece_end = np.empty(len(owner), dtype=np.int64)
+    opens = np.zeros(len(owner), dtype=bool)
+    opens[first] = True
+    piece_start[opens], piece_start[~opens] = starts[picked], quotes[inner]
+    closes = np.zeros(len(owner), dtype=bool)
+    closes[first + cuts] = True
+    piece_end[closes], piece_end[~closes] = ends[picked], quotes[inner]
+    a, b, found = _alnum_span(alnum, piece_start, piece_end)
+    owner, a, b = owner[found], a[found], b[found]
+    words = _count_between(word_starts, a + 1, b) + 1
+    extra = [(k, c, d) for k, lo, hi in zip(owner[words >= long_words].tolist(), a[words >= long_words].tolist(),
+                                             b[words >= long_words].tolist())
+             for c, d in _comma_clauses(joined, lo, hi, min_words)]
+    kept = words >= min_words
+    owner = np.r_[owner[kept], np.array([e[0] for e in extra], dtype=np.int64)]
+    a = np.r_[a[kept], np.array([e[1] for e in extra], dtype=np.int64)]
+    b = np.r_[b[kept], np.array([e[2] for e in extra], dtype=np.int64)]
+    whole_a, whole_b, _ = _alnum_span(alnum, starts[owner], ends[owner])
+    order = np.lexsort((b, a, owner))
+    owner, a, b = owner[order], a[order], b[order]
+    distinct = np.r_[True, (owner[1:] != owner[:-1]) | (a[1:] != a[:-1]) | (b[1:] != b[:-1])]
+    kept = distinct & ~((a == whole_a[order]) & (b == whole_b[order]))
+    owner, a, b = owner[kept], a[kept], b[kept]
+    base = doc_start[doc[owner]]
+    return (doc[owner], a - base, b - base, number[owner], np.ones(len(owner), dtype=bool),
+            np.zeros(len(owner), dtype=bool))
+
+
+def _alnum_span(alnum: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each [start, end): the span from its first letter or digit to its last (positions
+    of those in the sorted `alnum`), and whether it has any."""
+    first = np.searchsorted(alnum, starts)
+    last = np.searchsorted(alnum, ends) - 1
+    found = first <= last
+    if len(alnum) == 0:
+        return starts.copy(), starts.copy(), found
+    a = alnum[np.minimum(first, len(alnum) - 1)]
+    b = alnum[np.maximum(last, 0)] + 1
+    return np.where(found, a, starts), np.where(found, b, starts), found
+
+
+def _comma_clauses(text: str, start: int, end: int, min_words: int) -> list[tuple[int, int]]:
+    """The comma/semicolon/dash clauses of ``text[start:end]`` with at least `min_words` words."""
+    found = []
+    for c, d in _comma_pieces(text, start, end):
+        c, d = _trim_clause(text, c, d)
+        if d > c and _word_count(text, c, d) >= min_words:
+            found.append((c, d))
+    return found
 
 
 def _count_between(positions: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

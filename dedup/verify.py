@@ -16,7 +16,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
-from .arrays import codepoints_text, dense_ids, owners, unique_sorted
+from .arrays import codepoints_text, dense_ids, owners, ranges, unique_sorted
 from .normalize import numbers, word_counts
 from .shingle import Shingles, ShingleSpec, text_hashes
 from .stopwords import STOPWORDS
@@ -91,20 +91,11 @@ def _shared_weight(f: PassageFeatures, left: np.ndarray, right: np.ndarray) -> n
     len_r = ip[right + 1] - ip[right]
     pair = np.concatenate([np.repeat(np.arange(len(left), dtype=np.uint64), len_l),
                            np.repeat(np.arange(len(right), dtype=np.uint64), len_r)])
-    terms = f.word_ids[np.concatenate([_ranges(ip[left], len_l), _ranges(ip[right], len_r)])]
+    terms = f.word_ids[np.concatenate([ranges(ip[left], len_l), ranges(ip[right], len_r)])]
     keys = np.sort(pair << np.uint64(32) | terms.astype(np.uint64))
     shared = keys[1:][keys[1:] == keys[:-1]]
     weights = f.idf[(shared & np.uint64(0xFFFFFFFF)).astype(np.int64)]
     return np.bincount((shared >> np.uint64(32)).astype(np.int64), weights=weights, minlength=len(left))
-
-
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenation of arange(s, s+l) for each (s, l), without a Python loop."""
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
-    return np.arange(total, dtype=np.int64) + offsets
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """Segmentation into sentences and clauses, with exact offsets into the original text."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -230,6 +232,54 @@ def test_invariants_any_options(text, min_words, long_words, first_line_heading)
     pieces = segment(text, clause_min_words=min_words, clause_long_words=long_words,
                      first_line_heading=first_line_heading)
     check_invariants(text, pieces)
+
+
+def reference_clauses(text: str, start: int, end: int, min_words: int, long_words: int) -> list[tuple[int, int]]:
+    """The clauses of the sentence ``text[start:end]``, one sentence at a time in plain Python:
+    the parts between quotation marks, and the comma/semicolon/dash parts of a long part."""
+    def letters(a: int, b: int) -> tuple[int, int]:
+        while a < b and not text[a].isalnum():
+            a += 1
+        while b > a and not text[b - 1].isalnum():
+            b -= 1
+        return a, b
+
+    found = []
+    cuts = [start] + [i for i in range(start, end) if text[i] in QUOTES] + [end]
+    for a, b in map(lambda ab: letters(*ab), zip(cuts, cuts[1:])):
+        words = len(text[a:b].split())
+        if b > a and words >= min_words:
+            found.append((a, b))
+        if b > a and words >= long_words:
+            marks = [(m.start(), m.end()) for m in re.finditer(r"[,،;؛:](?=\s)|\s[–—-]\s|[()]", text[:b])
+                     if m.start() >= a]
+            edges = [a] + [x for m in marks for x in m] + [b]
+            for c, d in (letters(edges[i], edges[i + 1]) for i in range(0, len(edges), 2)):
+                if d > c and len(text[c:d].split()) >= min_words:
+                    found.append((c, d))
+    return sorted(set(found) - {letters(start, end)})
+
+
+QUOTES = "\"“”«»„"
+
+
+QUOTED_PROSE = st.lists(st.tuples(st.sampled_from(["word", "كلمة", "U.S", "1.6", "_", "😀", "\u0651"]),
+                                   st.sampled_from([" ", " ", " ", ' "', '" ', '"', ", ", " - ", "«", "» ", "(", ") ",
+                                                    "; ", ". ", "\n", "\u00a0"])),
+                         max_size=80).map(lambda parts: "".join(w + sep for w, sep in parts))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(TEXTS, QUOTED_PROSE), st.integers(1, 8), st.integers(1, 40))
+def test_clauses_equal_a_sentence_by_sentence_reference(text, min_words, long_words):
+    pieces = segment(text, clause_min_words=min_words, clause_long_words=long_words)
+    for sentence in (p for p in pieces if not p.is_clause):
+        clauses = [(p.start, p.end) for p in pieces if p.is_clause and p.sentence == sentence.sentence]
+        picked = not sentence.heading and (
+            any(ch in QUOTES for ch in text[sentence.start:sentence.end])
+            or len(text[sentence.start:sentence.end].split()) >= long_words)
+        expected = reference_clauses(text, sentence.start, sentence.end, min_words, long_words) if picked else []
+        assert clauses == expected, (text[sentence.start:sentence.end], clauses, expected)
 
 
 @settings(max_examples=10, deadline=None)
