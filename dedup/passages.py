@@ -9,7 +9,7 @@ import numpy as np
 
 from .model import Document
 from .normalize import normalize_many
-from .segment import segment_many
+from .segment import is_listing, segment_many
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def build_passages(documents: Sequence[Document], options: SegmentOptions = Segm
         sentence=cols.sentence,
         is_clause=cols.is_clause,
         heading=cols.heading | in_ranges(documents, "headings", cols.doc, cols.start),
-        listing=np.array([is_listing(t) for t in raw], dtype=bool),
+        listing=cols.listing,
         raw=raw,
         normalized=normalize_many(raw),
     )
@@ -116,9 +116,3 @@ def in_ranges(documents: Sequence[Document], attr: str, doc: np.ndarray, start: 
         hit[hit] = start[rows][hit] < np.maximum.accumulate(bounds[:, 1])[k[hit]]
         inside[rows] = hit
     return inside
-
-
-def is_listing(text: str, min_items: int = 5, max_words_per_item: float = 3.0) -> bool:
-    """A list of short items separated by commas or semicolons ("Cech, Ferreira, Terry, ...")."""
-    items = text.count(",") + text.count(";") + text.count("،") + text.count("؛") + 1
-    return items >= min_items and len(text.split()) <= max_words_per_item * items

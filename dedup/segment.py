@@ -57,13 +57,15 @@ class Piece:
 
 _LONGEST_ABBREVIATION = 24  # characters looked at before a dot; longer words are no abbreviation
 _LONGEST_ABBREVIATION_WORD = 10  # a longer word before a full stop is never looked up
+_LONGEST_ABBREVIATION_TOKEN = max(map(len, ABBREVIATIONS | NUMBER_ABBREVIATIONS))
+_OPENERS = "(\"'“«"
 
 
 def _is_abbreviation(text: str, dot_at: int) -> bool:
     word = _WORD_BEFORE.search(text, max(0, dot_at - _LONGEST_ABBREVIATION), dot_at)
     if word is None:
         return False
-    token = word.group().lstrip("(\"'“«").lower()
+    token = word.group().lstrip(_OPENERS).lower()
     if token in NUMBER_ABBREVIATIONS:  # "No. 10", but "He said no."
         return _NUMBER_AFTER.match(text, dot_at + 1) is not None
     if token not in ABBREVIATIONS and _INITIALS.fullmatch(token) is None:
@@ -135,9 +137,13 @@ class Segments:
     sentence: np.ndarray  # int64
     is_clause: np.ndarray  # bool
     heading: np.ndarray  # bool
+    listing: np.ndarray  # bool: a list of short items (a line-up, a list of names), not prose (`is_listing`)
 
 
-_SPACE, _BREAK_CLASS, _ENDER, _CLOSER, _QUOTE_CLASS, _ALNUM = 1, 2, 4, 8, 16, 32
+_SPACE, _BREAK_CLASS, _ENDER, _CLOSER, _QUOTE_CLASS, _ALNUM, _ITEM_BREAK = 1, 2, 4, 8, 16, 32, 64
+ITEM_BREAKS = ",;،؛"
+LISTING_ITEMS = 5  # a passage of at least this many comma-separated items ...
+LISTING_WORDS_PER_ITEM = 3.0  # ... of at most this many words each on average is a list, not prose
 
 
 @lru_cache(maxsize=1)
@@ -150,7 +156,9 @@ def _char_classes() -> np.ndarray:
             table[cp] |= _SPACE
         if chr(cp).isalnum():
             table[cp] |= _ALNUM
-    for chars, bit in ((_LINE_BREAKS, _BREAK_CLASS), (".!?؟…", _ENDER), (_CLOSERS, _CLOSER), ("\"“”«»„", _QUOTE_CLASS)):
+    marks = ((_LINE_BREAKS, _BREAK_CLASS), (".!?؟…", _ENDER), (_CLOSERS, _CLOSER), ("\"“”«»„", _QUOTE_CLASS),
+             (ITEM_BREAKS, _ITEM_BREAK))
+    for chars, bit in marks:
         for ch in chars:
             table[ord(ch)] |= bit
     return table
@@ -170,7 +178,7 @@ def segment_many(texts: Sequence[str], *, clause_min_words: int = 5, clause_long
         if len(part.sentence):
             sentence_base = int(part.sentence[-1]) + 1
     return Segments(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                      ("doc", "start", "end", "sentence", "is_clause", "heading")))
+                      ("doc", "start", "end", "sentence", "is_clause", "heading", "listing")))
 
 
 def _segment_chunk(texts: Sequence[str], doc_base: int, sentence_base: int, clause_min_words: int,
@@ -192,8 +200,9 @@ def _segment_chunk(texts: Sequence[str], doc_base: int, sentence_base: int, clau
     merged = [np.concatenate(col) for col in zip(*rows)]
     order = np.lexsort((merged[4], merged[1], merged[0]))
     doc, start, end, sentence, is_clause, heading = (col[order] for col in merged)
+    listing = _listings(cls, start + doc_start[doc], end + doc_start[doc])
     return Segments((doc + doc_base).astype(np.int32), start.astype(np.int64), end.astype(np.int64),
-                    sentence, is_clause, heading)
+                    sentence, is_clause, heading, listing)
 
 
 def _classes(cps: np.ndarray) -> np.ndarray:
@@ -221,6 +230,7 @@ def _sentence_bounds(joined: str, cps: np.ndarray, cls: np.ndarray) -> tuple[np.
     gaps = np.flatnonzero(space)
     word_start = np.r_[-1, gaps][np.searchsorted(gaps, enders)] + 1
     single_dot &= enders - word_start <= _LONGEST_ABBREVIATION_WORD  # only short words need a look
+    single_dot &= _may_be_abbreviation(cps, enders, word_start)
     if single_dot.any():
         keep = np.ones(len(ends_at), dtype=bool)
         for k in np.flatnonzero(single_dot).tolist():
@@ -238,6 +248,18 @@ def _sentence_bounds(joined: str, cps: np.ndarray, cls: np.ndarray) -> tuple[np.
     last = np.searchsorted(text_at, seg_end) - 1
     ok = first <= last
     return text_at[first[ok]], text_at[last[ok]] + 1
+
+
+def _may_be_abbreviation(cps: np.ndarray, dots: np.ndarray, word_start: np.ndarray) -> np.ndarray:
+    """Could the word before each full stop be an abbreviation or initials (`_is_abbreviation`
+    tells)? Only when it ends in a Latin letter and is as short as the longest abbreviation, or
+    has a full stop before its last letter ("U.S."), or starts with an opening mark."""
+    before = cps[np.maximum(dots - 1, 0)]
+    folded = before | np.uint32(0x20)
+    latin = ((folded >= ord("a")) & (folded <= ord("z"))) | (before == 0x212A)  # KELVIN SIGN lowers to "k"
+    initials = cps[np.maximum(dots - 2, 0)] == ord(".")
+    opened = np.isin(cps[np.minimum(word_start, len(cps) - 1)], [ord(c) for c in _OPENERS])
+    return latin & ((dots - word_start <= _LONGEST_ABBREVIATION_TOKEN) | initials | opened)
 
 
 def _skip_back(cls: np.ndarray, at: np.ndarray, bit: int) -> np.ndarray:
@@ -311,6 +333,21 @@ def _clause_rows(joined: str, cls: np.ndarray, starts: np.ndarray, ends: np.ndar
     base = doc_start[doc[owner]]
     return (doc[owner], a - base, b - base, number[owner], np.ones(len(owner), dtype=bool),
             np.zeros(len(owner), dtype=bool))
+
+
+def _listings(cls: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """`is_listing` of each passage [start, end) (which starts and ends with a non-space)."""
+    space = (cls & _SPACE) != 0
+    words = _count_between(np.flatnonzero(~space & np.r_[True, space[:-1]]), starts + 1, ends) + 1
+    items = _count_between(np.flatnonzero((cls & _ITEM_BREAK) != 0), starts, ends) + 1
+    return (items >= LISTING_ITEMS) & (words <= LISTING_WORDS_PER_ITEM * items)
+
+
+def is_listing(text: str) -> bool:
+    """A list of short items separated by commas or semicolons ("Cech, Ferreira, Terry, ..."),
+    not prose: its headline-like matches are exact only."""
+    items = sum(text.count(mark) for mark in ITEM_BREAKS) + 1
+    return items >= LISTING_ITEMS and len(text.split()) <= LISTING_WORDS_PER_ITEM * items
 
 
 def _alnum_span(alnum: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -340,3 +340,47 @@ def test_batch_segmentation_keeps_documents_apart():
     cols = segment_many(texts)
     assert _flatten(texts, cols) == [segment(t) for t in texts]
     assert sorted(set(cols.doc.tolist())) == list(range(len(texts)))
+
+
+LISTS = st.lists(st.tuples(st.sampled_from(["Cech", "O'Shea", "A Titterrell", "word word word word", "كلمة", "1.6"]),
+                           st.sampled_from([", ", "; ", "، ", "؛ ", " ", ". ", "\n", ",", " (Bath), "])),
+                 max_size=40).map(lambda parts: "".join(w + sep for w, sep in parts))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(TEXTS, LISTS), max_size=5), st.sampled_from([1 << 20, 64]))
+def test_listing_column_is_is_listing_of_each_passage(texts, chunk_chars):
+    from dedup.segment import is_listing, segment_many
+
+    cols = segment_many(texts, chunk_chars=chunk_chars)
+    expected = [is_listing(texts[d][a:b]) for d, a, b in zip(cols.doc.tolist(), cols.start.tolist(), cols.end.tolist())]
+    assert cols.listing.tolist() == expected
+
+
+def test_a_line_up_is_a_listing_and_prose_is_not():
+    from dedup.segment import is_listing
+
+    assert is_listing("Cech, Ferreira, Terry, Gallas, Bridge, Makelele, Lampard.")
+    assert not is_listing("The minister, who spoke on Monday, said the plan, first drafted in May, was ready for a vote.")
+
+
+ABBREVIATED = st.lists(st.tuples(
+    st.sampled_from(["Dr", "U.S", "J", "j.r.r", "j.r.r.t.k", "approx", "\"approx", "No", "no", "\u212a", "(Mr",
+                     "\"Sept", "«St", "word", "Monday", "1.6", "2005", "كلمة", "i.e", "ALLCAPS", "Gen", "x" * 12]),
+    st.sampled_from([". ", ".. ", ". The ", ". 10 ", ". It ", ".\n", ". a ", ".» ", ".\" He ", " "])),
+    max_size=40).map(lambda parts: "".join(w + sep for w, sep in parts))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(TEXTS, ABBREVIATED))
+def test_the_abbreviation_prefilter_changes_no_sentence(text):
+    import dedup.segment as seg
+
+    filtered = segment(text)
+    original = seg._may_be_abbreviation
+    seg._may_be_abbreviation = lambda cps, dots, starts: original(cps, dots, starts) | True
+    try:
+        unfiltered = segment(text)
+    finally:
+        seg._may_be_abbreviation = original
+    assert filtered == unfiltered
