@@ -110,44 +110,76 @@ def _codepoints(texts: Sequence[str]) -> np.ndarray:
     return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
 
 
-def _shingle_bounds(cps: np.ndarray, spec: ShingleSpec, hasher: "_PrefixHash") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(start, end, passage) of every shingle, in passage order."""
-    is_nul = cps == _NUL
-    passage_end = np.flatnonzero(is_nul)
-    passage_start = np.r_[0, passage_end[:-1] + 1]
-    if spec.unit == "word":
-        is_sep = is_nul | (cps == _SPACE)
-        word_start = np.flatnonzero(~is_sep & np.r_[True, is_sep[:-1]])
-        word_end = np.flatnonzero(~is_sep & np.r_[is_sep[1:], True]) + 1
-        units, unit_end = word_start, word_end
-        if spec.stopwords:
-            content = ~_is_member(fmix64(hasher(units, unit_end)), _stopword_hashes(spec.stopwords))
-            units, unit_end = units[content], unit_end[content]
-        if spec.stem:
-            units, unit_end = stem_bounds(cps, units, unit_end)
-    else:
-        units = np.flatnonzero(~is_nul)
-        unit_end = units + 1
-    # units are in text order, so each passage's are one run: its length is found by bisection
-    units_per_passage = np.diff(np.searchsorted(units, np.r_[passage_start, len(cps)]))
-    unit_passage = np.repeat(np.arange(len(passage_start)), units_per_passage)
-    n = spec.n
-    if len(units) >= n:
-        ok = unit_passage[: len(units) - n + 1] == unit_passage[n - 1 :]
-        starts = units[: len(units) - n + 1][ok]
-        ends = unit_end[n - 1 :][ok]
-        owners = unit_passage[: len(units) - n + 1][ok]
-    else:
-        starts = ends = owners = np.zeros(0, dtype=np.int64)
-    counts = np.bincount(owners, minlength=len(passage_start))
-    short = np.flatnonzero((counts == 0) & (passage_end > passage_start))
-    if len(short):
-        starts = np.concatenate([starts, passage_start[short]])
-        ends = np.concatenate([ends, passage_end[short]])
-        owners = np.concatenate([owners, short])
-        order = np.argsort(owners, kind="stable")
-        starts, ends, owners = starts[order], ends[order], owners[order]
-    return starts, ends, owners
+class _Chunk:
+    """One chunk of joined passages (each followed by a NUL), with what every spec of the
+    chunk shares computed once: passage and word bounds, each word's hash, which words are
+    stopwords."""
+
+    def __init__(self, cps: np.ndarray) -> None:
+        self.cps = cps
+        self.hasher = _PrefixHash(cps)
+        is_nul = cps == _NUL
+        self.passage_end = np.flatnonzero(is_nul)
+        self.passage_start = np.r_[0, self.passage_end[:-1] + 1]
+        self._is_sep = is_nul | (cps == _SPACE)
+        self._words: tuple[np.ndarray, np.ndarray] | None = None
+        self._word_hashes: np.ndarray | None = None
+        self._content: dict[frozenset[str], np.ndarray] = {}
+
+    def words(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._words is None:
+            sep = self._is_sep
+            self._words = (np.flatnonzero(~sep & np.r_[True, sep[:-1]]), np.flatnonzero(~sep & np.r_[sep[1:], True]) + 1)
+        return self._words
+
+    def word_hashes(self) -> np.ndarray:
+        """The full 64-bit hash of every word (what a word:1 shingle's hash is cut from)."""
+        if self._word_hashes is None:
+            self._word_hashes = fmix64(self.hasher(*self.words()))
+        return self._word_hashes
+
+    def content(self, stopwords: frozenset[str]) -> np.ndarray:
+        """Which words are not in `stopwords`."""
+        if stopwords not in self._content:
+            self._content[stopwords] = ~_StopwordTable.of(stopwords).contains(self.word_hashes())
+        return self._content[stopwords]
+
+    def shingles(self, spec: ShingleSpec) -> tuple[np.ndarray, np.ndarray]:
+        """(full 64-bit hash, passage) of every shingle of `spec`, in passage order."""
+        hashes = None
+        if spec.unit == "word":
+            units, unit_end = self.words()
+            if spec.n == 1 and not spec.stem:
+                hashes = self.word_hashes()
+            if spec.stopwords:
+                content = self.content(spec.stopwords)
+                units, unit_end = units[content], unit_end[content]
+                hashes = hashes[content] if hashes is not None else None
+            if spec.stem:
+                units, unit_end = stem_bounds(self.cps, units, unit_end)
+        else:
+            units = np.flatnonzero(self.cps != _NUL)
+            unit_end = units + 1
+        passage_start, passage_end = self.passage_start, self.passage_end
+        # units are in text order, so each passage's are one run: its length is found by bisection
+        units_per_passage = np.diff(np.searchsorted(units, np.r_[passage_start, len(self.cps)]))
+        unit_passage = np.repeat(np.arange(len(passage_start)), units_per_passage)
+        n = spec.n
+        if len(units) >= n:
+            ok = unit_passage[: len(units) - n + 1] == unit_passage[n - 1 :]
+            owners = unit_passage[: len(units) - n + 1][ok]
+            if hashes is None:
+                hashes = fmix64(self.hasher(units[: len(units) - n + 1][ok], unit_end[n - 1 :][ok]))
+        else:
+            hashes, owners = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+        counts = np.bincount(owners, minlength=len(passage_start))
+        short = np.flatnonzero((counts == 0) & (passage_end > passage_start))
+        if len(short):  # a passage with no shingle is one shingle of its whole text
+            hashes = np.concatenate([hashes, fmix64(self.hasher(passage_start[short], passage_end[short]))])
+            owners = np.concatenate([owners, short])
+            order = np.argsort(owners, kind="stable")
+            hashes, owners = hashes[order], owners[order]
+        return hashes, owners
 
 
 def shingle_batch(texts: Sequence[str], spec: ShingleSpec = ShingleSpec(), workers: int = 1) -> Shingles:
@@ -182,11 +214,11 @@ def shingle_texts(texts: Sequence[str], spec: ShingleSpec = ShingleSpec(), worke
 def _hash_chunk(cps: np.ndarray, texts: int, specs: Sequence[ShingleSpec]) -> list[tuple[np.ndarray, np.ndarray]]:
     """(hashes, shingle count of each text) for each spec, of `texts` texts whose code points,
     each text followed by a NUL, are `cps`."""
-    hasher = _PrefixHash(cps)
+    chunk = _Chunk(cps)
     out = []
     for spec in specs:
-        starts, ends, owners = _shingle_bounds(cps, spec, hasher)
-        out.append(((fmix64(hasher(starts, ends)) & _MASK32).astype(np.uint32), np.bincount(owners, minlength=texts)))
+        hashes, owners = chunk.shingles(spec)
+        out.append(((hashes & _MASK32).astype(np.uint32), np.bincount(owners, minlength=texts)))
     return out
 
 
@@ -210,15 +242,38 @@ def text_hashes(texts: Sequence[str]) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0, dtype=np.uint64)
 
 
-def _is_member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """``np.isin`` for a small sorted set, without sorting `values`."""
-    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
-    return sorted_set[at] == values
+class _StopwordTable:
+    """Membership in a small set of 64-bit word hashes: a direct-mapped table on the hashes'
+    top bits, sized so that no two words of the set share a slot (one gather a word); values
+    of a slot that several share (only possible for ill-mixed hashes) are found by bisection."""
 
+    _MAX_BITS = 20
 
-@lru_cache(maxsize=8)
-def _stopword_hashes(words: frozenset[str]) -> np.ndarray:
-    return np.array(sorted(_full_hash64(w) for w in words), dtype=np.uint64)
+    def __init__(self, hashes: np.ndarray) -> None:
+        self._sorted = np.unique(hashes)
+        bits = max(4, len(self._sorted).bit_length() + 2)
+        while bits < self._MAX_BITS and len(np.unique(self._sorted >> np.uint64(64 - bits))) < len(self._sorted):
+            bits += 1
+        self._shift = np.uint64(64 - bits)
+        slots = (self._sorted >> self._shift).astype(np.intp)
+        # an empty slot holds a value of its neighbour's slot, which no value of its own equals
+        self._table = (np.arange(1 << bits, dtype=np.uint64) ^ np.uint64(1)) << self._shift
+        self._table[slots] = self._sorted
+        self._crowded = np.bincount(slots, minlength=1 << bits) > 1
+
+    @staticmethod
+    @lru_cache(maxsize=8)
+    def of(words: frozenset[str]) -> "_StopwordTable":
+        return _StopwordTable(np.array([_full_hash64(w) for w in words], dtype=np.uint64))
+
+    def contains(self, values: np.ndarray) -> np.ndarray:
+        at = (values >> self._shift).astype(np.intp)
+        found = self._table[at] == values
+        crowded = np.flatnonzero(self._crowded[at])
+        if len(crowded):
+            where = np.minimum(np.searchsorted(self._sorted, values[crowded]), len(self._sorted) - 1)
+            found[crowded] = self._sorted[where] == values[crowded]
+        return found
 
 
 def _full_hash64(text: str) -> int:
