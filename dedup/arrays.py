@@ -44,6 +44,42 @@ def dense_ids(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ids, vocabulary
 
 
+class MembershipTable:
+    """``np.isin(values, members)`` for a fixed set of well-mixed unsigned integers (hashes):
+    a direct-mapped table on their top bits, sized so that no two members share a slot where
+    possible (one gather a value); values of a slot that members share are found by bisection."""
+
+    _MAX_BITS = 20
+
+    def __init__(self, members: np.ndarray) -> None:
+        self._sorted = unique_sorted(members)
+        width = self._sorted.dtype.itemsize * 8
+        bits = min(self._MAX_BITS, max(4, len(self._sorted).bit_length() + 2))
+        while bits < self._MAX_BITS and len(unique_sorted(self._top(self._sorted, width - bits))) < len(self._sorted):
+            bits += 1
+        self._shift = width - bits
+        slots = self._top(self._sorted, self._shift)
+        # an empty slot holds a value of its neighbour's slot, which no value of its own equals
+        kind = self._sorted.dtype.type
+        self._table = (np.arange(1 << bits, dtype=self._sorted.dtype) ^ kind(1)) << kind(self._shift)
+        self._table[slots] = self._sorted
+        self._crowded = np.bincount(slots, minlength=1 << bits) > 1
+
+    @staticmethod
+    def _top(values: np.ndarray, shift: int) -> np.ndarray:
+        return (values >> values.dtype.type(shift)).astype(np.intp)
+
+    def contains(self, values: np.ndarray) -> np.ndarray:
+        values = values.astype(self._sorted.dtype, copy=False)
+        at = self._top(values, self._shift)
+        found = self._table[at] == values
+        crowded = np.flatnonzero(self._crowded[at])
+        if len(crowded):
+            where = np.minimum(np.searchsorted(self._sorted, values[crowded]), len(self._sorted) - 1)
+            found[crowded] = self._sorted[where] == values[crowded]
+        return found
+
+
 def owners(indptr: np.ndarray) -> np.ndarray:
     """For CSR offsets `indptr`, the row of every element: ``np.repeat(arange(rows),
     diff(indptr))``, as one cumulative sum (faster on many short rows)."""

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Protocol, Sequence
 import numpy as np
 
 from . import candidates as cand
-from .arrays import ordered_map, owners
+from .arrays import MembershipTable, ordered_map, owners
 from .group import clusters, select
 from .model import Document, Finding, Report, count_kinds
 from .normalize import PROFILE, word_counts
@@ -310,11 +310,10 @@ def stock_shingles(blocks: list[Shingles], passages: int) -> np.ndarray:
 
 
 def without(shingles: Shingles, dropped: np.ndarray) -> Shingles:
-    """`shingles` less the hashes in `dropped` (sorted), in the same CSR layout."""
+    """`shingles` less the hashes in `dropped`, in the same CSR layout."""
     if len(dropped) == 0 or len(shingles.hashes) == 0:
         return shingles
-    at = np.minimum(np.searchsorted(dropped, shingles.hashes), len(dropped) - 1)
-    keep = dropped[at] != shingles.hashes
+    keep = ~MembershipTable(dropped).contains(shingles.hashes)
     indptr = np.zeros_like(shingles.indptr)
     np.cumsum(np.bincount(owners(shingles.indptr)[keep], minlength=len(shingles)), out=indptr[1:])
     return Shingles(shingles.hashes[keep], indptr)

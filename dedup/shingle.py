@@ -15,7 +15,7 @@ from typing import Literal, Sequence
 
 import numpy as np
 
-from .arrays import chunk_bounds, ordered_map
+from .arrays import MembershipTable, chunk_bounds, ordered_map
 from .normalize import normalized_codepoints
 from .stem import light_stem, stem_bounds
 
@@ -141,7 +141,7 @@ class _Chunk:
     def content(self, stopwords: frozenset[str]) -> np.ndarray:
         """Which words are not in `stopwords`."""
         if stopwords not in self._content:
-            self._content[stopwords] = ~_StopwordTable.of(stopwords).contains(self.word_hashes())
+            self._content[stopwords] = ~_stopword_table(stopwords).contains(self.word_hashes())
         return self._content[stopwords]
 
     def shingles(self, spec: ShingleSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -242,38 +242,9 @@ def text_hashes(texts: Sequence[str]) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0, dtype=np.uint64)
 
 
-class _StopwordTable:
-    """Membership in a small set of 64-bit word hashes: a direct-mapped table on the hashes'
-    top bits, sized so that no two words of the set share a slot (one gather a word); values
-    of a slot that several share (only possible for ill-mixed hashes) are found by bisection."""
-
-    _MAX_BITS = 20
-
-    def __init__(self, hashes: np.ndarray) -> None:
-        self._sorted = np.unique(hashes)
-        bits = max(4, len(self._sorted).bit_length() + 2)
-        while bits < self._MAX_BITS and len(np.unique(self._sorted >> np.uint64(64 - bits))) < len(self._sorted):
-            bits += 1
-        self._shift = np.uint64(64 - bits)
-        slots = (self._sorted >> self._shift).astype(np.intp)
-        # an empty slot holds a value of its neighbour's slot, which no value of its own equals
-        self._table = (np.arange(1 << bits, dtype=np.uint64) ^ np.uint64(1)) << self._shift
-        self._table[slots] = self._sorted
-        self._crowded = np.bincount(slots, minlength=1 << bits) > 1
-
-    @staticmethod
-    @lru_cache(maxsize=8)
-    def of(words: frozenset[str]) -> "_StopwordTable":
-        return _StopwordTable(np.array([_full_hash64(w) for w in words], dtype=np.uint64))
-
-    def contains(self, values: np.ndarray) -> np.ndarray:
-        at = (values >> self._shift).astype(np.intp)
-        found = self._table[at] == values
-        crowded = np.flatnonzero(self._crowded[at])
-        if len(crowded):
-            where = np.minimum(np.searchsorted(self._sorted, values[crowded]), len(self._sorted) - 1)
-            found[crowded] = self._sorted[where] == values[crowded]
-        return found
+@lru_cache(maxsize=8)
+def _stopword_table(words: frozenset[str]) -> MembershipTable:
+    return MembershipTable(np.array([_full_hash64(w) for w in words], dtype=np.uint64))
 
 
 def _full_hash64(text: str) -> int:

@@ -1,10 +1,11 @@
 """Tests of the small array helpers the stages share."""
 from __future__ import annotations
 
-from hypothesis import given
+import numpy as np
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.arrays import chunk_bounds, ordered_map
+from dedup.arrays import MembershipTable, chunk_bounds, ordered_map
 
 
 def reference_chunk_bounds(texts: list[str], chars: int) -> list[tuple[int, int]]:
@@ -53,3 +54,17 @@ def test_owners_name_the_row_of_every_element(lengths):
 
     indptr = np.r_[0, np.cumsum(lengths)].astype(np.int64)
     assert np.array_equal(owners(indptr), np.repeat(np.arange(len(lengths)), lengths))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([32, 64]), st.data())
+def test_membership_table_is_isin(width, data):
+    dtype = np.uint32 if width == 32 else np.uint64
+    values = st.lists(st.integers(0, (1 << width) - 1), max_size=60)
+    members, others = data.draw(values), data.draw(values)
+    shared_top_bits = data.draw(st.integers(0, 8))
+    # values that share their top bits with a member land in its slot and must still be told apart
+    near = [m ^ (1 << shared_top_bits) for m in members]
+    table = MembershipTable(np.array(members, dtype=dtype))
+    queries = np.array(members + others + near + [0, (1 << width) - 1], dtype=dtype)
+    assert table.contains(queries).tolist() == np.isin(queries, np.array(members, dtype=dtype)).tolist()

@@ -294,21 +294,6 @@ def test_shingle_texts_does_not_depend_on_chunk_size(monkeypatch):
     assert np.array_equal(small.hashes, expected.hashes) and np.array_equal(small.indptr, expected.indptr)
 
 
-HASHES64 = st.lists(st.integers(0, (1 << 64) - 1), max_size=60)
-
-
-@settings(max_examples=200, deadline=None)
-@given(HASHES64, HASHES64, st.integers(0, 8))
-def test_stopword_table_membership_is_isin(members, others, shared_top_bits):
-    from dedup.shingle import _StopwordTable
-
-    # values that share their top bits with a member land in its slot and must still be told apart
-    near = [(m ^ (1 << shared_top_bits)) for m in members]
-    table = _StopwordTable(np.array(sorted(set(members)), dtype=np.uint64))
-    queries = np.array(members + others + near + [0, (1 << 64) - 1], dtype=np.uint64)
-    assert table.contains(queries).tolist() == np.isin(queries, np.array(members, dtype=np.uint64)).tolist()
-
-
 def test_shingling_several_specs_at_once_equals_one_at_a_time():
     from dedup.shingle import shingle_batches
 
