@@ -141,7 +141,7 @@ class Segments:
 
 
 _SPACE, _BREAK_CLASS, _ENDER, _CLOSER, _QUOTE_CLASS, _ALNUM, _ITEM_BREAK = 1, 2, 4, 8, 16, 32, 64
-ITEM_BREAKS = ",;،؛"
+ITEM_BREAKS = ",;،؛("  # a line-up gives each name's club in brackets: "J Noon (Newcastle), ..."
 LISTING_ITEMS = 5  # a passage of at least this many comma-separated items ...
 LISTING_WORDS_PER_ITEM = 3.0  # ... of at most this many words each on average is a list, not prose
 
@@ -344,8 +344,9 @@ def _listings(cls: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarr
 
 
 def is_listing(text: str) -> bool:
-    """A list of short items separated by commas or semicolons ("Cech, Ferreira, Terry, ..."),
-    not prose: its headline-like matches are exact only."""
+    """A list of short items separated by commas, semicolons or opening brackets ("Cech,
+    Ferreira, Terry, ...", "J Noon (Newcastle), O Barkley (Bath), ..."), not prose: two lists
+    match only exactly."""
     items = sum(text.count(mark) for mark in ITEM_BREAKS) + 1
     return items >= LISTING_ITEMS and len(text.split()) <= LISTING_WORDS_PER_ITEM * items
 

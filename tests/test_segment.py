@@ -361,6 +361,8 @@ def test_a_line_up_is_a_listing_and_prose_is_not():
     from dedup.segment import is_listing
 
     assert is_listing("Cech, Ferreira, Terry, Gallas, Bridge, Makelele, Lampard.")
+    assert is_listing("Replacements: A Bell (Bath), J Noon (Newcastle), O Barkley (Bath), M Cueto (Sale Sharks).")
+    assert not is_listing("The union (which met in Leeds on Monday) said the strike, now in its third week, would go on.")
     assert not is_listing("The minister, who spoke on Monday, said the plan, first drafted in May, was ready for a vote.")
 
 
