@@ -40,7 +40,7 @@ _FIRST_LINE = re.compile(r"\s*([^\n\r\u2028\u2029\x0b\x0c\x85]*)")
 _INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]")
 _WORD_BEFORE = re.compile(r"\S+$")
 _FINAL_PUNCT = re.compile(r"[.!?؟…:;؛][\"'”’»)\]]*\s*$")
-_QUOTE = re.compile(r"[\"“”«»„]")
+_QUOTES = "\"“”«»„"
 _CLAUSE_BREAK = re.compile(r"[,،;؛:](?=\s)|\s[–—-]\s|[()]")
 
 
@@ -142,7 +142,7 @@ class Segments:
 
 _SPACE, _BREAK_CLASS, _ENDER, _CLOSER, _QUOTE_CLASS, _ALNUM, _ITEM_BREAK = 1, 2, 4, 8, 16, 32, 64
 ITEM_BREAKS = ",;،؛("  # a line-up gives each name's club in brackets: "J Noon (Newcastle), ..."
-LISTING_ITEMS = 5  # a passage of at least this many comma-separated items ...
+LISTING_ITEMS = 5  # a passage of at least this many items (between ITEM_BREAKS) ...
 LISTING_WORDS_PER_ITEM = 3.0  # ... of at most this many words each on average is a list, not prose
 
 
@@ -156,7 +156,7 @@ def _char_classes() -> np.ndarray:
             table[cp] |= _SPACE
         if chr(cp).isalnum():
             table[cp] |= _ALNUM
-    marks = ((_LINE_BREAKS, _BREAK_CLASS), (".!?؟…", _ENDER), (_CLOSERS, _CLOSER), ("\"“”«»„", _QUOTE_CLASS),
+    marks = ((_LINE_BREAKS, _BREAK_CLASS), (".!?؟…", _ENDER), (_CLOSERS, _CLOSER), (_QUOTES, _QUOTE_CLASS),
              (ITEM_BREAKS, _ITEM_BREAK))
     for chars, bit in marks:
         for ch in chars:

@@ -129,7 +129,8 @@ class _Chunk:
     def words(self) -> tuple[np.ndarray, np.ndarray]:
         if self._words is None:
             sep = self._is_sep
-            self._words = (np.flatnonzero(~sep & np.r_[True, sep[:-1]]), np.flatnonzero(~sep & np.r_[sep[1:], True]) + 1)
+            starts = np.flatnonzero(~sep & np.r_[True, sep[:-1]])
+            self._words = (starts, np.flatnonzero(~sep & np.r_[sep[1:], True]) + 1)
         return self._words
 
     def word_hashes(self) -> np.ndarray:
