@@ -268,8 +268,12 @@ def test_schemathesis_finds_no_server_error(server, tmp_path):
     pytest.importorskip("schemathesis", reason="schemathesis is not installed (pip install -e '.[test]')")
     command = [str(Path(sys.executable).with_name("schemathesis")), "--config-file", str(REPO / "tests" / "schemathesis.toml"),
                "run", f"{url}/openapi.json", "--checks", "all", "--max-examples", "40", "--seed", "20261129",
-               "--workers", "2", "--generation-database", "none", "-H", f"Authorization: Bearer {TOKEN}",
+               "--workers", "1", "--generation-database", "none", "-H", f"Authorization: Bearer {TOKEN}",
                "--report", "junit", "--report-dir", str(tmp_path)]
+    # One worker: in schemathesis's worker threads, hypothesis's ast.parse of lambda sources
+    # now and then trips CPython 3.11.7's spurious "AST constructor recursion depth mismatch"
+    # SystemError (python/cpython#106905, fixed in 3.11.8), which fails the run without any
+    # server error.
     proc = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     assert "passed" in proc.stdout
