@@ -195,12 +195,14 @@ def _segment_chunk(texts: Sequence[str], doc_base: int, sentence_base: int, clau
         heading = _headings(texts, doc, local_start, local_end)
     number = sentence_base + np.arange(len(starts), dtype=np.int64)
     rows = [(doc, local_start, local_end, number, np.zeros(len(starts), dtype=bool), heading)]
-    rows.append(_clause_rows(joined, cls, starts, ends, doc, doc_start, number, heading,
+    space = (cls & _SPACE) != 0
+    word_starts = np.flatnonzero(~space & np.r_[True, space[:-1]])
+    rows.append(_clause_rows(joined, cls, word_starts, starts, ends, doc, doc_start, number, heading,
                              clause_min_words, clause_long_words))
     merged = [np.concatenate(col) for col in zip(*rows)]
     order = np.lexsort((merged[4], merged[1], merged[0]))
     doc, start, end, sentence, is_clause, heading = (col[order] for col in merged)
-    listing = _listings(cls, start + doc_start[doc], end + doc_start[doc])
+    listing = _listings(cls, word_starts, start + doc_start[doc], end + doc_start[doc])
     return Segments((doc + doc_base).astype(np.int32), start.astype(np.int64), end.astype(np.int64),
                     sentence, is_clause, heading, listing)
 
@@ -285,8 +287,8 @@ def _headings(texts: Sequence[str], doc: np.ndarray, local_start: np.ndarray, lo
     return whole | inside
 
 
-def _clause_rows(joined: str, cls: np.ndarray, starts: np.ndarray, ends: np.ndarray, doc: np.ndarray,
-                 doc_start: np.ndarray, number: np.ndarray, heading: np.ndarray, min_words: int,
+def _clause_rows(joined: str, cls: np.ndarray, word_starts: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                 doc: np.ndarray, doc_start: np.ndarray, number: np.ndarray, heading: np.ndarray, min_words: int,
                  long_words: int) -> tuple[np.ndarray, ...]:
     """Clause passages of the sentences that hold a quotation or have `long_words` words.
 
@@ -296,8 +298,6 @@ def _clause_rows(joined: str, cls: np.ndarray, starts: np.ndarray, ends: np.ndar
     to its last; only clauses of at least `min_words` words are kept, and none that is the
     whole sentence.
     """
-    space = (cls & _SPACE) != 0
-    word_starts = np.flatnonzero(~space & np.r_[True, space[:-1]])
     quotes = np.flatnonzero((cls & _QUOTE_CLASS) != 0)
     alnum = np.flatnonzero((cls & _ALNUM) != 0)
     quoted = _count_between(quotes, starts, ends)
@@ -335,10 +335,10 @@ def _clause_rows(joined: str, cls: np.ndarray, starts: np.ndarray, ends: np.ndar
             np.zeros(len(owner), dtype=bool))
 
 
-def _listings(cls: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """`is_listing` of each passage [start, end) (which starts and ends with a non-space)."""
-    space = (cls & _SPACE) != 0
-    words = _count_between(np.flatnonzero(~space & np.r_[True, space[:-1]]), starts + 1, ends) + 1
+def _listings(cls: np.ndarray, word_starts: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """`is_listing` of each passage [start, end) (which starts and ends with a non-space), given
+    the positions where words start."""
+    words = _count_between(word_starts, starts + 1, ends) + 1
     items = _count_between(np.flatnonzero((cls & _ITEM_BREAK) != 0), starts, ends) + 1
     return (items >= LISTING_ITEMS) & (words <= LISTING_WORDS_PER_ITEM * items)
 
