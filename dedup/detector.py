@@ -13,6 +13,7 @@ import numpy as np
 
 from . import candidates as cand
 from .arrays import MembershipTable, ordered_map, owners
+from .editorial import BOILERPLATE, REPORT, STRUCTURAL, EditorialRules, count_verdicts, judge, recurring_texts
 from .group import clusters, select
 from .model import Document, Finding, Report, count_kinds
 from .normalize import PROFILE, word_counts
@@ -42,6 +43,7 @@ class Settings:
     fragment_bands: tuple[int, int] = (16, 2)
     segment: SegmentOptions = field(default_factory=SegmentOptions)
     verify: Thresholds = field(default_factory=Thresholds)
+    editorial: EditorialRules = field(default_factory=EditorialRules)
     workers: int = 1  # threads for shingling, sketching and rapidfuzz (-1: all cores; the command uses -1)
 
     def __post_init__(self) -> None:
@@ -142,17 +144,25 @@ class Detector:
                                   table)
             clock.lap("archive lookup")
         stats = cand.CandidateStats()
-        pairs, verdicts = self._find_pairs(table, stats, clock, presketched)
+        pairs, verdicts, words = self._find_pairs(table, stats, clock, presketched)
         accepted = np.flatnonzero((verdicts.kind != NO_KIND) & (pairs[:, 1] >= len(archived)))
         accepted = accepted[~in_ranges(table.documents, "ignored", table.doc, table.start)[pairs[accepted, 1]]]
-        earlier, later = pairs[accepted, 0], pairs[accepted, 1]
-        picked = select(earlier, later, verdicts.kind[accepted], verdicts.score[accepted],
-                        table.sentence, table.is_clause)
-        chosen = accepted[picked]
+        rules = self.settings.editorial
+        boilerplate = recurring_texts(table, rules, len(archived))
+        judged = judge(table, words, pairs[accepted, 0], pairs[accepted, 1], verdicts.kind[accepted],
+                       self.settings.verify.min_words, boilerplate.passages, rules)
+        wanted = (judged == REPORT) | ((judged == STRUCTURAL) & rules.report_structural)
+        kept, verdict = accepted[wanted], judged[wanted]
+        earlier, later = pairs[kept, 0], pairs[kept, 1]
+        picked = select(earlier, later, verdicts.kind[kept], verdicts.score[kept], table.sentence, table.is_clause)
+        chosen = kept[picked]
+        groups = np.unique(clusters(earlier, later)[picked], return_inverse=True)[1]
         findings = build_findings(table, pairs[chosen, 0], pairs[chosen, 1], verdicts.kind[chosen],
-                                  verdicts.score[chosen], clusters(pairs[chosen, 0], pairs[chosen, 1]), archived)
-        clock.lap("group+report")
+                                  verdicts.score[chosen], groups, archived, structural=verdict[picked] == STRUCTURAL)
+        clock.lap("editorial+group+report")
         report_stats = self._stats(table, stats, findings, clock)
+        report_stats["left_out"] = count_verdicts(judged[~wanted])
+        report_stats["boilerplate"] = boilerplate.summary(table)
         if index is not None:  # count the checked documents only; the archive's passages apart
             report_stats.update(documents=len(documents), passages=len(table) - len(archived),
                                 sentences=table.sentences - len(archived))
@@ -214,7 +224,7 @@ class Detector:
         verdicts = verify(features, left, right, same_doc, exact_only, clause_outside, same_sentence, s.verify,
                           s.workers)
         clock.lap("verify")
-        return pairs, verdicts
+        return pairs, verdicts, features.words
 
     def _banding(self) -> list[Banding]:
         """Each LSH index the candidates come from; the first is the main one (what the

@@ -57,7 +57,9 @@ class Finding:
     """`sentence` (the later passage) repeats `match` (the earliest passage it repeats).
 
     `group` is an extension of the schema (an optional key): the copies of one passage, and
-    copies of those, form one group."""
+    copies of those, form one group. `structural` (another optional key, present when true)
+    marks a repeat by the house's design (a standfirst restated in the body, a pull quote),
+    reported only when asked for, at ``info`` severity."""
 
     kind: Kind
     scope: Scope
@@ -65,10 +67,14 @@ class Finding:
     sentence: Span
     match: Span
     group: int = 0  # findings linked through shared passages share a group (numbered from 0)
+    structural: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "scope": self.scope, "score": self.score,
-                "sentence": self.sentence.to_dict(), "match": self.match.to_dict(), "group": self.group}
+        out = {"kind": self.kind, "scope": self.scope, "score": self.score,
+               "sentence": self.sentence.to_dict(), "match": self.match.to_dict(), "group": self.group}
+        if self.structural:
+            out["structural"] = True
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False)

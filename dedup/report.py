@@ -27,10 +27,12 @@ class LineIndex:
 
 
 def build_findings(table: PassageTable, earlier: np.ndarray, later: np.ndarray, kind: np.ndarray,
-                   score: np.ndarray, group: np.ndarray, archived: Sequence[Any] = ()) -> list[Finding]:
+                   score: np.ndarray, group: np.ndarray, archived: Sequence[Any] = (),
+                   structural: np.ndarray | None = None) -> list[Finding]:
     """Findings from verified pairs. The first ``len(archived)`` passages of `table` are
     archived passages (records with ``doc_id``, offsets, ``line``, ``column``, ``text``):
-    a match among them has scope ``archive`` and the archived document's location."""
+    a match among them has scope ``archive`` and the archived document's location.
+    `structural[k]` marks a repeat by design (reported at ``info`` severity)."""
     lines: dict[int, LineIndex] = {}
 
     def span(k: int) -> Span:
@@ -45,7 +47,9 @@ def build_findings(table: PassageTable, earlier: np.ndarray, later: np.ndarray, 
         return Span(table.documents[d].id, start, end, line, column, table.documents[d].text[start:end])
 
     findings = []
-    for e, l, k, s, g in zip(earlier.tolist(), later.tolist(), kind.tolist(), score.tolist(), group.tolist()):
+    by_design = np.zeros(len(earlier), dtype=bool) if structural is None else structural
+    for e, l, k, s, g, d in zip(earlier.tolist(), later.tolist(), kind.tolist(), score.tolist(), group.tolist(),
+                                by_design.tolist()):
         scope = "archive" if e < len(archived) else "document" if table.doc[e] == table.doc[l] else "corpus"
-        findings.append(Finding(KINDS[k], scope, float(s), span(l), span(e), g))  # type: ignore[arg-type]
+        findings.append(Finding(KINDS[k], scope, float(s), span(l), span(e), g, d))  # type: ignore[arg-type]
     return findings

@@ -213,11 +213,20 @@ def test_unrelated_sentences_not_reported():
     assert all(f.kind == "exact" and f.sentence.doc == "mixed" for f in findings)
 
 
-def test_short_exact_repeat_in_one_document_is_reported():
-    docs = [("a", f"Markets fell sharply. {EN[1]} Markets fell sharply.")]
+def test_short_sentence_doubled_in_a_row_is_reported():
+    docs = [("a", f"{EN[1]} Markets fell sharply. Markets fell sharply.")]
     f = only(check_docs(docs))
     assert (f.kind, f.scope) == ("exact", "document")
     assert f.sentence.text == f.match.text == "Markets fell sharply."
+
+
+def test_short_phrase_recurring_in_one_document_is_left_out():
+    """A refrain, a timeline's date, a label: a short phrase that recurs further on is no
+    defect; the stats count it."""
+    detector = Detector()
+    report = detector.check_many([("a", f"Markets fell sharply. {EN[1]} Markets fell sharply.")])
+    assert report.findings == []
+    assert report.stats["left_out"] == {"short": 1}
 
 
 def test_short_repeated_caption_lines():
@@ -239,7 +248,7 @@ def test_short_near_repeat_not_reported():
 
 
 def test_short_normalized_repeat_in_document_is_identical_kind():
-    docs = [("a", f"Markets fell sharply. {EN[1]} MARKETS FELL SHARPLY!")]
+    docs = [("a", f"{EN[1]} Markets fell sharply. MARKETS FELL SHARPLY!")]
     assert [f.kind for f in check_docs(docs)] in (["exact"], ["normalized"])
 
 

@@ -1,0 +1,242 @@
+"""Editorial rules: which verified repeats an editor wants flagged.
+
+`verify` decides whether two passages say the same thing; this stage decides whether saying
+it twice is a defect. Real news repeats itself by design in ways no editor fixes, and a check
+that flags those gets switched off. Each accepted pair gets a verdict (`REPORT` or the reason
+it is left out), computed over whole arrays of pairs, with Python only for the few documents
+that hold a pair:
+
+- `BOILERPLATE`: a passage whose normalized text recurs in many documents of the run (app
+  promos, newsletter lines, agency sign-offs, author bios): counted once in the stats.
+- `STRUCTURAL`: a repeat by the house's design inside one article: the summary paragraph
+  (standfirst) restated in the body, an intertitle or pull quote lifted from the body, the
+  headline restated further down. Reported at ``info`` severity when asked for.
+- `SHORT`: an exact repeat of a passage under `min_words` words inside one article (a refrain,
+  a timeline's date, a fragment cut at an abbreviation), unless a whole line is doubled right
+  after itself (a pasted caption).
+- `TEMPLATE`: a frame filled with other facts three or more times in one article (fixtures, an
+  award list, a line-up, readers' comments echoing a question): fuzzy matches among them are
+  no repeats; exact copies still are.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+import numpy as np
+
+from .model import Document
+from .passages import PassageTable
+from .shingle import text_hashes
+from .stopwords import STOPWORDS
+from .verify import CONTAINED, EXACT, NEAR, NORMALIZED
+
+REPORT, BOILERPLATE, STRUCTURAL, SHORT, TEMPLATE = range(5)
+REASONS = ("reported", "boilerplate", "structural", "short", "template")
+
+
+@dataclass(frozen=True)
+class EditorialRules:
+    """Where a verified repeat stops being a defect (see the module docstring)."""
+
+    boilerplate_share: float = 0.002  # a passage in more than this share of the run's documents ...
+    boilerplate_documents: int = 5  # ... and in at least this many is boilerplate
+    standfirst_words: int = 10  # the standfirst: the first paragraph after the headline this long
+    standfirst_paragraphs: int = 4  # ... in an article of at least this many paragraphs
+    standfirst_overlap: float = 0.3  # ... when this share of the lead's opening sentence restates it
+    pull_quote_words: int = 8  # a paragraph of one passage this short is an intertitle or pull quote
+    template_family: int = 3  # passages of one article linked by fuzzy matches: a template
+    report_structural: bool = False  # report structural repeats (at info severity) instead of leaving them out
+
+    def boilerplate_limit(self, documents: int) -> float:
+        return max(self.boilerplate_documents, self.boilerplate_share * documents)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each passage of a table sits in its document's paragraphs (a paragraph is one
+    line of the text the engine reads: readers join the lines of a wrapped paragraph)."""
+
+    paragraph: np.ndarray  # int64, ordinal of the passage's paragraph among the document's non-empty lines
+    alone: np.ndarray  # bool, the passage is the only sentence of its paragraph
+    standfirst: np.ndarray  # bool, the passage lies in its document's standfirst
+
+
+def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np.ndarray, kind: np.ndarray,
+          min_words: int, boilerplate: np.ndarray, rules: EditorialRules = EditorialRules()) -> np.ndarray:
+    """The verdict (`REPORT` or a reason) of each accepted pair ``(earlier[k], later[k])``.
+
+    `words` is each passage's word count, `min_words` the length under which a passage is
+    short, `boilerplate` which passages are boilerplate (`recurring_texts`)."""
+    verdict = np.full(len(earlier), REPORT, dtype=np.int8)
+    if len(earlier) == 0:
+        return verdict
+    verdict[boilerplate[earlier] | boilerplate[later]] = BOILERPLATE
+    same_doc = table.doc[earlier] == table.doc[later]
+    rows = np.flatnonzero(same_doc & (verdict == REPORT))
+    if len(rows) == 0:
+        return verdict
+    e, l = earlier[rows], later[rows]
+    layout = paragraph_layout(table, np.unique(np.concatenate([e, l])), rules)
+    identical = (kind[rows] == EXACT) | (kind[rows] == NORMALIZED)
+    doubled = (table.sentence[l] == table.sentence[e] + 1) & identical  # pasted twice in a row
+    short = np.minimum(words[e], words[l]) < min_words
+    verdict[rows[short & ~doubled]] = SHORT
+    pull_quote = (_lone_short(layout, words, e, rules) ^ _lone_short(layout, words, l, rules))
+    restated = (kind[rows] == NEAR) | (kind[rows] == CONTAINED)  # a verbatim copy or a changed figure is no restatement
+    standfirst = layout.standfirst[e] & ~layout.standfirst[l] & restated
+    headline = table.heading[e]
+    structural = (standfirst | pull_quote | headline) & ~doubled & ~short
+    verdict[rows[structural]] = STRUCTURAL
+    fuzzy = ~identical & (verdict[rows] == REPORT)
+    whole = np.searchsorted(table.sentence, table.sentence[np.concatenate([e, l])])  # a clause's sentence
+    texts = text_hashes([table.normalized[i] for i in whole.tolist()])
+    family = _in_families(table.sentence[e], table.sentence[l], texts[:len(e)], texts[len(e):], fuzzy,
+                          rules.template_family)
+    verdict[rows[fuzzy & family]] = TEMPLATE
+    return verdict
+
+
+def _lone_short(layout: Layout, words: np.ndarray, passages: np.ndarray, rules: EditorialRules) -> np.ndarray:
+    return layout.alone[passages] & (words[passages] <= rules.pull_quote_words)
+
+
+@dataclass(frozen=True)
+class Recurring:
+    """The run's boilerplate: which passages it covers, and one passage and the number of
+    documents of each boilerplate text (most documents first)."""
+
+    passages: np.ndarray  # bool per passage of the table
+    examples: np.ndarray  # int64, a passage of each boilerplate text
+    documents: np.ndarray  # int64, in how many documents that text stands
+
+    def summary(self, table: PassageTable, most: int = 10) -> dict[str, object]:
+        """What the report's stats say of it: counted once, not once per copy."""
+        return {"texts": len(self.examples), "passages": int(np.count_nonzero(self.passages)),
+                "most_common": [{"text": table.raw[p], "documents": int(n)}
+                                for p, n in zip(self.examples[:most].tolist(), self.documents[:most].tolist())]}
+
+
+def recurring_texts(table: PassageTable, rules: EditorialRules, first_passage: int = 0) -> Recurring:
+    """Boilerplate of the run: whole sentences whose normalized text stands in at least the
+    boilerplate limit of the run's documents (each document counted once). Passages before
+    `first_passage` (archived ones) neither count nor are marked: the archive index judges its
+    own boilerplate."""
+    n = len(table)
+    passages = np.zeros(n, dtype=bool)
+    none = Recurring(passages, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    rows = np.arange(first_passage, n)
+    documents = len(np.unique(table.doc[rows]))
+    limit = rules.boilerplate_limit(documents)
+    if documents < limit:
+        return none
+    rows = rows[~table.is_clause[rows]]
+    hashes = text_hashes([table.normalized[i] for i in rows.tolist()])
+    per_document = np.unique(np.stack([hashes, table.doc[rows].astype(np.uint64)], axis=1), axis=0)
+    values, counts = np.unique(per_document[:, 0], return_counts=True)
+    common, counts = values[counts >= limit], counts[counts >= limit]
+    if len(common) == 0:
+        return none
+    order = np.argsort(-counts, kind="stable")
+    common, counts = common[order], counts[order]
+    passages[rows[np.isin(hashes, common)]] = True
+    first_row = np.unique(hashes, return_index=True)
+    examples = rows[first_row[1][np.searchsorted(first_row[0], common)]]
+    return Recurring(passages, examples, counts.astype(np.int64))
+
+
+def paragraph_layout(table: PassageTable, passages: np.ndarray, rules: EditorialRules = EditorialRules()) -> Layout:
+    """The `Layout` of `passages` (indices into `table`); other entries are left zero."""
+    n = len(table)
+    paragraph = np.zeros(n, dtype=np.int64)
+    alone = np.zeros(n, dtype=bool)
+    standfirst = np.zeros(n, dtype=bool)
+    for d in np.unique(table.doc[passages]).tolist():
+        rows = np.flatnonzero(table.doc == d)
+        sentences = rows[~table.is_clause[rows]]
+        lines = _line_numbers(table.documents[d], table.start[sentences])
+        ordinal = np.unique(lines, return_inverse=True)[1]
+        per_line = np.bincount(ordinal)
+        own = np.searchsorted(table.start[sentences], table.start[rows], side="right") - 1
+        paragraph[rows] = ordinal[own]
+        alone[rows] = per_line[ordinal[own]] == 1
+        first = _standfirst(table, sentences, ordinal, rules)
+        if first >= 0:
+            standfirst[rows] = ordinal[own] == first
+    return Layout(paragraph, alone, standfirst)
+
+
+def _standfirst(table: PassageTable, sentences: np.ndarray, ordinal: np.ndarray, rules: EditorialRules) -> int:
+    """The paragraph ordinal of a document's standfirst, or -1.
+
+    In an article that opens with a headline and has enough paragraphs, the first paragraph
+    after the headline with `standfirst_words` words is a standfirst (a summary, a chapeau)
+    when the lead that follows restates it: the first sentence of the next paragraph has
+    `standfirst_overlap` of its content words in it. A lead that goes on with the story is no
+    summary, and a repeat of it further down is a repeat."""
+    if len(sentences) == 0 or not table.heading[sentences[0]] or ordinal[-1] + 1 < rules.standfirst_paragraphs:
+        return -1
+    words = np.bincount(ordinal, weights=[table.normalized[i].count(" ") + 1 for i in sentences.tolist()])
+    after = np.flatnonzero((np.arange(len(words)) > ordinal[0]) & (words >= rules.standfirst_words))
+    if len(after) == 0:
+        return -1
+    first = int(after[0])
+    lead = sentences[ordinal == first + 1]
+    if len(lead) == 0:
+        return -1
+    summary = set().union(*(_content_words(table.normalized[i]) for i in sentences[ordinal == first].tolist()))
+    opening = _content_words(table.normalized[int(lead[0])])
+    return first if len(opening & summary) >= rules.standfirst_overlap * max(1, len(opening)) else -1
+
+
+def _content_words(normalized: str) -> set[str]:
+    return {w for w in normalized.split() if w not in STOPWORDS and not w.isdigit()}
+
+
+def _line_numbers(document: Document, starts: np.ndarray) -> np.ndarray:
+    """The 0-based line of each offset in `starts` (sorted) in the document's prose."""
+    prose = document.prose
+    return np.searchsorted(np.asarray(_breaks(prose), dtype=np.int64), starts, side="right")
+
+
+def _breaks(text: str) -> list[int]:
+    out, at = [], text.find("\n")
+    while at >= 0:
+        out.append(at)
+        at = text.find("\n", at + 1)
+    return out
+
+
+def _in_families(left: np.ndarray, right: np.ndarray, left_text: np.ndarray, right_text: np.ndarray,
+                 linked: np.ndarray, family: int) -> np.ndarray:
+    """For each pair, does it belong to a family of passages (sentence numbers `left`,
+    `right`) connected by the `linked` pairs that holds at least `family` different texts
+    (normalized hashes `left_text`, `right_text`)? Copies of one sentence are one text
+    however often they recur; a frame filled with other facts is a new text each time."""
+    out = np.zeros(len(left), dtype=bool)
+    if not linked.any():
+        return out
+    nodes, inverse = np.unique(np.concatenate([left[linked], right[linked]]), return_inverse=True)
+    parent = np.arange(len(nodes))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = int(parent[x])
+        return x
+
+    half = int(np.count_nonzero(linked))
+    for a, b in zip(inverse[:half].tolist(), inverse[half:].tolist()):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    roots = np.array([find(x) for x in range(len(nodes))], dtype=np.int64)
+    texts = np.concatenate([left_text[linked], right_text[linked]])
+    members = np.unique(np.stack([roots[inverse].astype(np.uint64), texts]), axis=1)
+    distinct = np.bincount(members[0].astype(np.int64), minlength=len(nodes))
+    out[np.flatnonzero(linked)] = distinct[roots[inverse[:half]]] >= family
+    return out
+
+
+def count_verdicts(verdict: np.ndarray) -> dict[str, int]:
+    """Pairs left out, by reason (reasons with none left out)."""
+    counts = np.bincount(verdict.astype(np.int64), minlength=len(REASONS))
+    return {REASONS[r]: int(counts[r]) for r in range(1, len(REASONS)) if counts[r]}
