@@ -20,17 +20,20 @@ that hold a pair:
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 import numpy as np
+from rapidfuzz import fuzz
 
 from .model import Document
+from .normalize import normalize
 from .passages import PassageTable
 from .shingle import text_hashes
 from .stopwords import STOPWORDS
 from .verify import CONTAINED, EXACT, NEAR, NORMALIZED
 
-REPORT, BOILERPLATE, STRUCTURAL, SHORT, TEMPLATE = range(5)
-REASONS = ("reported", "boilerplate", "structural", "short", "template")
+REPORT, BOILERPLATE, STRUCTURAL, SHORT, TEMPLATE, TEASER = range(6)
+REASONS = ("reported", "boilerplate", "structural", "short", "template", "teaser")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Layout:
     paragraph: np.ndarray  # int64, ordinal of the passage's paragraph among the document's non-empty lines
     alone: np.ndarray  # bool, the passage is the only sentence of its paragraph
     standfirst: np.ndarray  # bool, the passage lies in its document's standfirst
+    lead: np.ndarray  # bool, the passage is its document's first sentence after the headline
 
 
 def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np.ndarray, kind: np.ndarray,
@@ -70,12 +74,17 @@ def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np
     if len(earlier) == 0:
         return verdict
     verdict[boilerplate[earlier] | boilerplate[later]] = BOILERPLATE
+    open_pairs = np.flatnonzero(verdict == REPORT)
+    if len(open_pairs) == 0:
+        return verdict
+    layout = paragraph_layout(table, np.unique(np.concatenate([earlier[open_pairs], later[open_pairs]])), rules)
+    teasers = teaser_blocks(table, earlier[open_pairs], later[open_pairs], layout)
+    verdict[open_pairs[teasers[earlier[open_pairs]] | teasers[later[open_pairs]]]] = TEASER
     same_doc = table.doc[earlier] == table.doc[later]
     rows = np.flatnonzero(same_doc & (verdict == REPORT))
     if len(rows) == 0:
         return verdict
     e, l = earlier[rows], later[rows]
-    layout = paragraph_layout(table, np.unique(np.concatenate([e, l])), rules)
     identical = (kind[rows] == EXACT) | (kind[rows] == NORMALIZED)
     doubled = (table.sentence[l] == table.sentence[e] + 1) & identical  # pasted twice in a row
     short = np.minimum(words[e], words[l]) < min_words
@@ -93,6 +102,44 @@ def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np
                           rules.template_family)
     verdict[rows[fuzzy & family]] = TEMPLATE
     return verdict
+
+
+# A dateline opens a wire or agency lead: "LONDON (Reuters) - ", "دبي، الإمارات العربية المتحدة (CNN)— ".
+DATELINE = re.compile(r"[^\n()]{0,80}\([^()\n]{2,40}\)\s*(?:[-\u2013\u2014]{1,2}|:)\s*")
+
+
+def teaser_blocks(table: PassageTable, earlier: np.ndarray, later: np.ndarray, layout: Layout) -> np.ndarray:
+    """Which passages lie in a block of related-article teasers (bool per passage).
+
+    A teaser is another story's lead, dateline cut off, standing whole in a page that is not
+    that story: a passage of document A, not A's own lead, that reads as the lead of document
+    B less B's dateline. A's teaser block runs from its first such passage to its end (a page
+    lists its teasers after the story). Copies of a teaser are no editorial repeat, and
+    neither is anything else in the block."""
+    block = np.zeros(len(table), dtype=bool)
+    cross = np.flatnonzero(table.doc[earlier] != table.doc[later])
+    first_teaser: dict[int, int] = {}
+    for lead, other in ((earlier[cross], later[cross]), (later[cross], earlier[cross])):
+        candidates = np.flatnonzero(layout.lead[lead] & ~layout.lead[other] & ~table.is_clause[other])
+        for q, p in zip(lead[candidates].tolist(), other[candidates].tolist()):
+            dateline = DATELINE.match(table.raw[q])
+            if dateline is None or not _reads_as(table.normalized[p], normalize(table.raw[q][dateline.end():])):
+                continue
+            d = int(table.doc[p])
+            first_teaser[d] = min(first_teaser.get(d, 1 << 62), int(layout.paragraph[p]))
+    for d, paragraph in first_teaser.items():
+        rows = np.flatnonzero(table.doc == d)
+        block[rows[layout.paragraph[rows] >= paragraph]] = True
+    return block
+
+
+def _reads_as(passage: str, lead: str) -> bool:
+    """Is `passage` the whole of `lead`, or a cut of it from its start (a teaser ends early)?"""
+    if not passage or not lead:
+        return False
+    if fuzz.ratio(passage, lead) >= 95:
+        return True
+    return len(passage) >= len(lead) // 2 and fuzz.ratio(passage, lead[:len(passage)]) >= 95
 
 
 def _lone_short(layout: Layout, words: np.ndarray, passages: np.ndarray, rules: EditorialRules) -> np.ndarray:
@@ -144,11 +191,13 @@ def recurring_texts(table: PassageTable, rules: EditorialRules, first_passage: i
 
 
 def paragraph_layout(table: PassageTable, passages: np.ndarray, rules: EditorialRules = EditorialRules()) -> Layout:
-    """The `Layout` of `passages` (indices into `table`); other entries are left zero."""
+    """The `Layout` of `passages` (indices into `table`) and of every passage of their documents;
+    other entries are left zero."""
     n = len(table)
     paragraph = np.zeros(n, dtype=np.int64)
     alone = np.zeros(n, dtype=bool)
     standfirst = np.zeros(n, dtype=bool)
+    lead = np.zeros(n, dtype=bool)
     for d in np.unique(table.doc[passages]).tolist():
         rows = np.flatnonzero(table.doc == d)
         sentences = rows[~table.is_clause[rows]]
@@ -158,10 +207,13 @@ def paragraph_layout(table: PassageTable, passages: np.ndarray, rules: Editorial
         own = np.searchsorted(table.start[sentences], table.start[rows], side="right") - 1
         paragraph[rows] = ordinal[own]
         alone[rows] = per_line[ordinal[own]] == 1
+        body = sentences[~table.heading[sentences]]
+        if len(body):
+            lead[body[0]] = True
         first = _standfirst(table, sentences, ordinal, rules)
         if first >= 0:
             standfirst[rows] = ordinal[own] == first
-    return Layout(paragraph, alone, standfirst)
+    return Layout(paragraph, alone, standfirst, lead)
 
 
 def _standfirst(table: PassageTable, sentences: np.ndarray, ordinal: np.ndarray, rules: EditorialRules) -> int:
