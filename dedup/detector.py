@@ -13,7 +13,7 @@ import numpy as np
 
 from . import candidates as cand
 from .arrays import MembershipTable, ordered_map, owners
-from .editorial import BOILERPLATE, REPORT, STRUCTURAL, EditorialRules, count_verdicts, judge, recurring_texts
+from .editorial import REPORT, STRUCTURAL, EditorialRules, count_verdicts, judge, recurring_texts
 from .group import clusters, select
 from .model import Document, Finding, Report, count_kinds
 from .normalize import PROFILE, word_counts
@@ -148,9 +148,9 @@ class Detector:
         accepted = np.flatnonzero((verdicts.kind != NO_KIND) & (pairs[:, 1] >= len(archived)))
         accepted = accepted[~in_ranges(table.documents, "ignored", table.doc, table.start)[pairs[accepted, 1]]]
         rules = self.settings.editorial
-        boilerplate = recurring_texts(table, rules, len(archived))
+        recurring = recurring_texts(table, rules, len(archived))
         judged = judge(table, words, pairs[accepted, 0], pairs[accepted, 1], verdicts.kind[accepted],
-                       self.settings.verify.min_words, boilerplate.passages, rules)
+                       self.settings.verify.min_words, recurring.passages, rules)
         wanted = (judged == REPORT) | ((judged == STRUCTURAL) & rules.report_structural)
         kept, verdict = accepted[wanted], judged[wanted]
         earlier, later = pairs[kept, 0], pairs[kept, 1]
@@ -162,7 +162,7 @@ class Detector:
         clock.lap("editorial+group+report")
         report_stats = self._stats(table, stats, findings, clock)
         report_stats["left_out"] = count_verdicts(judged[~wanted])
-        report_stats["boilerplate"] = boilerplate.summary(table)
+        report_stats["boilerplate"] = recurring.summary(table)
         if index is not None:  # count the checked documents only; the archive's passages apart
             report_stats.update(documents=len(documents), passages=len(table) - len(archived),
                                 sentences=table.sentences - len(archived))

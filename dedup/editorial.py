@@ -62,6 +62,7 @@ class Layout:
     alone: np.ndarray  # bool, the passage is the only sentence of its paragraph
     standfirst: np.ndarray  # bool, the passage lies in its document's standfirst
     lead: np.ndarray  # bool, the passage is its document's first sentence after the headline
+    headline: np.ndarray  # bool, the passage is its document's headline (a heading that opens it)
 
 
 def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np.ndarray, kind: np.ndarray,
@@ -92,7 +93,7 @@ def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np
     pull_quote = (_lone_short(layout, words, e, rules) ^ _lone_short(layout, words, l, rules))
     restated = (kind[rows] == NEAR) | (kind[rows] == CONTAINED)  # a verbatim copy or a changed figure is no restatement
     standfirst = layout.standfirst[e] & ~layout.standfirst[l] & restated
-    headline = table.heading[e]
+    headline = layout.headline[e] & ~table.heading[l]  # the headline restated further down
     structural = (standfirst | pull_quote | headline) & ~doubled & ~short
     verdict[rows[structural]] = STRUCTURAL
     fuzzy = ~identical & (verdict[rows] == REPORT)
@@ -198,6 +199,7 @@ def paragraph_layout(table: PassageTable, passages: np.ndarray, rules: Editorial
     alone = np.zeros(n, dtype=bool)
     standfirst = np.zeros(n, dtype=bool)
     lead = np.zeros(n, dtype=bool)
+    headline = np.zeros(n, dtype=bool)
     for d in np.unique(table.doc[passages]).tolist():
         rows = np.flatnonzero(table.doc == d)
         sentences = rows[~table.is_clause[rows]]
@@ -206,14 +208,15 @@ def paragraph_layout(table: PassageTable, passages: np.ndarray, rules: Editorial
         per_line = np.bincount(ordinal)
         own = np.searchsorted(table.start[sentences], table.start[rows], side="right") - 1
         paragraph[rows] = ordinal[own]
-        alone[rows] = per_line[ordinal[own]] == 1
+        alone[rows] = (per_line[ordinal[own]] == 1) & ~table.is_clause[rows]
         body = sentences[~table.heading[sentences]]
         if len(body):
             lead[body[0]] = True
+        headline[sentences[0]] = bool(table.heading[sentences[0]])
         first = _standfirst(table, sentences, ordinal, rules)
         if first >= 0:
             standfirst[rows] = ordinal[own] == first
-    return Layout(paragraph, alone, standfirst, lead)
+    return Layout(paragraph, alone, standfirst, lead, headline)
 
 
 def _standfirst(table: PassageTable, sentences: np.ndarray, ordinal: np.ndarray, rules: EditorialRules) -> int:
