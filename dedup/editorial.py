@@ -81,6 +81,7 @@ def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np
     layout = paragraph_layout(table, np.unique(np.concatenate([earlier[open_pairs], later[open_pairs]])), rules)
     teasers = teaser_blocks(table, earlier[open_pairs], later[open_pairs], layout)
     verdict[open_pairs[teasers[earlier[open_pairs]] | teasers[later[open_pairs]]]] = TEASER
+    verdict[open_pairs[_preview(table, earlier[open_pairs], later[open_pairs], kind[open_pairs])]] = TEASER
     same_doc = table.doc[earlier] == table.doc[later]
     rows = np.flatnonzero(same_doc & (verdict == REPORT))
     if len(rows) == 0:
@@ -94,7 +95,8 @@ def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np
     restated = (kind[rows] == NEAR) | (kind[rows] == CONTAINED)  # a verbatim copy or a changed figure is no restatement
     standfirst = layout.standfirst[e] & ~layout.standfirst[l] & restated
     headline = layout.headline[e] & ~table.heading[l]  # the headline restated further down
-    structural = (standfirst | pull_quote | headline) & ~doubled & ~short
+    quoted_later = _full_quote_after_summary(table, e, l) & restated
+    structural = (standfirst | pull_quote | headline | quoted_later) & ~doubled & ~short
     verdict[rows[structural]] = STRUCTURAL
     fuzzy = ~identical & (verdict[rows] == REPORT)
     whole = np.searchsorted(table.sentence, table.sentence[np.concatenate([e, l])])  # a clause's sentence
@@ -134,6 +136,21 @@ def teaser_blocks(table: PassageTable, earlier: np.ndarray, later: np.ndarray, l
     return block
 
 
+def _preview(table: PassageTable, earlier: np.ndarray, later: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """A preview cut off with an ellipsis (an embedded post, a teaser) of the longer text it
+    matches: a page's rendering of another text, not a repeat written by an editor."""
+    fuzzy = (kind == NEAR) | (kind == CONTAINED)
+    out = np.zeros(len(earlier), dtype=bool)
+    for k in np.flatnonzero(fuzzy).tolist():
+        e, l = int(earlier[k]), int(later[k])
+        short, long = (e, l) if len(table.normalized[e]) < len(table.normalized[l]) else (l, e)
+        out[k] = table.raw[short].rstrip().endswith(_ELLIPSES) and len(table.raw[short]) < len(table.raw[long])
+    return out
+
+
+_ELLIPSES = ("...", "\u2026")
+
+
 def _reads_as(passage: str, lead: str) -> bool:
     """Is `passage` the whole of `lead`, or a cut of it from its start (a teaser ends early)?"""
     if not passage or not lead:
@@ -141,6 +158,27 @@ def _reads_as(passage: str, lead: str) -> bool:
     if fuzz.ratio(passage, lead) >= 95:
         return True
     return len(passage) >= len(lead) // 2 and fuzz.ratio(passage, lead[:len(passage)]) >= 95
+
+
+_QUOTED = re.compile("[\"\u201c\u00ab\u201e]([^\"\u201c\u201d\u00ab\u00bb\u201e\\n]{3,}?)[\"\u201d\u00bb\u201c]")
+_OPENING_QUOTE = re.compile("\\s*[\"\u201c\u00ab\u201e]")
+
+
+def _full_quote_after_summary(table: PassageTable, earlier: np.ndarray, later: np.ndarray) -> np.ndarray:
+    """A statement summarized with a few quoted words, then given in full as a direct quote:
+    the earlier passage quotes a fragment (under half of it in quotation marks), and the
+    later one opens with a quotation mark and holds that fragment."""
+    out = np.zeros(len(earlier), dtype=bool)
+    for k, (e, l) in enumerate(zip(earlier.tolist(), later.tolist())):
+        summary, quote = table.raw[e], table.raw[l]
+        if not _OPENING_QUOTE.match(quote):
+            continue
+        fragments = [m.group(1) for m in _QUOTED.finditer(summary)]
+        if not fragments or 2 * sum(map(len, fragments)) >= len(summary):
+            continue
+        said = table.normalized[l]
+        out[k] = any(len(f.split()) >= 2 and normalize(f) in said for f in fragments)
+    return out
 
 
 def _lone_short(layout: Layout, words: np.ndarray, passages: np.ndarray, rules: EditorialRules) -> np.ndarray:
