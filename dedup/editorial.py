@@ -91,7 +91,10 @@ def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np
     doubled = (table.sentence[l] == table.sentence[e] + 1) & identical  # pasted twice in a row
     short = np.minimum(words[e], words[l]) < min_words
     verdict[rows[short & ~doubled]] = SHORT
-    pull_quote = (_lone_short(layout, words, e, rules) ^ _lone_short(layout, words, l, rules))
+    lone_e, lone_l = _lone_short(layout, words, e, rules), _lone_short(layout, words, l, rules)
+    quoting = np.array([any(q in table.raw[a] + table.raw[b] for q in _QUOTE_MARKS)
+                        for a, b in zip(e.tolist(), l.tolist())], dtype=bool)
+    pull_quote = (lone_e ^ lone_l) & quoting  # a short line of its own, lifted from a quotation in the body
     restated = (kind[rows] == NEAR) | (kind[rows] == CONTAINED)  # a verbatim copy or a changed figure is no restatement
     standfirst = layout.standfirst[e] & ~layout.standfirst[l] & restated
     headline = layout.headline[e] & ~table.heading[l]  # the headline restated further down
@@ -160,6 +163,7 @@ def _reads_as(passage: str, lead: str) -> bool:
     return len(passage) >= len(lead) // 2 and fuzz.ratio(passage, lead[:len(passage)]) >= 95
 
 
+_QUOTE_MARKS = "\"\u201c\u201d\u00ab\u00bb\u201e"
 _QUOTED = re.compile("[\"\u201c\u00ab\u201e]([^\"\u201c\u201d\u00ab\u00bb\u201e\\n]{3,}?)[\"\u201d\u00bb\u201c]")
 _OPENING_QUOTE = re.compile("\\s*[\"\u201c\u00ab\u201e]")
 
