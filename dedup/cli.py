@@ -19,7 +19,8 @@ from typing import Iterator, Sequence
 
 from . import __version__
 from .baseline import Baseline, BaselineError
-from .config import Config, ConfigError, config_for, fails, filter_findings, load_config, render_config
+from .config import (STRUCTURAL_CHOICES, Config, ConfigError, config_for, fails, filter_findings, load_config,
+                     render_config)
 from .detector import Detector
 from .discover import collect_files
 from .formats import FORMATS, FormatContext, get_formatter
@@ -111,6 +112,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     det.add_argument("--kinds", type=_kinds, metavar="LIST", help=f"kinds to report (default: {','.join(KINDS)})")
     det.add_argument("--shingles", metavar="SPEC", help="shingles for MinHash: word:N or char:N (default: word:1)")
     det.add_argument("--num-perm", type=_positive, metavar="N", help="MinHash permutations (default: 128)")
+    det.add_argument("--structural", choices=STRUCTURAL_CHOICES,
+                     help="repeats by a house's design (a standfirst restated in the body, a pull quote, the "
+                          "headline restated): omit them, or report them at info severity (default: omit)")
     gate = check.add_argument_group("exit status and baseline")
     gate.add_argument("--fail-on", choices=LEVELS, help="lowest severity that fails the run (default: warning)")
     gate.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are reported")
@@ -214,7 +218,7 @@ def _configuration(args: argparse.Namespace) -> tuple[Config, Path | None]:
 
 
 _OVERRIDES = ("threshold", "min_words", "kinds", "shingles", "num_perm", "fail_on", "include", "exclude",
-              "extend_exclude", "id_field", "text_field", "format")
+              "extend_exclude", "id_field", "text_field", "format", "structural")
 
 
 def _check(args: argparse.Namespace, config: Config, source: Path | None) -> int:

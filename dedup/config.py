@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from pathspec import GitIgnoreSpec
 
+from .editorial import EditorialRules
 from .model import Finding
 from .normalize import PROFILE, normalize_many
 from .shingle import ShingleSpec
@@ -41,6 +42,9 @@ DEFAULT_SEVERITY: Mapping[str, str] = {
 }
 DEFAULT_INCLUDE = ("*.md", "*.markdown", "*.mdx", "*.html", "*.htm", "*.txt")
 DEFAULT_EXCLUDE = (".git", ".venv", "venv", "node_modules", "__pycache__", "build", "dist", ".tox", ".dedup")
+
+
+STRUCTURAL_CHOICES = ("omit", "info")
 
 
 class ConfigError(Exception):
@@ -68,6 +72,7 @@ class Config:
     id_field: str = "id"
     text_field: str = "text"
     format: str = "text"
+    structural: str = "omit"  # repeats by design (standfirst restated, pull quote): "omit" or "info"
 
     @property
     def excluded(self) -> tuple[str, ...]:
@@ -93,6 +98,7 @@ class Config:
             "num_perm": self.num_perm,
             "shingles": self.shingles,
             "verify": dataclasses.replace(Thresholds(), min_words=self.min_words),
+            "editorial": EditorialRules(report_structural=self.structural == "info"),
         }
 
 
@@ -343,6 +349,7 @@ _VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "normalization": _profile,
     "id_field": _string,
     "text_field": _string,
+    "structural": lambda value: _choice(value, STRUCTURAL_CHOICES, "structural setting"),
     "format": _string,
 }
 
@@ -354,10 +361,16 @@ def level_of(kind: str, config: Config) -> str:
     return config.severity[kind]
 
 
+def finding_level(finding: Finding, config: Config) -> str:
+    """The severity level of one finding: ``info`` for a structural repeat (a standfirst
+    restated in the body, a pull quote), reported only with ``structural = "info"``."""
+    return "info" if finding.structural else level_of(finding.kind, config)
+
+
 def fails(findings: Iterable[Finding], config: Config) -> bool:
     """Is any finding at or above `config.fail_on`?"""
     worst_allowed = LEVELS.index(config.fail_on)
-    return any(LEVELS.index(level_of(f.kind, config)) <= worst_allowed for f in findings)
+    return any(LEVELS.index(finding_level(f, config)) <= worst_allowed for f in findings)
 
 
 def filter_findings(findings: list[Finding], config: Config, root: Path | None,

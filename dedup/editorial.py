@@ -91,6 +91,12 @@ def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np
     doubled = (table.sentence[l] == table.sentence[e] + 1) & identical  # pasted twice in a row
     short = np.minimum(words[e], words[l]) < min_words
     verdict[rows[short & ~doubled]] = SHORT
+    fuzzy = ~identical & (verdict[rows] == REPORT)
+    whole = np.searchsorted(table.sentence, table.sentence[np.concatenate([e, l])])  # a clause's sentence
+    texts = text_hashes([table.normalized[i] for i in whole.tolist()])
+    family = _in_families(table.sentence[e], table.sentence[l], texts[:len(e)], texts[len(e):], fuzzy,
+                          rules.template_family)
+    verdict[rows[fuzzy & family]] = TEMPLATE
     lone_e, lone_l = _lone_short(layout, words, e, rules), _lone_short(layout, words, l, rules)
     quoting = np.array([any(q in table.raw[a] + table.raw[b] for q in _QUOTE_MARKS)
                         for a, b in zip(e.tolist(), l.tolist())], dtype=bool)
@@ -100,13 +106,7 @@ def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np
     headline = layout.headline[e] & ~table.heading[l]  # the headline restated further down
     quoted_later = _full_quote_after_summary(table, e, l) & restated
     structural = (standfirst | pull_quote | headline | quoted_later) & ~doubled & ~short
-    verdict[rows[structural]] = STRUCTURAL
-    fuzzy = ~identical & (verdict[rows] == REPORT)
-    whole = np.searchsorted(table.sentence, table.sentence[np.concatenate([e, l])])  # a clause's sentence
-    texts = text_hashes([table.normalized[i] for i in whole.tolist()])
-    family = _in_families(table.sentence[e], table.sentence[l], texts[:len(e)], texts[len(e):], fuzzy,
-                          rules.template_family)
-    verdict[rows[fuzzy & family]] = TEMPLATE
+    verdict[rows[structural & (verdict[rows] == REPORT)]] = STRUCTURAL
     return verdict
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import IO, Mapping, Protocol
 
 from .. import __version__
-from ..model import Report
+from ..model import Finding, Report
 from .concise import ConciseFormat
 from .github import GithubFormat
 from .html import HtmlFormat
@@ -52,6 +52,10 @@ class FormatContext:
     def severity_of(self, kind: str) -> str:
         """"error", "warning" or "info" for findings of `kind`."""
         return self.severity.get(kind) or DEFAULT_SEVERITY.get(kind, "warning")
+
+    def level(self, finding: Finding) -> str:
+        """The severity of one finding: a structural repeat (reported on request) is ``info``."""
+        return "info" if finding.structural else self.severity_of(finding.kind)
 
 
 class Formatter(Protocol):

@@ -31,7 +31,7 @@ class GithubFormat:
 
 
 def workflow_command(finding: Finding, locator: Locator, ctx: FormatContext) -> str:
-    command = COMMANDS[ctx.severity_of(finding.kind)]
+    command = COMMANDS[ctx.level(finding)]
     properties = ",".join(f"{key}={escape_property(str(value))}"
                           for key, value in annotation_properties(finding, locator))
     return f"::{command} {properties}::{escape_data(summary(finding))}"

@@ -240,7 +240,7 @@ def document_marks(doc: str, source: str | None, numbered: list[tuple[int, Findi
 
 
 def sentence_mark(n: int, f: Finding, ctx: FormatContext) -> Marked:
-    classes = f"kind-{esc(f.kind)} sev-{esc(ctx.severity_of(f.kind))}"
+    classes = f"kind-{esc(f.kind)} sev-{esc(ctx.level(f))}"
     title = esc(f"#{n} {f.kind} repeat ({f.scope}), score {f.score:.2f}: click for details")
     common = f'class="{classes}" data-finding="{n}" title="{title}"'
     return Marked(f.sentence.start, f.sentence.end, 0,
@@ -291,7 +291,7 @@ def detail_panel(n: int, f: Finding, ctx: FormatContext, match_marked: bool) -> 
     earlier = passage_figure("Earlier passage", f.match, f"#m{n}" if match_marked else None)
     return (f'<section class="detail" id="d{n}" data-kind="{esc(f.kind)}" hidden>\n'
             f"<h3>#{n} {esc(f.kind)} &middot; {esc(f.scope)} &middot; score {f.score:.2f} "
-            f"&middot; {esc(ctx.severity_of(f.kind))}</h3>\n"
+            f"&middot; {esc(ctx.level(f))}</h3>\n"
             f'<div class="pair">\n{later}{earlier}</div>\n'
             f"{diff_paragraph(f.match.text, f.sentence.text)}\n"
             "</section>\n")

@@ -33,7 +33,7 @@ def diagnostic(finding: Finding, locator: Locator, ctx: FormatContext) -> dict[s
     return {
         "message": summary(finding),
         "location": location(finding.sentence, locator),
-        "severity": SEVERITIES[ctx.severity_of(finding.kind)],
+        "severity": SEVERITIES[ctx.level(finding)],
         "source": {"name": "dedup"},
         "code": {"value": rule_for(finding.kind).id},
         "related_locations": [{"message": "earlier occurrence", "location": location(finding.match, locator)}],

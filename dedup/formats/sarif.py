@@ -68,7 +68,7 @@ def result(finding: Finding, locator: Locator, ctx: FormatContext, fingerprint: 
     return {
         "ruleId": RULES[index].id,
         "ruleIndex": index,
-        "level": LEVELS[ctx.severity_of(finding.kind)],
+        "level": LEVELS[ctx.level(finding)],
         "message": {"text": message(finding)},
         "locations": [{"physicalLocation": physical_location(finding.sentence, locator)}],
         "relatedLocations": [{"id": MATCH_ID, "physicalLocation": physical_location(finding.match, locator),

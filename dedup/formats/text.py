@@ -31,6 +31,6 @@ def text_line(finding: Finding, ctx: FormatContext) -> str:
     path, kind = s.doc, finding.kind
     if ctx.color:
         path = f"{BOLD}{path}{RESET}"
-        kind = f"{SEVERITY_COLORS[ctx.severity_of(finding.kind)]}{kind}{RESET}"
+        kind = f"{SEVERITY_COLORS[ctx.level(finding)]}{kind}{RESET}"
     return (f'{path}:{s.line}:{s.column}: {kind}: "{clip(s.text)}" '
             f"(repeats {match_place(finding)}, score {finding.score:.2f})")

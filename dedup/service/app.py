@@ -35,7 +35,7 @@ from starlette.routing import Match
 from .. import __version__
 from ..archive.index import DEFAULT_LOCATION, Index
 from ..archive.store import ArchiveError
-from ..config import Config, fails, filter_findings, level_of
+from ..config import Config, fails, filter_findings, finding_level
 from ..detector import Detector
 from ..formats import FormatContext, get_formatter
 from ..model import Document, Report, count_kinds
@@ -224,7 +224,7 @@ def _checked(request: CheckRequest, index: Index | None, settings: ServiceSettin
     if request.report == "json":
         body = report.to_dict()
         for finding, out in zip(findings, body["findings"]):
-            out["severity"] = level_of(finding.kind, config)
+            out["severity"] = finding_level(finding, config)
         body["fails"] = fails(findings, config)
         return JSONResponse(body, headers=headers)
     out = io.StringIO()

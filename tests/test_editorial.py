@@ -1,0 +1,221 @@
+"""The editorial stage: repeats that real news makes by design are left out (or, for structural
+ones, reported at info severity on request), while real repeats stay reported.
+
+All prose here is written for these tests; nothing is copied from ../shared.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from dedup import Detector
+from dedup.editorial import DATELINE, EditorialRules, _in_families
+from dedup.formats import FormatContext, get_formatter
+
+from conftest import EN, dedup_command
+
+PROMO = "Download our app and get alerts on the stories that matter to you, wherever you are."
+STORIES = [
+    "The city council voted on Monday to close the old tram depot and turn it into a public park.",
+    "Farmers in the northern valley expect a record wheat harvest after an unusually wet spring.",
+    "The national orchestra will tour six countries next year, its director told reporters.",
+    "A new ferry route between the two islands will open in June, the transport ministry said.",
+    "Researchers found that the river's fish stocks have doubled since the dam was removed.",
+    "The airport will add a second runway by 2030 to cope with the growth in passenger numbers.",
+    "Teachers at three secondary schools walked out over pay on Wednesday morning.",
+]
+OTHERS = ["The museum reopened its west gallery after two years of restoration work on the roof.",
+          "A cyclist set a new record for the coastal route, finishing in under nine hours."]
+CARRIED = "The hospital's new cancer wing, built at a cost of forty million pounds, treated its first patients in March."
+
+
+def kinds(report):
+    return sorted((f.kind, f.sentence.doc, f.match.doc) for f in report.findings)
+
+
+# --- boilerplate learned from the run -------------------------------------------------------
+
+def test_a_line_in_many_documents_of_the_run_is_boilerplate_counted_once():
+    docs = [(f"d{i}", f"{STORIES[i]}\n\n{PROMO}") for i in range(6)]
+    docs.append(("d6", f"{OTHERS[0]} {CARRIED}"))
+    docs.append(("d7", f"{OTHERS[1]} {CARRIED}"))
+    report = Detector().check_many(docs)
+    assert kinds(report) == [("exact", "d7", "d6")]  # the carry-over, not 5 copies of the promo
+    stats = report.stats["boilerplate"]
+    assert stats["texts"] == 1 and stats["passages"] == 6
+    assert stats["most_common"] == [{"text": PROMO, "documents": 6}]
+    assert report.stats["left_out"]["boilerplate"] >= 5
+
+
+def test_a_line_in_fewer_documents_than_the_limit_is_a_repeat():
+    docs = [(f"d{i}", f"{STORIES[i]}\n\n{PROMO}") for i in range(3)]
+    report = Detector().check_many(docs)
+    assert len(report.findings) == 2 and report.stats["boilerplate"]["texts"] == 0
+    stricter = Detector(editorial=EditorialRules(boilerplate_documents=3)).check_many(docs)
+    assert stricter.findings == []
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.permutations(range(8)))
+def test_boilerplate_does_not_depend_on_document_order(order):
+    docs = [(f"d{i}", f"{STORIES[i % 7]}\n\n{PROMO}" if i < 6 else f"{OTHERS[i - 6]} {CARRIED}") for i in range(8)]
+    def pairs(report):
+        return sorted((f.kind, frozenset((f.sentence.doc, f.match.doc))) for f in report.findings)
+    expected = pairs(Detector().check_many(docs))
+    assert len(expected) == 1
+    assert pairs(Detector().check_many([docs[i] for i in order])) == expected
+
+
+# --- structural repeats inside one article ---------------------------------------------------
+
+STANDFIRST_ARTICLE = """Flooding cuts off three villages in the valley
+
+Floods cut off three villages in the Sadr valley on Sunday after a night of heavy rain. Civil defence teams evacuated 350 families from low-lying areas on Sunday.
+
+Three villages in the Sadr valley were cut off by floods on Sunday after heavy rain fell through the night, officials said.
+
+The water in the riverbed rose by three metres within a few hours, the head of the civil defence said. Rescue teams pulled three people from a car stranded on an old bridge.
+
+Civil defence teams evacuated 350 families from the low-lying areas to schools and temporary shelters.
+
+Schools in the area will stay closed on Monday, the governor said."""
+
+
+def test_standfirst_restated_in_the_body_is_structural():
+    detector = Detector()
+    report = detector.check_many([("a.txt", STANDFIRST_ARTICLE)])
+    assert report.findings == []
+    assert report.stats["left_out"]["structural"] >= 1
+    on_request = Detector(editorial=EditorialRules(report_structural=True)).check_many([("a.txt", STANDFIRST_ARTICLE)])
+    assert on_request.findings and all(f.structural for f in on_request.findings)
+    assert all(f.to_dict()["structural"] is True for f in on_request.findings)
+
+
+def test_a_repeat_of_a_lead_that_summarizes_nothing_is_reported():
+    """Without a lead restating it, the first paragraph is just the story's opening: a later
+    copy of its sentence is a repeat."""
+    text = STANDFIRST_ARTICLE.replace(
+        "Three villages in the Sadr valley were cut off by floods on Sunday after heavy rain fell through the night, "
+        "officials said.", "The governor visited the area on Monday and promised compensation to every farmer.")
+    report = Detector().check_many([("a.txt", text)])
+    assert [f.kind for f in report.findings] in (["near"], ["contained"])
+    assert not report.findings[0].structural
+
+
+def test_structural_findings_are_info_in_every_format_and_do_not_fail_the_run(tmp_path):
+    report = Detector(editorial=EditorialRules(report_structural=True)).check_many([("a.txt", STANDFIRST_ARTICLE)])
+    ctx = FormatContext({"a.txt": STANDFIRST_ARTICLE})
+    assert {ctx.level(f) for f in report.findings} == {"info"}
+    path = tmp_path / "a.txt"
+    path.write_text(STANDFIRST_ARTICLE, encoding="utf-8")
+    run = subprocess.run([*dedup_command(), "check", str(path), "--isolated", "--structural", "info",
+                          "--format", "json"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr  # info is below the default fail-on (warning)
+    assert all(f["structural"] for f in json.loads(run.stdout)["findings"])
+    sarif = get_formatter("sarif")
+    from io import StringIO
+    out = StringIO()
+    sarif.write(report, out, ctx)
+    assert {r["level"] for r in json.loads(out.getvalue())["runs"][0]["results"]} == {"note"}
+    default = subprocess.run([*dedup_command(), "check", str(path), "--isolated"], capture_output=True, text=True)
+    assert default.returncode == 0 and default.stdout == ""
+
+
+def test_pull_quote_lifted_from_a_quotation_is_structural():
+    text = ("Musician returns to the camp where he grew up\n\n"
+            "The pianist played in the ruins of the camp where his father had taught him, "
+            "and spoke of the years of the siege.\n\n"
+            '"Nobody here knows who Mozart is"\n\n'
+            'He remembers shouting at his father one evening: "Nobody here knows who Mozart is, '
+            'so why should I practise?"\n\nHe left the country two years later.')
+    assert Detector().check(text, "a.txt") == []
+
+
+def test_summary_with_a_quoted_fragment_then_the_full_quote_is_structural():
+    text = ("Union warns over pension plan\n\n"
+            'The union leader said the plan would leave nurses "paying more for less" in retirement.\n\n'
+            "He spoke at the union's annual conference in the city on Tuesday afternoon.\n\n"
+            '"This plan would leave nurses paying more for less in retirement, and we will fight it," he said.')
+    assert Detector().check(text, "a.txt") == []
+
+
+def test_the_same_quote_given_twice_is_still_reported():
+    quote = '"We will rebuild every home that the storm destroyed, whatever it costs," the minister said.'
+    text = (f"Storm damage\n\nThe storm destroyed 200 homes on the coast. {quote}\n\n"
+            f"Aid arrived on Friday. {EN[0]}\n\n{quote}")
+    assert [f.kind for f in Detector().check(text, "a.txt")] == ["exact"]
+
+
+# --- templates -------------------------------------------------------------------------------
+
+def test_a_frame_filled_with_three_sets_of_facts_is_a_template():
+    fixtures = ("Group B fixtures\n\n"
+                "Ireland v Cyprus; France v Israel; Switzerland v Faroe Islands.\n"
+                "Switzerland v Ireland; Israel v Cyprus; Faroe Islands v France.\n"
+                "Ireland v France; Cyprus v Switzerland; Faroe Islands v Israel.\n"
+                "Israel v Ireland; Switzerland v Cyprus; France v Faroe Islands.\n")
+    report = Detector(editorial=EditorialRules(report_structural=True)).check_many([("f.txt", fixtures)])
+    assert report.findings == []
+    assert set(report.stats["left_out"]) == {"template"}
+    two = Detector().check_many([("f.txt", "\n".join(fixtures.splitlines()[:4]))])
+    assert [f.kind for f in two.findings] == ["near"]  # one frame, two fillings: not a template yet
+
+
+def test_template_families_count_different_texts_not_copies():
+    left = np.array([0, 1, 3])
+    right = np.array([1, 2, 4])
+    same = np.array([7, 7, 9], dtype=np.uint64)
+    linked = np.ones(3, dtype=bool)
+    # sentences 0, 1, 2 linked in a chain but holding two texts: copies, not a template
+    assert not _in_families(left, right, same, np.array([8, 7, 9], dtype=np.uint64), linked, 3).any()
+    assert _in_families(left, right, np.array([1, 2, 9], dtype=np.uint64), np.array([2, 3, 9], dtype=np.uint64),
+                        linked, 3).tolist() == [True, True, False]
+
+
+# --- teasers -----------------------------------------------------------------------------------
+
+TEASED = ("The port authority said on Tuesday that container traffic through the harbour fell by a fifth "
+          "in the first half of the year because of the strike.")
+
+
+def test_another_story_s_lead_less_its_dateline_is_a_teaser():
+    lead_story = f"Harbour traffic falls\n\nROTTERDAM (Newswire) - {TEASED}\n\n{STORIES[0]}\n\n{STORIES[1]}"
+    page = (f"Orchestra plans tour\n\n{STORIES[2]}\n\n{STORIES[3]}\n\n{STORIES[4]}\n\n"
+            f"{TEASED}\n\n{STORIES[5]}")
+    report = Detector().check_many([("port", lead_story), ("page", page)])
+    assert report.findings == []
+    assert report.stats["left_out"]["teaser"] >= 1
+
+
+def test_a_carried_over_lead_in_the_story_itself_is_still_reported():
+    lead_story = f"Harbour traffic falls\n\n{TEASED}\n\n{STORIES[0]}\n\n{STORIES[1]}"  # no dateline
+    follow_up = f"Strike ends\n\n{STORIES[2]}\n\n{TEASED}\n\n{STORIES[4]}"
+    assert [f.kind for f in Detector().check_many([("port", lead_story), ("next", follow_up)]).findings] == ["exact"]
+
+
+def test_dateline_pattern():
+    assert DATELINE.match("LONDON (Reuters) - Shares fell")
+    assert DATELINE.match("دبي، الإمارات العربية المتحدة (CNN)— قال")
+    assert not DATELINE.match("Shares fell (sharply) on Monday")
+
+
+def test_a_preview_cut_off_with_an_ellipsis_is_a_teaser():
+    statement = ("The football federation confirmed its full support for the board member and praised his "
+                 "long service to the national team over two decades.")
+    text = (f"Federation backs board member\n\nThe federation published a statement on its page: \"{statement}\"\n\n"
+            f"{STORIES[0]}\n\nFederation statement: The football federation confirmed its full support for the board "
+            f"member and praised...")
+    assert Detector().check(text, "a.txt") == []
+
+
+# --- short passages ---------------------------------------------------------------------------
+
+def test_a_timeline_date_recurring_is_left_out_but_a_doubled_caption_line_is_found():
+    timeline = f"Timeline\n\n13 October\n{STORIES[0]}\n\n14 October\n{STORIES[1]}\n\n13 October\n{STORIES[2]}"
+    assert Detector().check(timeline, "t.txt") == []
+    caption = f"Storm hits coast\n\nPhoto: Jane Roe\nPhoto: Jane Roe\n\n{STORIES[3]}"
+    found = Detector().check(caption, "c.txt")
+    assert [(f.kind, f.match.line, f.sentence.line) for f in found] == [("exact", 3, 4)]
