@@ -14,6 +14,8 @@ that hold a pair:
 - `SHORT`: an exact repeat of a passage under `min_words` words inside one article (a refrain,
   a timeline's date, a fragment cut at an abbreviation), unless a whole line is doubled right
   after itself (a pasted caption).
+- `LABEL`: a fuzzy match with a short line of its own without final punctuation (an
+  intertitle, a caption, a label): like a headline, matched only as an exact copy.
 - `TEMPLATE`: a frame filled with other facts three or more times in one article (fixtures, an
   award list, a line-up, readers' comments echoing a question): fuzzy matches among them are
   no repeats; exact copies still are.
@@ -32,8 +34,8 @@ from .shingle import text_hashes
 from .stopwords import STOPWORDS
 from .verify import CONTAINED, EXACT, NEAR, NORMALIZED
 
-REPORT, BOILERPLATE, STRUCTURAL, SHORT, TEMPLATE, TEASER = range(6)
-REASONS = ("reported", "boilerplate", "structural", "short", "template", "teaser")
+REPORT, BOILERPLATE, STRUCTURAL, SHORT, TEMPLATE, TEASER, LABEL = range(7)
+REASONS = ("reported", "boilerplate", "structural", "short", "template", "teaser", "label")
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,9 @@ class EditorialRules:
     boilerplate_documents: int = 5  # ... and in at least this many is boilerplate
     standfirst_words: int = 10  # the standfirst: the first paragraph after the headline this long
     standfirst_paragraphs: int = 4  # ... in an article of at least this many paragraphs
-    standfirst_overlap: float = 0.3  # ... when this share of the lead's opening sentence restates it
+    standfirst_overlap: float = 0.35  # ... when this share of the lead's opening sentence restates it
     pull_quote_words: int = 8  # a paragraph of one passage this short is an intertitle or pull quote
+    label_words: int = 8  # a line of its own this short, without final punctuation, matches only exactly
     template_family: int = 3  # passages of one article linked by fuzzy matches: a template
     report_structural: bool = False  # report structural repeats (at info severity) instead of leaving them out
 
@@ -82,6 +85,9 @@ def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np
     teasers = teaser_blocks(table, earlier[open_pairs], later[open_pairs], layout)
     verdict[open_pairs[teasers[earlier[open_pairs]] | teasers[later[open_pairs]]]] = TEASER
     verdict[open_pairs[_preview(table, earlier[open_pairs], later[open_pairs], kind[open_pairs])]] = TEASER
+    fuzzy = ~np.isin(kind[open_pairs], (EXACT, NORMALIZED)) & (verdict[open_pairs] == REPORT)
+    labels = _label_lines(table, layout, words, np.concatenate([earlier[open_pairs], later[open_pairs]]), rules)
+    verdict[open_pairs[fuzzy & (labels[:len(open_pairs)] | labels[len(open_pairs):])]] = LABEL
     same_doc = table.doc[earlier] == table.doc[later]
     rows = np.flatnonzero(same_doc & (verdict == REPORT))
     if len(rows) == 0:
@@ -182,6 +188,22 @@ def _full_quote_after_summary(table: PassageTable, earlier: np.ndarray, later: n
             continue
         said = table.normalized[l]
         out[k] = any(len(f.split()) >= 2 and normalize(f) in said for f in fragments)
+    return out
+
+
+_FINAL_PUNCTUATION = re.compile("[.!?\u061f\u2026:;\u061b][\"'\u201d\u2019\u00bb)\\]]*\\s*$")
+_LIST_ITEM = re.compile("\\s*(?:[-\u2013\u2014*\u2022\u25aa\u00b7]|\\d{1,3}[.)])\\s")
+
+
+def _label_lines(table: PassageTable, layout: Layout, words: np.ndarray, passages: np.ndarray,
+                 rules: EditorialRules) -> np.ndarray:
+    """Which `passages` are a line of their own without final punctuation, short, and no list
+    item: an intertitle, a caption, a label. Like a headline, such a line is matched only as an
+    exact copy: reworded, it is a title restating the text, not a repeat of it."""
+    out = layout.alone[passages] & (words[passages] <= rules.label_words)
+    for k in np.flatnonzero(out).tolist():
+        raw = table.raw[int(passages[k])]
+        out[k] = not _FINAL_PUNCTUATION.search(raw) and not _LIST_ITEM.match(raw)
     return out
 
 
