@@ -123,16 +123,16 @@ DATELINE = re.compile(r"[^\n()]{0,80}\([^()\n]{2,40}\)\s*(?:[-\u2013\u2014]{1,2}
 def teaser_blocks(table: PassageTable, earlier: np.ndarray, later: np.ndarray, layout: Layout) -> np.ndarray:
     """Which passages lie in a block of related-article teasers (bool per passage).
 
-    A teaser is another story's lead, dateline cut off, standing whole in a page that is not
-    that story: a passage of document A, not A's own lead, that reads as the lead of document
-    B less B's dateline. A's teaser block runs from its first such passage to its end (a page
+    A teaser is another story's lead, dateline cut off, standing as a paragraph of its own in
+    a page that is not that story: a paragraph of document A, not A's own lead, that reads as
+    the lead of document B less B's dateline. A's teaser block runs from its first such passage to its end (a page
     lists its teasers after the story). Copies of a teaser are no editorial repeat, and
     neither is anything else in the block."""
     block = np.zeros(len(table), dtype=bool)
     cross = np.flatnonzero(table.doc[earlier] != table.doc[later])
     first_teaser: dict[int, int] = {}
     for lead, other in ((earlier[cross], later[cross]), (later[cross], earlier[cross])):
-        candidates = np.flatnonzero(layout.lead[lead] & ~layout.lead[other] & ~table.is_clause[other])
+        candidates = np.flatnonzero(layout.lead[lead] & ~layout.lead[other] & layout.alone[other])
         for q, p in zip(lead[candidates].tolist(), other[candidates].tolist()):
             dateline = DATELINE.match(table.raw[q])
             if dateline is None or not _reads_as(table.normalized[p], normalize(table.raw[q][dateline.end():])):
@@ -161,8 +161,10 @@ _ELLIPSES = ("...", "\u2026")
 
 
 def _reads_as(passage: str, lead: str) -> bool:
-    """Is `passage` the whole of `lead`, or a cut of it from its start (a teaser ends early)?"""
-    if not passage or not lead:
+    """Is `passage` the whole of `lead`, or a cut of it from its start (a teaser ends early)?
+    It opens with the lead's own words: a story that takes up another's lead as background
+    frames it ("Earlier, ...")."""
+    if not passage or not lead or passage.split()[:3] != lead.split()[:3]:
         return False
     if fuzz.ratio(passage, lead) >= 95:
         return True
