@@ -17,7 +17,8 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
 from .arrays import codepoints_text, dense_ids, owners, ranges, unique_sorted
-from .normalize import numbers, word_counts
+from .normalize import word_counts
+from .numbers import compare_numbers
 from .shingle import Shingles, ShingleSpec, text_hashes
 from .stopwords import STOPWORDS
 
@@ -247,13 +248,15 @@ def word_bag_containment(left: list[str], right: list[str]) -> np.ndarray:
 
 
 def _number_measures(a: str, b: str) -> tuple[bool, float]:
-    """Was a number replaced by another (each side has a number the other lacks; a number
-    merely left out is no conflict), and how alike are the words around the numbers."""
-    nums_a, nums_b = set(numbers(a)), set(numbers(b))
-    if not (nums_a - nums_b) or not (nums_b - nums_a):
+    """Was a number replaced by another (a number on one side stands where the other side has
+    a number of another value, however each is written: "7"/"seven", "4bn"/"4 billion",
+    "66,000"/"66.000"; a number merely left out or added is no conflict), and how alike are
+    the words around the numbers (digits and number words left out). See `dedup.numbers`."""
+    compared = compare_numbers(a, b)
+    if not compared.replaced:
         return False, 1.0
-    rest = fuzz.ratio([w for w in a.split() if not w[0].isdigit()], [w for w in b.split() if not w[0].isdigit()])
-    return True, rest / 100.0
+    rest_a, rest_b = compared.rest
+    return True, fuzz.ratio(rest_a, rest_b) / 100.0
 
 
 TERMS = ShingleSpec("word", 1, STOPWORDS, stem=True)
