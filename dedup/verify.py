@@ -52,7 +52,9 @@ class Thresholds:
     contained_order: float = 0.80
     contained_length: float = 0.85  # a contained copy is at most this share of the other's length
     contained_partial: float = 0.95  # and its terms stand almost verbatim inside it (partial ratio)
+    contained_inside_length: float = 0.50  # ... or, at most this share of the other's length, all its weighted terms do
     conflict_rest: float = 0.90  # similarity of the word sequences once numbers are left out
+    conflict_figures: int = 1  # a conflict changes one figure; a frame with several others is a template
 
 
 @dataclass(frozen=True)
@@ -181,9 +183,10 @@ def decide(s: PairScores, th: Thresholds, same_sentence: np.ndarray | None = Non
         repeat[shuffled[kept >= th.shuffled_words]] = True
     numbers_differ = np.zeros(len(s.pairs), dtype=bool)
     for k in np.flatnonzero(repeat).tolist():
-        replaced, rest = _number_measures(texts_l[k], texts_r[k])
+        replaced, rest, figures = _number_measures(texts_l[k], texts_r[k])
         numbers_differ[k] = replaced
-        repeat[k] = not replaced or rest >= th.conflict_rest  # else: a template with other facts
+        # else a template with other facts: other words too, or several figures, changed
+        repeat[k] = not replaced or (rest >= th.conflict_rest and figures <= th.conflict_figures)
     kind = np.full(len(s.pairs), NO_KIND, dtype=np.int8)
     kind[repeat] = NEAR
     kind[repeat & numbers_differ] = CONFLICT
@@ -196,6 +199,11 @@ def decide(s: PairScores, th: Thresholds, same_sentence: np.ndarray | None = Non
         contained = shorter[partial >= th.contained_partial]
         kind[contained] = CONTAINED
         score[contained] = np.maximum(partial[partial >= th.contained_partial], score[contained])
+    # a short passage whose facts all stand inside a much longer sentence, reworded or not
+    inside_long = repeat & ~numbers_differ & (kind == NEAR) & (s.length_ratio <= th.contained_inside_length)
+    inside_long &= s.weighted_containment >= th.contained_weighted
+    kind[inside_long] = CONTAINED
+    score[inside_long] = s.weighted_containment[inside_long]
     score = np.where(kind != NO_KIND, np.round(np.minimum(score, 1.0), 4), 0.0)
     return kind, score
 
@@ -247,16 +255,17 @@ def word_bag_containment(left: list[str], right: list[str]) -> np.ndarray:
     return shares
 
 
-def _number_measures(a: str, b: str) -> tuple[bool, float]:
+def _number_measures(a: str, b: str) -> tuple[bool, float, int]:
     """Was a number replaced by another (a number on one side stands where the other side has
     a number of another value, however each is written: "7"/"seven", "4bn"/"4 billion",
     "66,000"/"66.000"; a number merely left out or added is no conflict), and how alike are
-    the words around the numbers (digits and number words left out). See `dedup.numbers`."""
+    the words around the numbers (digits and number words left out), and how many figures
+    each side has that the other lacks (the fewer of the two counts). See `dedup.numbers`."""
     compared = compare_numbers(a, b)
     if not compared.replaced:
-        return False, 1.0
+        return False, 1.0, 0
     rest_a, rest_b = compared.rest
-    return True, fuzz.ratio(rest_a, rest_b) / 100.0
+    return True, fuzz.ratio(rest_a, rest_b) / 100.0, min(map(len, compared.unmatched))
 
 
 TERMS = ShingleSpec("word", 1, STOPWORDS, stem=True)

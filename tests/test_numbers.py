@@ -118,7 +118,7 @@ def test_words_mixed_with_digits_are_split():
 ])
 def test_same_number_written_differently(a, b):
     assert not replaced(a, b)
-    assert _number_measures(normalize(a), normalize(b)) == (False, 1.0)
+    assert _number_measures(normalize(a), normalize(b)) == (False, 1.0, 0)
 
 
 @pytest.mark.parametrize("a, b", [
@@ -169,9 +169,22 @@ def test_changed_number_is_replaced(a, b):
 def test_number_measures_leave_digits_and_number_words_out_of_the_rest():
     a = normalize("It was the chancellor's eighth budget and his 12th speech.")
     b = normalize("It was the chancellor's ninth budget and his twelfth speech.")
-    assert _number_measures(a, b) == (True, 1.0)
+    assert _number_measures(a, b) == (True, 1.0, 1)
     assert _number_measures(normalize("gold rose 0.3 percent today"),
                             normalize("silver fell 1.2 percent today"))[1] < 0.9
+
+
+def test_several_figures_changed_in_one_frame_is_a_template_not_a_conflict():
+    """The daily market report of another day: the same frame, every figure new."""
+    may = "Spot gold fell 0.2 percent to 1,311.91 dollars an ounce by 08:16 GMT on the exchange in London."
+    october = "Spot gold fell 0.1 percent to 1,197.64 dollars an ounce by 07:23 GMT on the exchange in London."
+    assert _number_measures(normalize(may), normalize(october))[2] == 3
+    assert dedup.check(f"{may}\n\n{EN_FILLER}\n\n{october}") == []
+    one_changed = may.replace("1,311.91", "1,411.91")
+    assert [f.kind for f in dedup.check(f"{may}\n\n{EN_FILLER}\n\n{one_changed}")] == ["conflict"]
+
+
+EN_FILLER = "The museum reopened its west gallery after two years of restoration work on the roof."
 
 
 # --- end to end -------------------------------------------------------------------------------------
