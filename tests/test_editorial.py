@@ -9,9 +9,11 @@ import json
 import subprocess
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from dedup import Detector
+from dedup.verify import Thresholds
 from dedup.editorial import DATELINE, EditorialRules, _in_families
 from dedup.formats import FormatContext, get_formatter
 
@@ -219,3 +221,33 @@ def test_a_timeline_date_recurring_is_left_out_but_a_doubled_caption_line_is_fou
     caption = f"Storm hits coast\n\nPhoto: Jane Roe\nPhoto: Jane Roe\n\n{STORIES[3]}"
     found = Detector().check(caption, "c.txt")
     assert [(f.kind, f.match.line, f.sentence.line) for f in found] == [("exact", 3, 4)]
+
+
+# --- labels and kinds -----------------------------------------------------------------------------
+
+def test_a_reworded_intertitle_is_left_out_but_a_copied_one_is_found():
+    body = "Farmers in the northern valley expect a record wheat harvest after an unusually wet spring."
+    label = "Record wheat harvest expected in the northern valley"
+    text = (f"Storm hits coast\n\n{body}\n\nThe city council voted on Monday to close the old tram depot.\n\n"
+            f"{label}\n\nTeachers at three schools walked out over pay.")
+    assert [f.kind for f in Detector(editorial=EditorialRules(label_words=0)).check(text, "a.txt")] == ["near"]
+    report = Detector().check_many([("a.txt", text)])
+    assert report.findings == [] and report.stats["left_out"] == {"label": 1}
+    copied = f"Storm hits coast\n\n{label}\n\n{body}\n\n{label}\n\n{STORIES[0]}"
+    assert [f.kind for f in Detector().check(copied, "b.txt")] == ["exact"]
+
+
+@pytest.mark.parametrize("short, long", [
+    ("Mr Khodorkovsky is now in jail on separate fraud charges.",
+     "Yukos claims that it is being punished for the political ambitions of its founder, Mikhail Khodorkovsky, "
+     "who is now in jail facing separate fraud charges."),
+    ("The company is releasing tools that clean up PCs harbouring viruses and spyware.",
+     "The company announced earlier in January that it was releasing security tools to clean up PCs harbouring "
+     "viruses and spyware, which 90% of PCs are infected with."),
+])
+def test_a_short_sentence_whose_facts_stand_inside_a_long_one_is_contained(short, long):
+    docs = [("a", f"{STORIES[0]} {long}"), ("b", f"{STORIES[1]} {short}")]
+    found = Detector().check_many(docs).findings
+    assert [(f.kind, f.sentence.text) for f in found] == [("contained", short)]
+    without = Detector(verify=Thresholds(contained_inside_length=0)).check_many(docs).findings
+    assert [f.kind for f in without] == ["near"]  # the rule, not the verbatim containment, makes it contained
