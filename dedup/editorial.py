@@ -18,7 +18,8 @@ that hold a pair:
   intertitle, a caption, a label): like a headline, matched only as an exact copy.
 - `TEMPLATE`: a frame filled with other facts three or more times in one article (fixtures, an
   award list, a line-up, readers' comments echoing a question): fuzzy matches among them are
-  no repeats; exact copies still are.
+  no repeats; exact copies still are. Two lists of names (line-ups) in different documents are
+  no repeat either: a team's line-up recurs from match to match.
 """
 from __future__ import annotations
 
@@ -78,6 +79,8 @@ def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np
     if len(earlier) == 0:
         return verdict
     verdict[boilerplate[earlier] | boilerplate[later]] = BOILERPLATE
+    lists = table.listing[earlier] & table.listing[later] & (table.doc[earlier] != table.doc[later])
+    verdict[lists & (verdict == REPORT)] = TEMPLATE  # a line-up recurs from match to match
     open_pairs = np.flatnonzero(verdict == REPORT)
     if len(open_pairs) == 0:
         return verdict

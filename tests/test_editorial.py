@@ -251,3 +251,13 @@ def test_a_short_sentence_whose_facts_stand_inside_a_long_one_is_contained(short
     assert [(f.kind, f.sentence.text) for f in found] == [("contained", short)]
     without = Detector(verify=Thresholds(contained_inside_length=0)).check_many(docs).findings
     assert [f.kind for f in without] == ["near"]  # the rule, not the verbatim containment, makes it contained
+
+
+def test_a_line_up_recurring_in_two_match_reports_is_no_repeat():
+    line_up = "Replacements: Sheehan, Horgan, O'Connell, Miller, G Eastwood, Humphries, Dempster."
+    first = f"Ireland beat Wales\n\n{STORIES[0]}\n\n{line_up}"
+    second = f"Ireland lose in Paris\n\n{STORIES[1]}\n\n{line_up}"
+    report = Detector().check_many([("match1", first), ("match2", second)])
+    assert report.findings == [] and report.stats["left_out"] == {"template": 1}
+    doubled = Detector().check_many([("match1", f"{first}\n\n{STORIES[2]}\n\n{line_up}")])
+    assert [f.kind for f in doubled.findings] == ["exact"]  # pasted twice in one report: a defect
