@@ -15,10 +15,11 @@ that hold a pair:
   a timeline's date, a fragment cut at an abbreviation), unless a whole line is doubled right
   after itself (a pasted caption).
 - `LABEL`: a fuzzy match with a short line of its own without final punctuation (an
-  intertitle, a caption, a label): like a headline, matched only as an exact copy.
+  intertitle, a caption, a label): like a headline, matched only as an exact copy; and such a
+  line recurring in one article, other than right after itself ("Winners meet in final").
 - `TEMPLATE`: a frame filled with other facts three or more times in one article (fixtures, an
-  award list, a line-up, readers' comments echoing a question): fuzzy matches among them are
-  no repeats; exact copies still are. Two lists of names (line-ups) in different documents are
+  award list, a line-up, readers' comments echoing a question), or two items of one list:
+  fuzzy matches among them are no repeats; exact copies still are. Two lists of names (line-ups) in different documents are
   no repeat either: a team's line-up recurs from match to match.
 """
 from __future__ import annotations
@@ -106,6 +107,11 @@ def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np
     family = _in_families(table.sentence[e], table.sentence[l], texts[:len(e)], texts[len(e):], fuzzy,
                           rules.template_family)
     verdict[rows[fuzzy & family]] = TEMPLATE
+    items = np.array([bool(_LIST_ITEM.match(table.raw[a]) and _LIST_ITEM.match(table.raw[b]))
+                      for a, b in zip(e.tolist(), l.tolist())], dtype=bool)
+    verdict[rows[fuzzy & items & (verdict[rows] == REPORT)]] = TEMPLATE  # two items of one list: one frame
+    both_labels = _label_lines(table, layout, words, e, rules) & _label_lines(table, layout, words, l, rules)
+    verdict[rows[identical & both_labels & ~doubled & (verdict[rows] == REPORT)]] = LABEL  # a recurring label
     lone_e, lone_l = _lone_short(layout, words, e, rules), _lone_short(layout, words, l, rules)
     quoting = np.array([any(q in table.raw[a] + table.raw[b] for q in _QUOTE_MARKS)
                         for a, b in zip(e.tolist(), l.tolist())], dtype=bool)
