@@ -85,7 +85,9 @@ def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np
     open_pairs = np.flatnonzero(verdict == REPORT)
     if len(open_pairs) == 0:
         return verdict
-    layout = paragraph_layout(table, np.unique(np.concatenate([earlier[open_pairs], later[open_pairs]])), rules)
+    inside = open_pairs[table.doc[earlier[open_pairs]] == table.doc[later[open_pairs]]]
+    layout = paragraph_layout(table, np.unique(np.concatenate([earlier[open_pairs], later[open_pairs]])), rules,
+                              np.unique(table.doc[earlier[inside]]))
     teasers = teaser_blocks(table, earlier[open_pairs], later[open_pairs], layout)
     verdict[open_pairs[teasers[earlier[open_pairs]] | teasers[later[open_pairs]]]] = TEASER
     verdict[open_pairs[_preview(table, earlier[open_pairs], later[open_pairs], kind[open_pairs])]] = TEASER
@@ -148,8 +150,9 @@ def teaser_blocks(table: PassageTable, earlier: np.ndarray, later: np.ndarray, l
                 continue
             d = int(table.doc[p])
             first_teaser[d] = min(first_teaser.get(d, 1 << 62), int(layout.paragraph[p]))
+    bounds = document_bounds(table)
     for d, paragraph in first_teaser.items():
-        rows = np.flatnonzero(table.doc == d)
+        rows = np.arange(bounds[d], bounds[d + 1])
         block[rows[layout.paragraph[rows] >= paragraph]] = True
     return block
 
@@ -266,17 +269,21 @@ def recurring_texts(table: PassageTable, rules: EditorialRules, first_passage: i
     return Recurring(passages, examples, counts.astype(np.int64))
 
 
-def paragraph_layout(table: PassageTable, passages: np.ndarray, rules: EditorialRules = EditorialRules()) -> Layout:
+def paragraph_layout(table: PassageTable, passages: np.ndarray, rules: EditorialRules = EditorialRules(),
+                     standfirsts: np.ndarray | None = None) -> Layout:
     """The `Layout` of `passages` (indices into `table`) and of every passage of their documents;
-    other entries are left zero."""
+    other entries are left zero. The standfirst is looked for only in the documents
+    `standfirsts` (all when None): only repeats inside one document need it."""
     n = len(table)
     paragraph = np.zeros(n, dtype=np.int64)
     alone = np.zeros(n, dtype=bool)
     standfirst = np.zeros(n, dtype=bool)
     lead = np.zeros(n, dtype=bool)
     headline = np.zeros(n, dtype=bool)
+    bounds = document_bounds(table)
+    wanted = None if standfirsts is None else set(standfirsts.tolist())
     for d in np.unique(table.doc[passages]).tolist():
-        rows = np.flatnonzero(table.doc == d)
+        rows = np.arange(bounds[d], bounds[d + 1])
         sentences = rows[~table.is_clause[rows]]
         lines = _line_numbers(table.documents[d], table.start[sentences])
         ordinal = np.unique(lines, return_inverse=True)[1]
@@ -288,10 +295,15 @@ def paragraph_layout(table: PassageTable, passages: np.ndarray, rules: Editorial
         if len(body):
             lead[body[0]] = True
         headline[sentences[0]] = bool(table.heading[sentences[0]])
-        first = _standfirst(table, sentences, ordinal, rules)
+        first = _standfirst(table, sentences, ordinal, rules) if wanted is None or d in wanted else -1
         if first >= 0:
             standfirst[rows] = ordinal[own] == first
     return Layout(paragraph, alone, standfirst, lead, headline)
+
+
+def document_bounds(table: PassageTable) -> np.ndarray:
+    """Passages ``bounds[d]:bounds[d + 1]`` are document ``d``'s (the table is in document order)."""
+    return np.searchsorted(table.doc, np.arange(len(table.documents) + 1, dtype=table.doc.dtype))
 
 
 def _standfirst(table: PassageTable, sentences: np.ndarray, ordinal: np.ndarray, rules: EditorialRules) -> int:
