@@ -195,7 +195,8 @@ class Detector:
         keys = self._band_keys(table, sentences)
         clock.lap("shingle+sketch")
         # sentences: by normalized text, and by LSH; clauses: with the other clauses of their sentence
-        found = {"exact": cand.pairs_from_keys(features.norm_hash, eligible=nonempty & ~table.is_clause,
+        quotable = quoted_clauses(table, features.words >= s.verify.clause_copy_words)
+        found = {"exact": cand.pairs_from_keys(features.norm_hash, eligible=nonempty & (~table.is_clause | quotable),
                                                cap=s.bucket_cap, stats=stats)}
         for k, (layout, band_keys) in enumerate(zip(self._banding(), keys)):
             rows = sentences
@@ -359,6 +360,23 @@ class Stopwatch:
 
     def total(self) -> float:
         return time.perf_counter() - self._started
+
+
+_QUOTE_MARKS = frozenset("\"\u201c\u201d\u00ab\u00bb\u201e")
+
+
+def quoted_clauses(table: PassageTable, long_enough: np.ndarray) -> np.ndarray:
+    """The clauses of `long_enough` that are a quotation: inside quotation marks, an odd number of
+    which stand between their sentence's start and theirs. Such a clause repeated word for word
+    elsewhere is a quote given again."""
+    out = np.zeros(len(table), dtype=bool)
+    clauses = np.flatnonzero(table.is_clause & long_enough)
+    sentences = np.searchsorted(table.sentence, table.sentence[clauses])  # a sentence comes before its clauses
+    for k, sentence in zip(clauses.tolist(), sentences.tolist()):
+        text = table.documents[int(table.doc[k])].prose
+        opened = sum(text.count(mark, int(table.start[sentence]), int(table.start[k])) for mark in _QUOTE_MARKS)
+        out[k] = opened % 2 == 1
+    return out
 
 
 def _overlapping(table: PassageTable, pairs: np.ndarray) -> np.ndarray:

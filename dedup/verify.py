@@ -53,6 +53,7 @@ class Thresholds:
     contained_length: float = 0.85  # a contained copy is at most this share of the other's length
     contained_partial: float = 0.95  # and its terms stand almost verbatim inside it (partial ratio)
     contained_inside_length: float = 0.50  # ... or, at most this share of the other's length, all its weighted terms do
+    clause_copy_words: int = 8  # a clause repeated word for word outside its sentence (a quote given again)
     conflict_rest: float = 0.90  # similarity of the word sequences once numbers are left out
     conflict_figures: int = 1  # a conflict changes one figure; a frame with several others is a template
 
@@ -218,8 +219,9 @@ def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np
     `th.min_words` words) matches only exactly and inside one document, where a stock phrase
     repeated across articles is no defect; a clause is compared only with the other clauses
     of its own sentence (a statement restated as a quote), so `clause_outside[k]` pairs
-    (a clause and a passage of another sentence) are never reported: whole sentences cover
-    those.
+    (a clause and a passage of another sentence) are reported only as a copy of at least
+    `th.clause_copy_words` words (a quote repeated as a clause of a longer sentence): whole
+    sentences cover the rest.
     """
     n = len(left)
     kind = np.full(n, NO_KIND, dtype=np.int8)
@@ -232,11 +234,12 @@ def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np
     normalized = ~exact & same_norm
     short = np.minimum(f.words[left], f.words[right]) < th.min_words
     identical = exact | normalized
-    allowed = (same_doc | ~short) & ~clause_outside
+    quoted_again = identical & (np.minimum(f.words[left], f.words[right]) >= th.clause_copy_words)
+    allowed = (same_doc | ~short) & (~clause_outside | quoted_again)
     kind[exact & allowed] = EXACT
     kind[normalized & allowed] = NORMALIZED
     score[identical & allowed] = 1.0
-    fuzzy = np.flatnonzero(~identical & ~short & ~exact_only & allowed)
+    fuzzy = np.flatnonzero(~identical & ~short & ~exact_only & allowed & ~clause_outside)
     least = min(th.near_weighted, th.reworded_weighted, th.hasty_contained, th.contained_weighted)
     for lo in range(0, len(fuzzy), _PAIR_BLOCK):  # blocks keep the per-term arrays small
         measured = score_pairs(f, left, right, fuzzy[lo:lo + _PAIR_BLOCK], least, workers)

@@ -625,3 +625,18 @@ def test_sentences_sharing_only_stock_phrases_are_few_fragment_candidates(monkey
     filtered = fragment_candidates()
     monkeypatch.setattr(detector_module, "STOCK_MIN", 10**9)  # no stock phrases: every shared bigram counts
     assert filtered * 4 < fragment_candidates()
+
+
+def test_a_quote_given_again_as_a_clause_of_another_sentence_is_found():
+    quote = "we will rebuild every bridge that the river has taken from these valleys"
+    first = f'{EN[0]} The minister said on Monday: "{quote}", before she left for the capital by train.'
+    second = f'{EN[1]} Speaking at the mill, he repeated that "{quote}", as he had promised a year ago in the same town.'
+    found = check_docs([("a", first), ("b", second)])
+    assert [(f.kind, f.sentence.text) for f in found] == [("exact", quote)]
+
+
+def test_a_clause_outside_quotation_marks_repeated_elsewhere_is_no_repeat():
+    clause = "as the upper reaches of the great river are known to the people who live there"
+    first = f"{EN[0]} Floods hit the Jinsha valley, {clause}, on Monday and washed away three farms near the old dam."
+    second = f"{EN[1]} Tourists visit the Jinsha gorge, {clause}, every summer for its cool air and the tea houses."
+    assert check_docs([("a", first), ("b", second)]) == []
