@@ -23,7 +23,7 @@ from .report import build_findings
 from .shingle import Shingles, ShingleSpec, shingle_batch, shingle_batches, text_hashes
 from .sketch import MinHasher
 from .stopwords import STOPWORDS
-from .verify import NO_KIND, TERMS, Thresholds, build_features, verify
+from .verify import CONTAINED, EXACT, NO_KIND, NORMALIZED, TERMS, Thresholds, build_features, verify
 
 
 @dataclass(frozen=True)
@@ -212,6 +212,7 @@ class Detector:
             found[layout.name] = pairs
         found["clauses"] = cand.pairs_from_keys(table.sentence, eligible=long_enough & table.is_clause,
                                                 cap=s.bucket_cap, stats=stats)
+        found["quotes"] = self._quotes_in_document(table, sentences, keys, np.flatnonzero(quotable), stats)
         stats.by_source = {name: len(p) for name, p in found.items()}
         pairs = cand.unique_pairs(np.concatenate(list(found.values())))
         pairs = pairs[~_overlapping(table, pairs)]
@@ -221,11 +222,31 @@ class Detector:
         exact_only = table.heading[left] | table.heading[right] | (table.listing[left] & table.listing[right])
         same_sentence = table.sentence[left] == table.sentence[right]
         clause_outside = (table.is_clause[left] | table.is_clause[right]) & ~same_sentence
+        # a quote given again inside a longer sentence of its document: matched when one stands in the other
+        quote_again = clause_outside & same_doc & (quotable[left] ^ quotable[right])
+        quote_again &= ~(table.is_clause[left] & table.is_clause[right])
         clock.lap("candidates")
-        verdicts = verify(features, left, right, same_doc, exact_only, clause_outside, same_sentence, s.verify,
-                          s.workers)
+        verdicts = verify(features, left, right, same_doc, exact_only, clause_outside & ~quote_again, same_sentence,
+                          s.verify, s.workers)
+        loose = quote_again & ~np.isin(verdicts.kind, (NO_KIND, EXACT, NORMALIZED, CONTAINED))
+        verdicts.kind[loose] = NO_KIND
+        verdicts.score[loose] = 0.0
         clock.lap("verify")
         return pairs, verdicts, features.words
+
+    def _quotes_in_document(self, table: PassageTable, sentences: np.ndarray, keys: list[np.ndarray],
+                            quotes: np.ndarray, stats: cand.CandidateStats) -> np.ndarray:
+        """Pairs of a quotation clause and a sentence of its document (another than its own)
+        from the document-salted banding, where the clauses join the sentences."""
+        layouts = self._banding()
+        salted = [k for k, b in enumerate(layouts) if b.salted]
+        if not salted or len(quotes) == 0:
+            return np.zeros((0, 2), dtype=np.int64)
+        k = salted[0]
+        rows = np.concatenate([sentences, quotes])
+        band_keys = np.concatenate([keys[k], self._band_keys(table, quotes, layouts=[layouts[k]])[0]])
+        pairs = rows[cand.pairs_from_keys(band_keys, cap=self.settings.bucket_cap, stats=stats)]
+        return pairs[table.is_clause[pairs[:, 0]] != table.is_clause[pairs[:, 1]]]
 
     def _banding(self) -> list[Banding]:
         """Each LSH index the candidates come from; the first is the main one (what the

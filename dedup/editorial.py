@@ -159,13 +159,14 @@ def teaser_blocks(table: PassageTable, earlier: np.ndarray, later: np.ndarray, l
 
 def _preview(table: PassageTable, earlier: np.ndarray, later: np.ndarray, kind: np.ndarray) -> np.ndarray:
     """A preview cut off with an ellipsis (an embedded post, a teaser) of the longer text it
-    matches: a page's rendering of another text, not a repeat written by an editor."""
+    matches (or of a quotation in it): a page's rendering of another text, not a repeat
+    written by an editor."""
     fuzzy = (kind == NEAR) | (kind == CONTAINED)
     out = np.zeros(len(earlier), dtype=bool)
     for k in np.flatnonzero(fuzzy).tolist():
-        e, l = int(earlier[k]), int(later[k])
-        short, long = (e, l) if len(table.normalized[e]) < len(table.normalized[l]) else (l, e)
-        out[k] = table.raw[short].rstrip().endswith(_ELLIPSES) and len(table.raw[short]) < len(table.raw[long])
+        for cut, other in ((int(earlier[k]), int(later[k])), (int(later[k]), int(earlier[k]))):
+            shorter = len(table.raw[cut]) < len(table.raw[other]) or bool(table.is_clause[other])
+            out[k] |= shorter and table.raw[cut].rstrip().endswith(_ELLIPSES)
     return out
 
 
@@ -190,16 +191,18 @@ _OPENING_QUOTE = re.compile("\\s*[\"\u201c\u00ab\u201e]")
 
 def _full_quote_after_summary(table: PassageTable, earlier: np.ndarray, later: np.ndarray) -> np.ndarray:
     """A statement summarized with a few quoted words, then given in full as a direct quote:
-    the earlier passage quotes a fragment (under half of it in quotation marks), and the
-    later one opens with a quotation mark and holds that fragment."""
+    the earlier passage quotes a fragment (under half of it, and under half as many words as
+    the quote, in quotation marks), and the later one is a quotation that holds the fragment."""
     out = np.zeros(len(earlier), dtype=bool)
     for k, (e, l) in enumerate(zip(earlier.tolist(), later.tolist())):
         summary, quote = table.raw[e], table.raw[l]
-        if not _OPENING_QUOTE.match(quote):
+        quotation = table.is_clause[l] and table.sentence[l] != table.sentence[e]  # only quotes match outside
+        if not (quotation or _OPENING_QUOTE.match(quote)):
             continue
         fragments = [m.group(1) for m in _QUOTED.finditer(summary)]
-        if not fragments or 2 * sum(map(len, fragments)) >= len(summary):
-            continue
+        quoted_words = sum(len(f.split()) for f in fragments)
+        if not fragments or 2 * sum(map(len, fragments)) >= len(summary) or 2 * quoted_words >= len(quote.split()):
+            continue  # no summary, or one that already quotes most of the statement: the quote repeats it
         said = table.normalized[l]
         out[k] = any(len(f.split()) >= 2 and normalize(f) in said for f in fragments)
     return out
