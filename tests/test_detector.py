@@ -640,3 +640,12 @@ def test_a_clause_outside_quotation_marks_repeated_elsewhere_is_no_repeat():
     first = f"{EN[0]} Floods hit the Jinsha valley, {clause}, on Monday and washed away three farms near the old dam."
     second = f"{EN[1]} Tourists visit the Jinsha gorge, {clause}, every summer for its cool air and the tea houses."
     assert check_docs([("a", first), ("b", second)]) == []
+
+
+def test_a_quote_repeated_inside_a_longer_sentence_of_its_document_is_contained():
+    said = "the fact that a country is poor does not mean that it should be barred from the union"
+    text = (f'Leaving the summit, the president said "{said}".\n\n{EN[0]}\n\n{EN[1]}\n\n'
+            f'"We are stating a principle: {said} for ever," he told reporters on the plane home.')
+    found = check_docs([("a", text)])
+    assert [f.kind for f in found] == ["contained"]
+    assert said in found[0].match.text or said in found[0].sentence.text
