@@ -41,6 +41,7 @@ class Thresholds:
     reworded_weighted: float = 0.35  # ... while a good share of the weighted terms still agree
     hasty_contained: float = 0.75  # weighted share of the shorter side's terms in the longer
     hasty_common: int = 7  # terms the two sides share in the same order
+    hasty_common_document: int = 6  # the same, inside one document (background carried over, reworded)
     hasty_common_quoted: int = 4  # the same, for a statement and a quote inside one sentence
     hasty_order: float = 0.60  # share of the shorter side's terms found in order
     shuffled_words: float = 0.80  # share of the shorter side's words (function words too) found in the other
@@ -148,7 +149,7 @@ def score_pairs(f: PassageFeatures, left: np.ndarray, right: np.ndarray, candida
 
 
 def decide(s: PairScores, th: Thresholds, same_sentence: np.ndarray | None = None,
-           workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
+           workers: int = 1, same_doc: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Kind and score of each measured pair.
 
     A pair is a repeat when its terms mostly agree (weighted Jaccard) and so do its characters;
@@ -170,6 +171,8 @@ def decide(s: PairScores, th: Thresholds, same_sentence: np.ndarray | None = Non
     similar = (s.weighted_jaccard >= th.near_weighted) & (s.chars >= th.near_chars)
     similar |= (s.weighted_jaccard >= th.reworded_weighted) & (s.chars >= th.reworded_chars)
     needed = np.full(len(s.pairs), th.hasty_common)
+    if same_doc is not None:
+        needed[same_doc] = th.hasty_common_document
     if same_sentence is not None:
         needed[same_sentence] = th.hasty_common_quoted
     hasty = (s.weighted_containment >= th.hasty_contained) & (common >= needed) & (s.in_order >= th.hasty_order)
@@ -243,7 +246,8 @@ def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np
     least = min(th.near_weighted, th.reworded_weighted, th.hasty_contained, th.contained_weighted)
     for lo in range(0, len(fuzzy), _PAIR_BLOCK):  # blocks keep the per-term arrays small
         measured = score_pairs(f, left, right, fuzzy[lo:lo + _PAIR_BLOCK], least, workers)
-        kind[measured.pairs], score[measured.pairs] = decide(measured, th, same_sentence[measured.pairs], workers)
+        kind[measured.pairs], score[measured.pairs] = decide(measured, th, same_sentence[measured.pairs], workers,
+                                                              same_doc[measured.pairs])
     return Verdicts(kind, score)
 
 
