@@ -2,7 +2,9 @@
 
 Plain text is one document; Markdown and HTML are one document each, with markup blanked out
 of the text the engine reads (offsets stay those of the source file); JSON Lines and CSV files
-are collections of records. Errors name the file (and line) and the problem.
+are collections of records. Plain text and each record's text are read as one text per
+paragraph when their lines are hard-wrapped (`wrap.unwrap`). Errors name the file (and line)
+and the problem.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Callable, Iterator
 from ..model import Document
 from .errors import InputError
 from .records import read_csv, read_jsonl
+from .wrap import unwrap
 
 __all__ = ["InputError", "READERS", "format_of", "read_bytes", "read_path", "read_stdin"]
 
@@ -20,7 +23,7 @@ Reader = Callable[[str, str], Document]
 
 
 def _plain(path: str, text: str) -> Document:
-    return Document(path, text)
+    return Document(path, text, unwrap(text))
 
 
 def _markdown(path: str, text: str) -> Document:

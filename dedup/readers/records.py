@@ -1,7 +1,8 @@
 """Collections of records: JSON Lines (``.jsonl``, ``.ndjson``) and CSV (``.csv``, ``.tsv``).
 
 Each record is one document: its id from `id_field` (default ``id``; the file and record
-number when absent), its text from `text_field` (default ``text``).
+number when absent), its text from `text_field` (default ``text``), read as plain text: a
+hard-wrapped one as one text per paragraph (`wrap.unwrap`).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Iterator
 
 from ..model import Document
 from .errors import InputError
+from .wrap import unwrap
 
 
 def read_jsonl(path: str, text: str, id_field: str = "id", text_field: str = "text") -> Iterator[Document]:
@@ -24,7 +26,7 @@ def read_jsonl(path: str, text: str, id_field: str = "id", text_field: str = "te
             raise InputError(f"{path}:{number}: malformed JSON: {err.msg}") from None
         if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
             raise InputError(f"{path}:{number}: expected an object with a string {text_field!r} field")
-        yield Document(_record_id(record.get(id_field), path, number), record[text_field])
+        yield _record(_record_id(record.get(id_field), path, number), record[text_field])
 
 
 def read_csv(path: str, text: str, id_field: str = "id", text_field: str = "text") -> Iterator[Document]:
@@ -38,9 +40,13 @@ def read_csv(path: str, text: str, id_field: str = "id", text_field: str = "text
             value = row.get(text_field)
             if value is None:
                 raise InputError(f"{path}:{rows.line_num}: row has fewer fields than the header")
-            yield Document(_record_id(row.get(id_field), path, rows.line_num), value)
+            yield _record(_record_id(row.get(id_field), path, rows.line_num), value)
     except csv.Error as err:
         raise InputError(f"{path}:{rows.line_num}: malformed CSV: {err}") from None
+
+
+def _record(doc_id: str, text: str) -> Document:
+    return Document(doc_id, text, unwrap(text))
 
 
 def _record_id(value: object, path: str, number: int) -> str:
