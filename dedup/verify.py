@@ -233,7 +233,8 @@ def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np
         return Verdicts(kind, score)
     same_norm = f.norm_hash[left] == f.norm_hash[right]
     exact = np.zeros(n, dtype=bool)
-    exact[same_norm] = [f.raw[i] == f.raw[j] for i, j in zip(left[same_norm].tolist(), right[same_norm].tolist())]
+    exact[same_norm] = [_as_written(f.raw[i]) == _as_written(f.raw[j])
+                        for i, j in zip(left[same_norm].tolist(), right[same_norm].tolist())]
     normalized = ~exact & same_norm
     short = np.minimum(f.words[left], f.words[right]) < th.min_words
     identical = exact | normalized
@@ -249,6 +250,12 @@ def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np
         kind[measured.pairs], score[measured.pairs] = decide(measured, th, same_sentence[measured.pairs], workers,
                                                               same_doc[measured.pairs])
     return Verdicts(kind, score)
+
+
+def _as_written(raw: str) -> str:
+    """A passage as its reader sees it: a line wrapped differently (spaces, a CRLF, the
+    zero-width space of a hyphen wrap) is the same text."""
+    return " ".join(raw.replace("\u200b", "").split())
 
 
 def word_bag_containment(left: list[str], right: list[str]) -> np.ndarray:

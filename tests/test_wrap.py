@@ -406,3 +406,14 @@ def test_evidence_of_a_wrapped_story():
     found = evidence(hard_wrap(EN_STORY, 70))
     assert found is not None and found.wrapped() and found.width == 70 and not found.ragged
     assert evidence(EN_STORY) is None  # no line follows another in a block
+
+
+def test_a_copy_wrapped_differently_is_still_exact():
+    sentence = ("The regional council voted on Thursday to rebuild the harbour wall that the winter "
+                "storms had broken in three places along the northern quay.")
+    wrapped = textwrap.fill(sentence, 60)
+    docs = [("a.txt", f"Harbour wall\n\n{sentence}\n"), ("b.txt", f"Council vote\n\n{wrapped}\n")]
+    from dedup.readers import read_bytes
+    documents = [d for name, text in docs for d in read_bytes(name, text.encode())]
+    found = Detector().check_many(documents).findings
+    assert [f.kind for f in found] == ["exact"]
