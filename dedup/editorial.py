@@ -9,8 +9,11 @@ that hold a pair:
 - `BOILERPLATE`: a passage whose normalized text recurs in many documents of the run (app
   promos, newsletter lines, agency sign-offs, author bios): counted once in the stats.
 - `STRUCTURAL`: a repeat by the house's design inside one article: the summary paragraph
-  (standfirst) restated in the body, an intertitle or pull quote lifted from the body, the
-  headline restated further down. Reported at ``info`` severity when asked for.
+  (standfirst) restated in the body, an intertitle or pull quote lifted from a quotation, a
+  statement summarized with a quoted fragment and then given as the full quote, the headline
+  restated further down. Reported at ``info`` severity when asked for.
+- `TEASER`: a page's related-article teasers (another story's lead less its dateline, and the
+  rest of the page after it) and previews cut off with an ellipsis.
 - `SHORT`: an exact repeat of a passage under `min_words` words inside one article (a refrain,
   a timeline's date, a fragment cut at an abbreviation), unless a whole line is doubled right
   after itself (a pasted caption).
@@ -19,13 +22,15 @@ that hold a pair:
   line recurring in one article, other than right after itself ("Winners meet in final").
 - `TEMPLATE`: a frame filled with other facts three or more times in one article (fixtures, an
   award list, a line-up, readers' comments echoing a question), or two items of one list:
-  fuzzy matches among them are no repeats; exact copies still are. Two lists of names (line-ups) in different documents are
-  no repeat either: a team's line-up recurs from match to match.
+  fuzzy matches among them are no repeats; exact copies still are. Two lists of names
+  (line-ups) in different documents are no repeat either: a team's line-up recurs from match
+  to match.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
 import numpy as np
 from rapidfuzz import fuzz
 
@@ -88,43 +93,63 @@ def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np
     inside = open_pairs[table.doc[earlier[open_pairs]] == table.doc[later[open_pairs]]]
     layout = paragraph_layout(table, np.unique(np.concatenate([earlier[open_pairs], later[open_pairs]])), rules,
                               np.unique(table.doc[earlier[inside]]))
-    teasers = teaser_blocks(table, earlier[open_pairs], later[open_pairs], layout)
-    verdict[open_pairs[teasers[earlier[open_pairs]] | teasers[later[open_pairs]]]] = TEASER
-    verdict[open_pairs[_preview(table, earlier[open_pairs], later[open_pairs], kind[open_pairs])]] = TEASER
-    fuzzy = ~np.isin(kind[open_pairs], (EXACT, NORMALIZED)) & (verdict[open_pairs] == REPORT)
-    labels = _label_lines(table, layout, words, np.concatenate([earlier[open_pairs], later[open_pairs]]), rules)
-    verdict[open_pairs[fuzzy & (labels[:len(open_pairs)] | labels[len(open_pairs):])]] = LABEL
-    same_doc = table.doc[earlier] == table.doc[later]
-    rows = np.flatnonzero(same_doc & (verdict == REPORT))
-    if len(rows) == 0:
-        return verdict
-    e, l = earlier[rows], later[rows]
-    identical = (kind[rows] == EXACT) | (kind[rows] == NORMALIZED)
-    doubled = (table.sentence[l] == table.sentence[e] + 1) & identical  # pasted twice in a row
+    verdict[open_pairs] = _page_furniture(table, layout, words, earlier[open_pairs], later[open_pairs],
+                                          kind[open_pairs], rules)
+    rows = np.flatnonzero((table.doc[earlier] == table.doc[later]) & (verdict == REPORT))
+    verdict[rows] = _inside_one_document(table, layout, words, earlier[rows], later[rows], kind[rows], min_words,
+                                         rules)
+    return verdict
+
+
+def _page_furniture(table: PassageTable, layout: Layout, words: np.ndarray, earlier: np.ndarray,
+                    later: np.ndarray, kind: np.ndarray, rules: EditorialRules) -> np.ndarray:
+    """Verdicts on what a page carries beside its story, in any two documents or one: teasers,
+    previews, and fuzzy matches with labels."""
+    verdict = np.full(len(earlier), REPORT, dtype=np.int8)
+    teasers = teaser_blocks(table, earlier, later, layout)
+    verdict[teasers[earlier] | teasers[later] | _preview(table, earlier, later, kind)] = TEASER
+    fuzzy = ~np.isin(kind, (EXACT, NORMALIZED)) & (verdict == REPORT)
+    labels = _label_lines(table, layout, words, np.concatenate([earlier, later]), rules)
+    verdict[fuzzy & (labels[:len(earlier)] | labels[len(earlier):])] = LABEL
+    return verdict
+
+
+def _inside_one_document(table: PassageTable, layout: Layout, words: np.ndarray, e: np.ndarray, l: np.ndarray,
+                         kind: np.ndarray, min_words: int, rules: EditorialRules) -> np.ndarray:
+    """Verdicts on repeats inside one article: short phrases, templates, recurring labels and
+    structural repeats. A passage pasted twice in a row is always reported."""
+    verdict = np.full(len(e), REPORT, dtype=np.int8)
+    identical = (kind == EXACT) | (kind == NORMALIZED)
+    doubled = (table.sentence[l] == table.sentence[e] + 1) & identical
     short = np.minimum(words[e], words[l]) < min_words
-    verdict[rows[short & ~doubled]] = SHORT
-    fuzzy = ~identical & (verdict[rows] == REPORT)
+    verdict[short & ~doubled] = SHORT
+    fuzzy = ~identical & (verdict == REPORT)
     whole = np.searchsorted(table.sentence, table.sentence[np.concatenate([e, l])])  # a clause's sentence
     texts = text_hashes([table.normalized[i] for i in whole.tolist()])
     family = _in_families(table.sentence[e], table.sentence[l], texts[:len(e)], texts[len(e):], fuzzy,
                           rules.template_family)
-    verdict[rows[fuzzy & family]] = TEMPLATE
     items = np.array([bool(_LIST_ITEM.match(table.raw[a]) and _LIST_ITEM.match(table.raw[b]))
                       for a, b in zip(e.tolist(), l.tolist())], dtype=bool)
-    verdict[rows[fuzzy & items & (verdict[rows] == REPORT)]] = TEMPLATE  # two items of one list: one frame
+    verdict[fuzzy & (family | items)] = TEMPLATE  # one frame, other facts; two items of one list
     both_labels = _label_lines(table, layout, words, e, rules) & _label_lines(table, layout, words, l, rules)
-    verdict[rows[identical & both_labels & ~doubled & (verdict[rows] == REPORT)]] = LABEL  # a recurring label
+    verdict[identical & both_labels & ~doubled & (verdict == REPORT)] = LABEL  # a recurring label
+    structural = _structural(table, layout, words, e, l, kind, rules) & ~doubled & ~short
+    verdict[structural & (verdict == REPORT)] = STRUCTURAL
+    return verdict
+
+
+def _structural(table: PassageTable, layout: Layout, words: np.ndarray, e: np.ndarray, l: np.ndarray,
+                kind: np.ndarray, rules: EditorialRules) -> np.ndarray:
+    """Repeats by the house's design inside one article (see the module docstring)."""
     lone_e, lone_l = _lone_short(layout, words, e, rules), _lone_short(layout, words, l, rules)
     quoting = np.array([any(q in table.raw[a] + table.raw[b] for q in _QUOTE_MARKS)
                         for a, b in zip(e.tolist(), l.tolist())], dtype=bool)
     pull_quote = (lone_e ^ lone_l) & quoting  # a short line of its own, lifted from a quotation in the body
-    restated = (kind[rows] == NEAR) | (kind[rows] == CONTAINED)  # a verbatim copy or a changed figure is no restatement
+    restated = (kind == NEAR) | (kind == CONTAINED)  # a verbatim copy or a changed figure is no restatement
     standfirst = layout.standfirst[e] & ~layout.standfirst[l] & restated
     headline = layout.headline[e] & ~table.heading[l]  # the headline restated further down
     quoted_later = _full_quote_after_summary(table, e, l) & restated
-    structural = (standfirst | pull_quote | headline | quoted_later) & ~doubled & ~short
-    verdict[rows[structural & (verdict[rows] == REPORT)]] = STRUCTURAL
-    return verdict
+    return standfirst | pull_quote | headline | quoted_later
 
 
 # A dateline opens a wire or agency lead: "LONDON (Reuters) - ", "دبي، الإمارات العربية المتحدة (CNN)— ".
@@ -136,8 +161,8 @@ def teaser_blocks(table: PassageTable, earlier: np.ndarray, later: np.ndarray, l
 
     A teaser is another story's lead, dateline cut off, standing as a paragraph of its own in
     a page that is not that story: a paragraph of document A, not A's own lead, that reads as
-    the lead of document B less B's dateline. A's teaser block runs from its first such passage to its end (a page
-    lists its teasers after the story). Copies of a teaser are no editorial repeat, and
+    the lead of document B less B's dateline. A's teaser block runs from its first such
+    passage to its end (a page lists its teasers after the story). Copies of a teaser are no editorial repeat, and
     neither is anything else in the block."""
     block = np.zeros(len(table), dtype=bool)
     cross = np.flatnonzero(table.doc[earlier] != table.doc[later])
