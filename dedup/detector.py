@@ -136,10 +136,12 @@ class Detector:
         clock.lap("segment+normalize")
         archived: Sequence[Any] = ()
         presketched, boilerplate = None, 0
+        archive_boilerplate = np.zeros(0, dtype=np.uint64)
         if index is not None:
             candidates = index.archived_candidates(table)
             archived, presketched = candidates.passages, candidates.band_keys
             boilerplate = getattr(candidates, "boilerplate", 0)
+            archive_boilerplate = getattr(candidates, "boilerplate_texts", archive_boilerplate)
             table = concat_tables(passages_as_documents([p.doc_id for p in archived], [p.text for p in archived]),
                                   table)
             clock.lap("archive lookup")
@@ -148,7 +150,7 @@ class Detector:
         accepted = np.flatnonzero((verdicts.kind != NO_KIND) & (pairs[:, 1] >= len(archived)))
         accepted = accepted[~in_ranges(table.documents, "ignored", table.doc, table.start)[pairs[accepted, 1]]]
         rules = self.settings.editorial
-        recurring = recurring_texts(table, rules, len(archived))
+        recurring = recurring_texts(table, rules, len(archived), archive_boilerplate)
         judged = judge(table, words, pairs[accepted, 0], pairs[accepted, 1], verdicts.kind[accepted],
                        self.settings.verify.min_words, recurring.passages, rules)
         wanted = (judged == REPORT) | ((judged == STRUCTURAL) & rules.report_structural)

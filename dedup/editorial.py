@@ -269,32 +269,30 @@ class Recurring:
                                 for p, n in zip(self.examples[:most].tolist(), self.documents[:most].tolist())]}
 
 
-def recurring_texts(table: PassageTable, rules: EditorialRules, first_passage: int = 0) -> Recurring:
+def recurring_texts(table: PassageTable, rules: EditorialRules, first_passage: int = 0,
+                    known: np.ndarray | None = None) -> Recurring:
     """Boilerplate of the run: whole sentences whose normalized text stands in at least the
-    boilerplate limit of the run's documents (each document counted once). Passages before
+    boilerplate limit of the run's documents (each document counted once), or is one of the
+    `known` normalized-text hashes (the archive's boilerplate). Passages before
     `first_passage` (archived ones) neither count nor are marked: the archive index judges its
     own boilerplate."""
     n = len(table)
     passages = np.zeros(n, dtype=bool)
-    none = Recurring(passages, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     rows = np.arange(first_passage, n)
-    documents = len(np.unique(table.doc[rows]))
-    limit = rules.boilerplate_limit(documents)
-    if documents < limit:
-        return none
     rows = rows[~table.is_clause[rows]]
     hashes = text_hashes([table.normalized[i] for i in rows.tolist()])
+    if known is not None and len(known):
+        passages[rows[np.isin(hashes, known)]] = True
+    limit = rules.boilerplate_limit(len(np.unique(table.doc[first_passage:])))
     per_document = np.unique(np.stack([hashes, table.doc[rows].astype(np.uint64)], axis=1), axis=0)
     values, counts = np.unique(per_document[:, 0], return_counts=True)
     common, counts = values[counts >= limit], counts[counts >= limit]
-    if len(common) == 0:
-        return none
     order = np.argsort(-counts, kind="stable")
     common, counts = common[order], counts[order]
     passages[rows[np.isin(hashes, common)]] = True
     first_row = np.unique(hashes, return_index=True)
     examples = rows[first_row[1][np.searchsorted(first_row[0], common)]]
-    return Recurring(passages, examples, counts.astype(np.int64))
+    return Recurring(passages, examples.astype(np.int64), counts.astype(np.int64))
 
 
 def paragraph_layout(table: PassageTable, passages: np.ndarray, rules: EditorialRules = EditorialRules(),

@@ -110,6 +110,20 @@ def test_boilerplate_is_recognised_and_not_reported(location):
         assert real.match.doc == "doc-2"
 
 
+def test_the_archive_s_boilerplate_is_boilerplate_between_drafts_too(location):
+    """Two drafts of one run carry a sign-off the archive knows as boilerplate: no finding
+    between them, though the run alone has too few documents to learn it."""
+    signoff = "This story was written with reporting from our correspondents in the region and edited by the desk."
+    drafts = [("draft-1", f"{FILLER[0]} {signoff}"), ("draft-2", f"{FILLER[1]} {signoff}")]
+    assert [f.kind for f in dedup.Detector().check_many(drafts).findings] == ["exact"]
+    with dedup.Index.open(location, boilerplate=dedup.archive.index.Boilerplate(share=0.5, min_documents=2)) as idx:
+        for k in range(4):
+            idx.add(f"doc-{k}", f"{EN[k]}\n{signoff}\n")
+        report = dedup.Detector().check_many(drafts, index=idx)
+        assert report.findings == []
+        assert report.stats["left_out"]["boilerplate"] == 1
+
+
 def test_other_settings_are_refused_naming_the_difference(location):
     with dedup.Index.open(location) as idx:
         idx.add("a", ARCHIVED_EN)

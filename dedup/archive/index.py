@@ -13,7 +13,7 @@ verifies them with the draft in one batch, exactly as passages of one run are ve
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -120,8 +120,10 @@ class Index:
         checked = {d.id for d in table.documents}
         limit = self.boilerplate.limit(self._document_count())
         found = [p for p in self.store.lookup(keys, norm_hash.view(np.int64)) if p.doc_id not in checked]
-        kept = sorted(self._without_boilerplate(found, limit), key=lambda p: (p.doc_id, p.start))
-        return ArchiveCandidates(kept, self._stored_band_keys(kept), boilerplate=len(found) - len(kept))
+        kept, dropped = self._without_boilerplate(found, limit)
+        kept = sorted(kept, key=lambda p: (p.doc_id, p.start))
+        texts = np.unique(np.array([p.norm_hash for p in dropped], dtype=np.int64)).view(np.uint64)
+        return ArchiveCandidates(kept, self._stored_band_keys(kept), boilerplate=len(dropped), boilerplate_texts=texts)
 
     def _document_count(self) -> int:
         """The stored documents, counted again after this object's own writes or after
@@ -132,14 +134,17 @@ class Index:
             counted = self._counted = (now, self.store.documents())
         return counted[1]
 
-    def _without_boilerplate(self, passages: list[StoredPassage], limit: float) -> list[StoredPassage]:
+    def _without_boilerplate(self, passages: list[StoredPassage],
+                             limit: float) -> tuple[list[StoredPassage], list[StoredPassage]]:
+        """The passages under the boilerplate limit, and those over it."""
         if not passages:
-            return passages
+            return passages, []
         if all(p.documents is not None for p in passages):
             counts = [p.documents for p in passages]
         else:
             counts = self.store.document_counts(np.array([p.norm_hash for p in passages], dtype=np.int64)).tolist()
-        return [p for p, c in zip(passages, counts) if c <= limit]
+        return ([p for p, c in zip(passages, counts) if c <= limit],
+                [p for p, c in zip(passages, counts) if c > limit])
 
     def _stored_band_keys(self, passages: list[StoredPassage]) -> np.ndarray | None:
         bands = self.store.settings.bands
@@ -189,11 +194,13 @@ class Index:
 class ArchiveCandidates:
     """What a lookup found for a batch: archived passages, their band keys for the main
     banding ((passages, bands) uint32) when the store keeps them (else None), and how many
-    archived passages were left out as boilerplate."""
+    archived passages were left out as boilerplate, with the normalized-text hashes of those
+    (a passage of the batch with one of them is boilerplate too)."""
 
     passages: list[StoredPassage]
     band_keys: np.ndarray | None
     boilerplate: int = 0
+    boilerplate_texts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
 
 
 def settings_of(detector: Detector) -> IndexSettings:
