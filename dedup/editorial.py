@@ -55,6 +55,7 @@ class EditorialRules:
     standfirst_paragraphs: int = 4  # ... in an article of at least this many paragraphs
     standfirst_overlap: float = 0.35  # ... when this share of the lead's opening sentence restates it
     pull_quote_words: int = 8  # a paragraph of one passage this short is an intertitle or pull quote
+    title_words: int = 12  # a paragraph of one sentence this short restated by the next paragraph is its title
     label_words: int = 8  # a line of its own this short, without final punctuation, matches only exactly
     template_family: int = 3  # passages of one article linked by fuzzy matches: a template
     report_structural: bool = False  # report structural repeats (at info severity) instead of leaving them out
@@ -141,7 +142,8 @@ def _inside_one_document(table: PassageTable, layout: Layout, words: np.ndarray,
 def _structural(table: PassageTable, layout: Layout, words: np.ndarray, e: np.ndarray, l: np.ndarray,
                 kind: np.ndarray, rules: EditorialRules) -> np.ndarray:
     """Repeats by the house's design inside one article (see the module docstring)."""
-    lone_e, lone_l = _lone_short(layout, words, e, rules), _lone_short(layout, words, l, rules)
+    lone_e = _lone_short(layout, words, e, rules.pull_quote_words)
+    lone_l = _lone_short(layout, words, l, rules.pull_quote_words)
     quoting = np.array([any(q in table.raw[a] + table.raw[b] for q in _QUOTE_MARKS)
                         for a, b in zip(e.tolist(), l.tolist())], dtype=bool)
     pull_quote = (lone_e ^ lone_l) & quoting  # a short line of its own, lifted from a quotation in the body
@@ -149,7 +151,9 @@ def _structural(table: PassageTable, layout: Layout, words: np.ndarray, e: np.nd
     standfirst = layout.standfirst[e] & ~layout.standfirst[l] & restated
     headline = layout.headline[e] & ~table.heading[l]  # the headline restated further down
     quoted_later = _full_quote_after_summary(table, e, l) & restated
-    return standfirst | pull_quote | headline | quoted_later
+    titled = _lone_short(layout, words, e, rules.title_words) & (layout.paragraph[l] == layout.paragraph[e] + 1)
+    titled[titled] = [not _STATEMENT_END.search(table.raw[k]) for k in e[titled].tolist()]  # a title ends on no full stop
+    return standfirst | pull_quote | headline | quoted_later | (titled & restated)
 
 
 # A dateline opens a wire or agency lead: "LONDON (Reuters) - ", "دبي، الإمارات العربية المتحدة (CNN)— ".
@@ -234,6 +238,7 @@ def _full_quote_after_summary(table: PassageTable, earlier: np.ndarray, later: n
 
 
 _FINAL_PUNCTUATION = re.compile("[.!?\u061f\u2026:;\u061b][\"'\u201d\u2019\u00bb)\\]]*\\s*$")
+_STATEMENT_END = re.compile("[.\u2026:;\u061b][\"'\u201d\u2019\u00bb)\\]]*\\s*$")
 _LIST_ITEM = re.compile("\\s*(?:[-\u2013\u2014*\u2022\u25aa\u00b7]|\\d{1,3}[.)])\\s")
 
 
@@ -249,8 +254,9 @@ def _label_lines(table: PassageTable, layout: Layout, words: np.ndarray, passage
     return out
 
 
-def _lone_short(layout: Layout, words: np.ndarray, passages: np.ndarray, rules: EditorialRules) -> np.ndarray:
-    return layout.alone[passages] & (words[passages] <= rules.pull_quote_words)
+def _lone_short(layout: Layout, words: np.ndarray, passages: np.ndarray, most: int) -> np.ndarray:
+    """Which `passages` are a paragraph of their own of at most `most` words."""
+    return layout.alone[passages] & (words[passages] <= most)
 
 
 @dataclass(frozen=True)
