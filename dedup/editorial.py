@@ -16,7 +16,8 @@ that hold a pair:
   rest of the page after it) and previews cut off with an ellipsis.
 - `SHORT`: an exact repeat of a passage under `min_words` words inside one article (a refrain,
   a timeline's date, a fragment cut at an abbreviation), unless a whole line is doubled right
-  after itself (a pasted caption).
+  after itself (a pasted caption); and a passage under `fragment_words` words standing inside
+  a sentence of another document (an age, a name and title, an attribution).
 - `LABEL`: a fuzzy match with a short line of its own without final punctuation (an
   intertitle, a caption, a label): like a headline, matched only as an exact copy; and such a
   line recurring in one article, other than right after itself ("Winners meet in final").
@@ -56,6 +57,7 @@ class EditorialRules:
     standfirst_overlap: float = 0.35  # ... when this share of the lead's opening sentence restates it
     pull_quote_words: int = 8  # a paragraph of one passage this short is an intertitle or pull quote
     title_words: int = 12  # a paragraph of one sentence this short restated by the next paragraph is its title
+    fragment_words: int = 6  # a shorter passage standing inside a sentence of another document needs this many
     label_words: int = 8  # a line of its own this short, without final punctuation, matches only exactly
     template_family: int = 3  # passages of one article linked by fuzzy matches: a template
     report_structural: bool = False  # report structural repeats (at info severity) instead of leaving them out
@@ -88,6 +90,9 @@ def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np
     verdict[boilerplate[earlier] | boilerplate[later]] = BOILERPLATE
     lists = table.listing[earlier] & table.listing[later] & (table.doc[earlier] != table.doc[later])
     verdict[lists & (verdict == REPORT)] = TEMPLATE  # a line-up recurs from match to match
+    fragment = (kind == CONTAINED) & (table.doc[earlier] != table.doc[later])
+    fragment &= np.minimum(words[earlier], words[later]) < rules.fragment_words
+    verdict[fragment & (verdict == REPORT)] = SHORT  # an age, a name, an attribution inside another story
     open_pairs = np.flatnonzero(verdict == REPORT)
     if len(open_pairs) == 0:
         return verdict

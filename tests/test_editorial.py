@@ -263,3 +263,13 @@ def test_a_line_up_recurring_in_two_match_reports_is_no_repeat():
     assert report.findings == [] and report.stats["left_out"] == {"template": 1}
     doubled = Detector().check_many([("match1", f"{first}\n\n{STORIES[2]}\n\n{line_up}")])
     assert [f.kind for f in doubled.findings] == ["exact"]  # pasted twice in one report: a defect
+
+
+def test_a_few_words_standing_inside_another_story_are_a_fragment_not_a_carry_over():
+    long = ("The minister expressed full solidarity with the kingdom against every attempt to harm its "
+            "regional position, state news agency Wam reported.")
+    docs = [("a", f"{STORIES[0]} {long}"), ("b", f"{STORIES[1]} State news agency Wam reported.")]
+    report = Detector().check_many(docs)
+    assert report.findings == [] and report.stats["left_out"] == {"short": 1}
+    loose = Detector(editorial=EditorialRules(fragment_words=0)).check_many(docs)
+    assert [f.kind for f in loose.findings] == ["contained"]
