@@ -266,6 +266,8 @@ def _build_lexicon() -> Mapping[str, _Lexeme]:
 
 
 _LEXICON: Mapping[str, _Lexeme] = _build_lexicon()
+_CONNECTORS = frozenset({"and", "a"})  # lexicon words that are no number on their own
+_NUMBER_WORDS = frozenset(_LEXICON) - _CONNECTORS
 
 _SUFFIX_SCALES = _ABBREVIATIONS  # "4bn", "600m", "5k"
 _ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
@@ -300,6 +302,16 @@ def digit_values(digits: str) -> frozenset[Decimal]:
         return frozenset({decimal})
     thousands = _D(head + tail)
     return frozenset({thousands}) if tail.endswith("0") else frozenset({thousands, decimal})
+
+
+_DIGIT_TOKEN = re.compile(r"\S*[0-9]\S*")
+
+
+def number_tokens(normalized: str) -> tuple[str, ...]:
+    """The words of a normalized text that may write a number (digits, number words), sorted:
+    two texts with the same ones hold the same numbers, and `compare_numbers` need not run."""
+    words = [w for w in normalized.split() if w in _NUMBER_WORDS]
+    return tuple(sorted(_DIGIT_TOKEN.findall(normalized) + words))
 
 
 def split_words(normalized: str) -> list[str]:

@@ -18,7 +18,7 @@ from rapidfuzz.distance import Indel
 
 from .arrays import codepoints_text, dense_ids, owners, ranges, unique_sorted
 from .normalize import word_counts
-from .numbers import compare_numbers
+from .numbers import compare_numbers, number_tokens
 from .shingle import Shingles, ShingleSpec, text_hashes
 from .stopwords import STOPWORDS
 
@@ -275,6 +275,8 @@ def _number_measures(a: str, b: str) -> tuple[bool, float, int]:
     "66,000"/"66.000"; a number merely left out or added is no conflict), and how alike are
     the words around the numbers (digits and number words left out), and how many figures
     each side has that the other lacks (the fewer of the two counts). See `dedup.numbers`."""
+    if number_tokens(a) == number_tokens(b):  # the same numbers, written the same way
+        return False, 1.0, 0
     compared = compare_numbers(a, b)
     if not compared.replaced:
         return False, 1.0, 0
