@@ -201,11 +201,15 @@ class Detector:
         quotable = quoted_clauses(table, features.words >= s.verify.clause_copy_words)
         found = {"exact": cand.pairs_from_keys(features.norm_hash, eligible=nonempty & (~table.is_clause | quotable),
                                                cap=s.bucket_cap, stats=stats)}
+        quotes = np.flatnonzero(quotable)
         for k, (layout, band_keys) in enumerate(zip(self._banding(), keys)):
             rows = sentences
             if k == 0 and known:
                 rows = np.concatenate([np.arange(known), sentences])
                 band_keys = np.concatenate([presketched, band_keys])
+            if layout.salted and len(quotes):  # a quotation clause with the sentences of its document
+                rows = np.concatenate([sentences, quotes])
+                band_keys = np.concatenate([band_keys, self._band_keys(table, quotes, layouts=[layout])[0]])
             if layout.sketch == "fragment":  # shortened copies with enough content words to be reported
                 enough = np.diff(features.word_indptr)[rows] >= s.verify.contained_terms
                 rows, band_keys = rows[enough], band_keys[enough]
@@ -215,7 +219,6 @@ class Detector:
             found[layout.name] = pairs
         found["clauses"] = cand.pairs_from_keys(table.sentence, eligible=long_enough & table.is_clause,
                                                 cap=s.bucket_cap, stats=stats)
-        found["quotes"] = self._quotes_in_document(table, sentences, keys, np.flatnonzero(quotable), stats)
         stats.by_source = {name: len(p) for name, p in found.items()}
         pairs = cand.unique_pairs(np.concatenate(list(found.values())))
         pairs = pairs[~_overlapping(table, pairs)]
@@ -236,20 +239,6 @@ class Detector:
         verdicts.score[loose] = 0.0
         clock.lap("verify")
         return pairs, verdicts, features.words
-
-    def _quotes_in_document(self, table: PassageTable, sentences: np.ndarray, keys: list[np.ndarray],
-                            quotes: np.ndarray, stats: cand.CandidateStats) -> np.ndarray:
-        """Pairs of a quotation clause and a sentence of its document (another than its own)
-        from the document-salted banding, where the clauses join the sentences."""
-        layouts = self._banding()
-        salted = [k for k, b in enumerate(layouts) if b.salted]
-        if not salted or len(quotes) == 0:
-            return np.zeros((0, 2), dtype=np.int64)
-        k = salted[0]
-        rows = np.concatenate([sentences, quotes])
-        band_keys = np.concatenate([keys[k], self._band_keys(table, quotes, layouts=[layouts[k]])[0]])
-        pairs = rows[cand.pairs_from_keys(band_keys, cap=self.settings.bucket_cap, stats=stats)]
-        return pairs[table.is_clause[pairs[:, 0]] != table.is_clause[pairs[:, 1]]]
 
     def _banding(self) -> list[Banding]:
         """Each LSH index the candidates come from; the first is the main one (what the
