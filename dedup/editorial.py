@@ -58,6 +58,7 @@ class EditorialRules:
     pull_quote_words: int = 8  # a paragraph of one passage this short is an intertitle or pull quote
     title_words: int = 12  # a paragraph of one sentence this short restated by the next paragraph is its title
     fragment_words: int = 6  # a shorter passage standing inside a sentence of another document needs this many
+    link_words: int = 20  # ... or this short after a label and a colon ("Read also: <headline>")
     label_words: int = 8  # a line of its own this short, without final punctuation, matches only exactly
     template_family: int = 3  # passages of one article linked by fuzzy matches: a template
     report_structural: bool = False  # report structural repeats (at info severity) instead of leaving them out
@@ -114,6 +115,11 @@ def _page_furniture(table: PassageTable, layout: Layout, words: np.ndarray, earl
     verdict = np.full(len(earlier), REPORT, dtype=np.int8)
     teasers = teaser_blocks(table, earlier, later, layout)
     verdict[teasers[earlier] | teasers[later] | _preview(table, earlier, later, kind)] = TEASER
+    other = table.doc[earlier] != table.doc[later]
+    linking = other & (layout.headline[earlier] != layout.headline[later]) & np.isin(kind, (EXACT, NORMALIZED))
+    links = np.zeros(len(table), dtype=bool)  # another story's headline standing in a page: a link to it
+    links[np.where(layout.headline[earlier[linking]], later[linking], earlier[linking])] = True
+    verdict[(links[earlier] | links[later]) & (verdict == REPORT)] = TEASER
     fuzzy = ~np.isin(kind, (EXACT, NORMALIZED)) & (verdict == REPORT)
     labels = _label_lines(table, layout, words, np.concatenate([earlier, later]), rules)
     verdict[fuzzy & (labels[:len(earlier)] | labels[len(earlier):])] = LABEL
@@ -126,7 +132,7 @@ def _inside_one_document(table: PassageTable, layout: Layout, words: np.ndarray,
     structural repeats. A passage pasted twice in a row is always reported."""
     verdict = np.full(len(e), REPORT, dtype=np.int8)
     identical = (kind == EXACT) | (kind == NORMALIZED)
-    doubled = (table.sentence[l] == table.sentence[e] + 1) & identical
+    doubled = (table.sentence[l] == table.sentence[e] + 1) & identical & (words[e] >= 2)  # one word is a fragment
     short = np.minimum(words[e], words[l]) < min_words
     verdict[short & ~doubled] = SHORT
     fuzzy = ~identical & (verdict == REPORT)
@@ -244,6 +250,7 @@ def _full_quote_after_summary(table: PassageTable, earlier: np.ndarray, later: n
 
 _FINAL_PUNCTUATION = re.compile("[.!?\u061f\u2026:;\u061b][\"'\u201d\u2019\u00bb)\\]]*\\s*$")
 _STATEMENT_END = re.compile("[.\u2026:;\u061b][\"'\u201d\u2019\u00bb)\\]]*\\s*$")
+_LABELLED = re.compile(r"\s*\w+(?:\s+\w+){0,2}\s*:\s+\S")  # a label of one to three words, then a colon
 _LIST_ITEM = re.compile("\\s*(?:[-\u2013\u2014*\u2022\u25aa\u00b7]|\\d{1,3}[.)])\\s")
 
 
@@ -252,10 +259,11 @@ def _label_lines(table: PassageTable, layout: Layout, words: np.ndarray, passage
     """Which `passages` are a line of their own without final punctuation, short, and no list
     item: an intertitle, a caption, a label. Like a headline, such a line is matched only as an
     exact copy: reworded, it is a title restating the text, not a repeat of it."""
-    out = layout.alone[passages] & (words[passages] <= rules.label_words)
+    out = layout.alone[passages] & (words[passages] <= rules.link_words)
     for k in np.flatnonzero(out).tolist():
         raw = table.raw[int(passages[k])]
-        out[k] = not _FINAL_PUNCTUATION.search(raw) and not _LIST_ITEM.match(raw)
+        short = words[int(passages[k])] <= rules.label_words or bool(_LABELLED.match(raw))  # "Read also: ..."
+        out[k] = short and not _FINAL_PUNCTUATION.search(raw) and not _LIST_ITEM.match(raw)
     return out
 
 

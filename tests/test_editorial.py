@@ -273,3 +273,27 @@ def test_a_few_words_standing_inside_another_story_are_a_fragment_not_a_carry_ov
     assert report.findings == [] and report.stats["left_out"] == {"short": 1}
     loose = Detector(editorial=EditorialRules(fragment_words=0)).check_many(docs)
     assert [f.kind for f in loose.findings] == ["contained"]
+
+
+def test_another_story_s_headline_in_a_page_is_a_link_not_a_repeat():
+    headline = "Ferry route between the islands to open in June"
+    story = f"{headline}\n\n{STORIES[3]}\n\n{STORIES[4]}"
+    page = f"Orchestra plans tour\n\n{STORIES[2]}\n\n{STORIES[5]}\n\n{headline}\n\n{STORIES[6]}"
+    report = Detector().check_many([("ferry", story), ("page", page)])
+    assert report.findings == [] and set(report.stats["left_out"]) == {"teaser"}
+    twice = Detector().check_many([("ferry", story), ("ferry-again", story)])  # an article published twice
+    assert len(twice.findings) == 3
+
+
+def test_a_read_also_line_restating_the_lead_is_a_label():
+    lead = "A court in New York sentenced the former drug company boss to seven years in prison for fraud on Friday."
+    text = (f"Drug boss jailed\n\n{lead}\n\n{STORIES[0]}\n\n"
+            f"Read also: Former drug company boss sentenced to seven years for fraud in New York\n\n{STORIES[1]}")
+    loose = Detector(editorial=EditorialRules(link_words=0)).check(text, "a.txt")
+    assert loose, "the fixture must be a repeat without the rule"
+    assert Detector().check(text, "a.txt") == []
+
+
+def test_a_one_word_fragment_doubled_by_the_splitter_is_not_a_pasted_line():
+    text = f"{STORIES[0]} The channel C. N. N. said so.\n\n{STORIES[1]}"
+    assert [f for f in Detector().check(text, "a.txt") if f.sentence.text.count(" ") == 0] == []
