@@ -138,7 +138,8 @@ def _inside_one_document(table: PassageTable, layout: Layout, words: np.ndarray,
     fuzzy = ~identical & (verdict == REPORT)
     whole = np.searchsorted(table.sentence, table.sentence[np.concatenate([e, l])])  # a clause's sentence
     texts = text_hashes([table.normalized[i] for i in whole.tolist()])
-    family = _in_families(table.sentence[e], table.sentence[l], texts[:len(e)], texts[len(e):], fuzzy,
+    sentences = fuzzy & ~table.is_clause[e] & ~table.is_clause[l]  # a frame is a whole sentence
+    family = _in_families(table.sentence[e], table.sentence[l], texts[:len(e)], texts[len(e):], sentences,
                           rules.template_family)
     items = np.array([bool(_LIST_ITEM.match(table.raw[a]) and _LIST_ITEM.match(table.raw[b]))
                       for a, b in zip(e.tolist(), l.tolist())], dtype=bool)
