@@ -21,6 +21,7 @@ from .normalize import PROFILE, word_counts
 from .passages import (PassageTable, SegmentOptions, build_passages, concat_tables, in_ranges,
                        passages_as_documents)
 from .report import build_findings
+from .segment import QUOTES
 from .shingle import Shingles, ShingleSpec, shingle_batch, shingle_batches, text_hashes
 from .sketch import MinHasher
 from .stopwords import STOPWORDS
@@ -375,7 +376,7 @@ class Stopwatch:
         return time.perf_counter() - self._started
 
 
-_QUOTE_MARK = re.compile("[\"\u201c\u201d\u00ab\u00bb\u201e]")
+_QUOTE_MARK = re.compile(f"[{QUOTES}]")
 
 
 def quoted_clauses(table: PassageTable, long_enough: np.ndarray) -> np.ndarray:

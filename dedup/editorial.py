@@ -37,7 +37,9 @@ from rapidfuzz import fuzz
 
 from .model import Document
 from .normalize import normalize
+from .group import UnionFind
 from .passages import PassageTable
+from .segment import FINAL_PUNCT, QUOTES
 from .shingle import text_hashes
 from .stopwords import STOPWORDS
 from .verify import CONTAINED, EXACT, NEAR, NORMALIZED
@@ -156,7 +158,7 @@ def _structural(table: PassageTable, layout: Layout, words: np.ndarray, e: np.nd
     """Repeats by the house's design inside one article (see the module docstring)."""
     lone_e = _lone_short(layout, words, e, rules.pull_quote_words)
     lone_l = _lone_short(layout, words, l, rules.pull_quote_words)
-    quoting = np.array([any(q in table.raw[a] + table.raw[b] for q in _QUOTE_MARKS)
+    quoting = np.array([any(q in table.raw[a] + table.raw[b] for q in QUOTES)
                         for a, b in zip(e.tolist(), l.tolist())], dtype=bool)
     pull_quote = (lone_e ^ lone_l) & quoting  # a short line of its own, lifted from a quotation in the body
     restated = (kind == NEAR) | (kind == CONTAINED)  # a verbatim copy or a changed figure is no restatement
@@ -225,7 +227,6 @@ def _reads_as(passage: str, lead: str) -> bool:
     return len(passage) >= len(lead) // 2 and fuzz.ratio(passage, lead[:len(passage)]) >= 95
 
 
-_QUOTE_MARKS = "\"\u201c\u201d\u00ab\u00bb\u201e"
 _QUOTED = re.compile("[\"\u201c\u00ab\u201e]([^\"\u201c\u201d\u00ab\u00bb\u201e\\n]{3,}?)[\"\u201d\u00bb\u201c]")
 _OPENING_QUOTE = re.compile("\\s*[\"\u201c\u00ab\u201e]")
 
@@ -249,7 +250,6 @@ def _full_quote_after_summary(table: PassageTable, earlier: np.ndarray, later: n
     return out
 
 
-_FINAL_PUNCTUATION = re.compile("[.!?\u061f\u2026:;\u061b][\"'\u201d\u2019\u00bb)\\]]*\\s*$")
 _STATEMENT_END = re.compile("[.\u2026:;\u061b][\"'\u201d\u2019\u00bb)\\]]*\\s*$")
 _LABELLED = re.compile(r"\s*\w+(?:\s+\w+){0,2}\s*:\s+\S")  # a label of one to three words, then a colon
 _LIST_ITEM = re.compile("\\s*(?:[-\u2013\u2014*\u2022\u25aa\u00b7]|\\d{1,3}[.)])\\s")
@@ -264,7 +264,7 @@ def _label_lines(table: PassageTable, layout: Layout, words: np.ndarray, passage
     for k in np.flatnonzero(out).tolist():
         raw = table.raw[int(passages[k])]
         short = words[int(passages[k])] <= rules.label_words or bool(_LABELLED.match(raw))  # "Read also: ..."
-        out[k] = short and not _FINAL_PUNCTUATION.search(raw) and not _LIST_ITEM.match(raw)
+        out[k] = short and not FINAL_PUNCT.search(raw) and not _LIST_ITEM.match(raw)
     return out
 
 
@@ -403,20 +403,11 @@ def _in_families(left: np.ndarray, right: np.ndarray, left_text: np.ndarray, rig
     if not linked.any():
         return out
     nodes, inverse = np.unique(np.concatenate([left[linked], right[linked]]), return_inverse=True)
-    parent = np.arange(len(nodes))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = int(parent[x])
-        return x
-
+    sets = UnionFind(len(nodes))
     half = int(np.count_nonzero(linked))
     for a, b in zip(inverse[:half].tolist(), inverse[half:].tolist()):
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    roots = np.array([find(x) for x in range(len(nodes))], dtype=np.int64)
+        sets.union(a, b)
+    roots = np.array([sets.find(x) for x in range(len(nodes))], dtype=np.int64)
     texts = np.concatenate([left_text[linked], right_text[linked]])
     members = np.unique(np.stack([roots[inverse].astype(np.uint64), texts]), axis=1)
     distinct = np.bincount(members[0].astype(np.int64), minlength=len(nodes))

@@ -39,8 +39,8 @@ _CLOSERS = "\"'”’»)]"
 _FIRST_LINE = re.compile(r"\s*([^\n\r\u2028\u2029\x0b\x0c\x85]*)")
 _INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]")
 _WORD_BEFORE = re.compile(r"\S+$")
-_FINAL_PUNCT = re.compile(r"[.!?؟…:;؛][\"'”’»)\]]*\s*$")
-_QUOTES = "\"“”«»„"
+FINAL_PUNCT = re.compile(r"[.!?؟…:;؛][\"'”’»)\]]*\s*$")
+QUOTES = "\"“”«»„"
 _CLAUSE_BREAK = re.compile(r"[,،;؛:](?=\s)|\s[–—-]\s|[()]")
 
 
@@ -156,7 +156,7 @@ def _char_classes() -> np.ndarray:
             table[cp] |= _SPACE
         if chr(cp).isalnum():
             table[cp] |= _ALNUM
-    marks = ((_LINE_BREAKS, _BREAK_CLASS), (".!?؟…", _ENDER), (_CLOSERS, _CLOSER), (_QUOTES, _QUOTE_CLASS),
+    marks = ((_LINE_BREAKS, _BREAK_CLASS), (".!?؟…", _ENDER), (_CLOSERS, _CLOSER), (QUOTES, _QUOTE_CLASS),
              (ITEM_BREAKS, _ITEM_BREAK))
     for chars, bit in marks:
         for ch in chars:
@@ -383,6 +383,6 @@ def _heading_line(text: str) -> tuple[int, int, int]:
     """(start, end, words) of the first non-empty line when it lacks final punctuation, else
     (-1, -1, 0)."""
     line = _FIRST_LINE.match(text)
-    if line is None or not line.group(1).strip() or _FINAL_PUNCT.search(line.group(1)):
+    if line is None or not line.group(1).strip() or FINAL_PUNCT.search(line.group(1)):
         return -1, -1, 0
     return line.start(1), line.start(1) + len(line.group(1).rstrip()), len(line.group(1).split())
