@@ -12,16 +12,13 @@ A fingerprint listed n times covers n findings with that fingerprint; one more i
 """
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import stat
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from .atomic import write_atomically
 from .fingerprint import fingerprints
 from .model import Finding
 
@@ -87,7 +84,7 @@ class Baseline:
         document = {"schema": SCHEMA, "findings": [entry.to_dict() for entry in self.entries]}
         text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
         try:
-            _write_atomically(path, text)
+            write_atomically(path, text)
         except OSError as err:
             raise BaselineError(f"{path}: cannot write the baseline: {err.strerror or err}") from None
 
@@ -132,44 +129,3 @@ def _entry_of(item: Any, index: int, path: Path) -> BaselineEntry:
         raise BaselineError(f"{path}: findings[{index}] has no 'fingerprint' string")
     return BaselineEntry(str(item.get("doc", "")), item["fingerprint"], str(item.get("kind", "")),
                          str(item.get("text", "")))
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, flush it to disk, then rename it over
-    `path`; on any failure the temporary file is removed and `path` is left as it was."""
-    mode = _mode_for(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    _sync_directory(path.parent)
-
-
-def _mode_for(path: Path) -> int:
-    """The permissions of the file being replaced, else rw-r--r-- (mkstemp's own are owner-only)."""
-    try:
-        return stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        return 0o644
-
-
-def _sync_directory(directory: Path) -> None:
-    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

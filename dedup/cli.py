@@ -4,34 +4,47 @@
 across the files; ``dedup config --show`` prints the configuration a check would use;
 ``dedup index ...`` keeps the archive index; ``dedup serve`` runs the HTTP service.
 
-Exit codes: 0 clean (or every finding below ``--fail-on``, or ``--exit-zero``), 1 findings at
-or above ``--fail-on``, 2 usage, configuration or input errors.
+Exit codes (`dedup.exits`): 0 clean (or every finding below ``--fail-on``, or ``--exit-zero``),
+1 findings at or above ``--fail-on`` and nothing else, 2 usage, configuration, input or
+environment errors, 3 an internal error (a bug), 130 interrupted. Every error is one line on
+stderr naming the file (and line) and the problem; ``--debug`` adds the traceback.
 """
 from __future__ import annotations
 
 import argparse
 import ctypes
 import difflib
+import io
 import os
 import sys
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from . import __version__
+from .archive.store import ArchiveError
+from .atomic import write_atomically
 from .baseline import Baseline, BaselineError
-from .config import (STRUCTURAL_CHOICES, Config, ConfigError, config_for, fails, filter_findings, load_config,
-                     render_config)
+from .config import (MAX_MIN_WORDS, MAX_NUM_PERM, STRUCTURAL_CHOICES, Config, ConfigError, config_for, fails,
+                     filter_findings, load_config, render_config)
 from .detector import Detector
 from .discover import collect_files
+from .exits import (EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INTERRUPTED, UsageError,
+                    run_guarded, say, silence)
 from .formats import FORMATS, FormatContext, get_formatter
 from .model import Document, Report, count_kinds
-from .progress import Progress
+from .options import fraction, int_in, size
 from .index_cli import add_index_parser, add_location_option, open_index, run_index
+from .progress import Progress
+from .readers import InputError, printable, read_path, read_stdin
 from .serve_cli import ServeError, add_serve_parser, run_serve
-from .readers import InputError, read_path, read_stdin
-from .archive.store import ArchiveError
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+__all__ = ["EXIT_CLEAN", "EXIT_ERROR", "EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "main"]
+
+EXPECTED_ERRORS = (InputError, ConfigError, BaselineError, ArchiveError, ServeError, UsageError)
+"""Errors of the input, the configuration or the environment: exit 2 with their one-line message."""
+EXIT_STATUSES = ("Exit status: 0 clean, 1 findings at or above --fail-on (and nothing else), 2 usage, "
+                 "configuration, input or environment error (one line naming the file), 3 internal error "
+                 "(a bug: --debug shows its traceback), 130 interrupted.")
 LEVELS = ("error", "warning", "info")
 KINDS = ("exact", "normalized", "near", "contained", "conflict")
 MACHINE_FORMATS = frozenset(FORMATS) - {"text", "concise"}
@@ -41,6 +54,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with a "did you mean" hint for a mistyped option."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        """One line on stderr (no usage block) and exit 2."""
         if message.startswith("unrecognized arguments:"):
             known = [o for action in self._actions for o in action.option_strings]
             for word in message.split(":", 1)[1].split():
@@ -48,27 +62,8 @@ class _Parser(argparse.ArgumentParser):
                 if close:
                     message += f" (did you mean {close[0]}?)"
                     break
-        super().error(message)
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text}") from None
-    if not 0.0 < value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], not {text}")
-    return value
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
-    return value
+        say(f"{self.prog}: error: {printable(' '.join(message.split()))} (see '{self.prog} --help')")
+        sys.exit(EXIT_ERROR)
 
 
 def _kinds(text: str) -> list[str]:
@@ -82,15 +77,16 @@ def _kinds(text: str) -> list[str]:
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     parser = _Parser(prog="dedup", description="Find repeated and garbled near-duplicate sentences in prose.",
-                     epilog="Run 'dedup COMMAND --help' for a command's options.")
+                     epilog=f"Run 'dedup COMMAND --help' for a command's options. {EXIT_STATUSES}")
     parser.add_argument("--version", action="version", version=f"dedup {__version__}")
+    parser.add_argument("--debug", action="store_true", help="print the traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     check = sub.add_parser(
         "check", help="report passages that repeat an earlier one",
         description="Report passages that repeat an earlier one, inside each file and across the files. "
                     "Directories are searched for Markdown, HTML and text files (see --include); "
                     ".jsonl and .csv files are collections of records; - reads standard input.",
-        epilog="Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage, configuration or input error.")
+        epilog=EXIT_STATUSES)
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories to check (default: .)")
     _add_config_options(check)
     out = check.add_argument_group("output")
@@ -105,13 +101,16 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     _add_reading_options(check)
     add_location_option(check)
     det = check.add_argument_group("detection")
-    det.add_argument("--threshold", type=_fraction, metavar="J",
+    det.add_argument("--threshold", type=fraction, metavar="J",
                      help="Jaccard similarity the candidate search aims at, in (0, 1] (default: 0.4)")
-    det.add_argument("--min-words", type=_positive, metavar="N",
-                     help="passages under N words are matched only as exact repeats (default: 5)")
+    det.add_argument("--min-words", type=int_in(1, MAX_MIN_WORDS), metavar="N",
+                     help=f"passages under N words are matched only as exact repeats, 1 to {MAX_MIN_WORDS} "
+                          "(default: 5)")
     det.add_argument("--kinds", type=_kinds, metavar="LIST", help=f"kinds to report (default: {','.join(KINDS)})")
-    det.add_argument("--shingles", metavar="SPEC", help="shingles for MinHash: word:N or char:N (default: word:1)")
-    det.add_argument("--num-perm", type=_positive, metavar="N", help="MinHash permutations (default: 128)")
+    det.add_argument("--shingles", metavar="SPEC",
+                     help="shingles for MinHash: word:N or char:N, N from 1 to 32 (default: word:1)")
+    det.add_argument("--num-perm", type=int_in(1, MAX_NUM_PERM), metavar="N",
+                     help=f"MinHash permutations, 1 to {MAX_NUM_PERM} (default: 128)")
     det.add_argument("--structural", choices=STRUCTURAL_CHOICES,
                      help="repeats by a house's design (a standfirst restated in the body, a pull quote, the "
                           "headline restated): omit them, or report them at info severity (default: omit)")
@@ -128,7 +127,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     config.add_argument("--show", action="store_true", help="print the resolved configuration (the default)")
     _add_config_options(config)
     index = add_index_parser(sub, _Parser, _add_reading_options, _add_config_options)
-    serve = add_serve_parser(sub, _add_config_options, _positive)
+    serve = add_serve_parser(sub, _add_config_options)
     return parser, {"check": check, "config": config, "index": index, "serve": serve}
 
 
@@ -147,6 +146,11 @@ def _add_reading_options(parser: argparse.ArgumentParser) -> None:
                        help="the name of standard input in the report; its extension picks the reader")
     files.add_argument("--id-field", metavar="NAME", help="JSONL/CSV field with the record id (default: id)")
     files.add_argument("--text-field", metavar="NAME", help="JSONL/CSV field with the text (default: text)")
+    files.add_argument("--max-file-size", type=size, metavar="SIZE",
+                       help="refuse a file (or standard input) larger than SIZE, such as 64MiB or 512k; "
+                            "0: no limit (default: 64MiB)")
+    files.add_argument("--max-record-size", type=size, metavar="SIZE",
+                       help="refuse a JSONL or CSV record larger than SIZE; 0: no limit (default: 8MiB)")
 
 
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -154,6 +158,8 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--config", metavar="FILE",
                        help="use this pyproject.toml / dedup.toml instead of the closest one to the paths")
     group.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="print the traceback of an error (for a bug report)")
 
 
 def _retain_freed_memory() -> None:
@@ -175,6 +181,13 @@ def _retain_freed_memory() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line `argv` (default: sys.argv[1:]); returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv[: argv.index("--")] if "--" in argv else "--debug" in argv
+    return run_guarded(lambda: _run(argv), EXPECTED_ERRORS, debug)
+
+
+def _run(argv: list[str]) -> int:
     parser, commands = _parser()
     args, extra = parser.parse_known_args(argv)
     if args.command is None:
@@ -182,25 +195,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     if extra:
         commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
-    try:
-        config, source = _configuration(args)
-        if args.command == "config":
-            print(render_config(config, source), end="")
-            return EXIT_CLEAN
-        if args.command == "index":
-            if args.index_command is None:
-                commands["index"].print_help(sys.stderr)
-                return EXIT_ERROR
-            return run_index(args, config, lambda: _documents(args, config, source, Progress(enabled=False)))
-        if args.command == "serve":
-            return run_serve(args, source)
-        return _check(args, config, source)
-    except (InputError, ConfigError, BaselineError, ArchiveError, ServeError, ValueError) as err:
-        print(f"dedup: error: {err}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("dedup: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    config, source = _configuration(args)
+    if args.command == "config":
+        say(render_config(config, source).rstrip("\n"), sys.stdout)
+        return EXIT_CLEAN
+    if args.command == "index":
+        if args.index_command is None:
+            commands["index"].print_help(sys.stderr)
+            return EXIT_ERROR
+        return run_index(args, config, lambda: _documents(args, config, source, Progress(enabled=False)))
+    if args.command == "serve":
+        return run_serve(args, source)
+    return _check(args, config, source)
 
 
 def _configuration(args: argparse.Namespace) -> tuple[Config, Path | None]:
@@ -209,7 +215,7 @@ def _configuration(args: argparse.Namespace) -> tuple[Config, Path | None]:
     elif args.config:
         source = Path(args.config)
         if not source.is_file():
-            raise ConfigError(f"{args.config}: no such configuration file")
+            raise ConfigError(f"{printable(args.config)}: no such configuration file")
         config = load_config(source)
     else:
         config, source = config_for(getattr(args, "paths", None) or ["."], Path.cwd())
@@ -218,7 +224,7 @@ def _configuration(args: argparse.Namespace) -> tuple[Config, Path | None]:
 
 
 _OVERRIDES = ("threshold", "min_words", "kinds", "shingles", "num_perm", "fail_on", "include", "exclude",
-              "extend_exclude", "id_field", "text_field", "format", "structural")
+              "extend_exclude", "id_field", "text_field", "format", "structural", "max_file_size", "max_record_size")
 
 
 def _check(args: argparse.Namespace, config: Config, source: Path | None) -> int:
@@ -226,12 +232,14 @@ def _check(args: argparse.Namespace, config: Config, source: Path | None) -> int
     root = _root(source)
     progress = Progress(enabled=not args.quiet and fmt.name not in MACHINE_FORMATS and sys.stderr.isatty())
     if args.baseline is None and args.update_baseline:
-        raise ValueError("--update-baseline needs --baseline FILE")
+        raise UsageError("--update-baseline needs --baseline FILE")
+    paths = _paths(args, config, source)
+    _refuse_overwriting_inputs(args, paths, source)
     baseline = None if args.baseline is None or args.update_baseline else Baseline.load(Path(args.baseline))
     _retain_freed_memory()
     index = open_index(args.index, config, create=False) if args.index else None
     try:
-        docs = _documents(args, config, source, progress)
+        docs = list(_read(paths, args, config, progress))
         detector = Detector(**config.detector_settings(), workers=-1)
         report = detector.check_many(docs, on_stage=progress.stage, index=index)
     finally:
@@ -241,7 +249,7 @@ def _check(args: argparse.Namespace, config: Config, source: Path | None) -> int
     findings = filter_findings(report.findings, config, root)
     if args.update_baseline:
         Baseline.from_findings(findings).save(Path(args.baseline))
-        print(f"dedup: wrote {len(findings)} findings to {args.baseline}", file=sys.stderr)
+        say(f"dedup: wrote {len(findings)} findings to {printable(args.baseline)}")
         return EXIT_CLEAN
     if baseline is not None:
         findings = baseline.new_findings(findings)
@@ -254,12 +262,44 @@ def _check(args: argparse.Namespace, config: Config, source: Path | None) -> int
     return EXIT_FINDINGS if fails(findings, config) and not args.exit_zero else EXIT_CLEAN
 
 
+def _paths(args: argparse.Namespace, config: Config, source: Path | None) -> list[str]:
+    """The files the command's paths name (``-`` for standard input); an unreadable subdirectory
+    is skipped with a warning."""
+    return collect_files(args.paths or ["."], include=config.include, exclude=config.excluded,
+                         force_exclude=args.force_exclude, respect_gitignore=args.respect_gitignore,
+                         root=_root(source), on_skipped=_warn)
+
+
 def _documents(args: argparse.Namespace, config: Config, source: Path | None, progress: Progress) -> list[Document]:
     """The documents of the command's paths, read as their extensions say."""
-    root = _root(source)
-    paths = collect_files(args.paths or ["."], include=config.include, exclude=config.excluded,
-                          force_exclude=args.force_exclude, respect_gitignore=args.respect_gitignore, root=root)
-    return list(_read(paths, args, config, progress))
+    return list(_read(_paths(args, config, source), args, config, progress))
+
+
+def _refuse_overwriting_inputs(args: argparse.Namespace, paths: Sequence[str], source: Path | None) -> None:
+    """UsageError when ``-o`` names a file the run reads: an input, the baseline, the configuration
+    or the index (the report would replace it)."""
+    if not args.output:
+        return
+    target = _identity(args.output)
+    if target is None:
+        return
+    read = [(p, "an input file") for p in paths if p != "-"]
+    read += [(p, "the baseline") for p in [args.baseline] if p]
+    read += [(str(p), "the configuration file") for p in [source] if p]
+    read += [(p, "the index") for p in [args.index] if p and "://" not in p]
+    for path, role in read:
+        if _identity(path) == target:
+            raise UsageError(f"{printable(args.output)}: -o names {role} of this run ({printable(path)}); "
+                             "the report would replace it: write it elsewhere")
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of an existing file, else None."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _root(source: Path | None) -> Path:
@@ -267,55 +307,55 @@ def _root(source: Path | None) -> Path:
     return source.parent if source else Path.cwd()
 
 
-def _read(paths: Sequence[str], args: argparse.Namespace, config: Config, progress: "Progress") -> Iterator[Document]:
+def _read(paths: Sequence[str], args: argparse.Namespace, config: Config, progress: Progress) -> Iterator[Document]:
     """The documents of `paths`; a file that cannot be read as text is skipped with a warning."""
     for path in progress.files(paths):
         if path == "-":
-            yield from read_stdin(args.stdin_filename or "-", config.id_field, config.text_field)
+            yield from read_stdin(args.stdin_filename or "-", config.id_field, config.text_field, config.read_limits)
             continue
         try:
-            docs = list(read_path(path, config.id_field, config.text_field))
+            docs = list(read_path(path, config.id_field, config.text_field, config.read_limits))
         except InputError as err:
             if not err.unreadable:
                 raise
             _warn(f"{err}; skipped")
             continue
         if len(docs) == 1 and not docs[0].text.strip():
-            _warn(f"{path}: empty file; skipped")
+            _warn(f"{printable(path)}: empty file; skipped")
             continue
         yield from docs
 
 
 def _warn(message: str) -> None:
-    print(f"dedup: warning: {message}", file=sys.stderr)
+    say(f"dedup: warning: {message}")
 
 
 def _write(report: Report, fmt, args: argparse.Namespace, config: Config, docs: Sequence[Document]) -> None:
+    """The report to ``-o FILE`` (atomically: the old file stays whole on any error) or to stdout
+    (rendered first, so that an error leaves nothing half-written; a reader that has gone away,
+    such as ``| head -1``, ends the output quietly)."""
     sources = {d.id: d.text for d in docs}
     if args.output:
-        _write_file(Path(args.output), report, fmt, FormatContext(sources, config.severity, color=False))
+        ctx = FormatContext(sources, config.severity, color=False)
+        try:
+            write_atomically(Path(args.output), lambda out: fmt.write(report, out, ctx))
+        except OSError as err:
+            raise InputError(f"{printable(args.output)}: cannot write the report: {err.strerror or err}") from None
         return
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+    rendered = io.StringIO()
+    fmt.write(report, rendered, FormatContext(sources, config.severity, color=color))
     try:
-        fmt.write(report, sys.stdout, FormatContext(sources, config.severity, color=color))
+        sys.stdout.write(rendered.getvalue())
         sys.stdout.flush()
     except BrokenPipeError:  # the reader (e.g. `head`) has gone: not an error of ours
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-
-
-def _write_file(path: Path, report: Report, fmt, ctx: FormatContext) -> None:
-    try:
-        with open(path, "w", encoding="utf-8", newline="\n") as out:
-            fmt.write(report, out, ctx)
-    except OSError as err:
-        raise InputError(f"{path}: cannot write the report: {err.strerror or err}") from None
+        silence(sys.stdout)
 
 
 def _summary(report: Report) -> None:
     st = report.stats
-    print(f"{_plural(st['findings'], 'repeat')} in {_plural(st['documents'], 'document')} "
-          f"({_plural(st['sentences'], 'sentence')}, {st['seconds']:.2f}s)", file=sys.stderr)
+    say(f"{_plural(st['findings'], 'repeat')} in {_plural(st['documents'], 'document')} "
+        f"({_plural(st['sentences'], 'sentence')}, {st['seconds']:.2f}s)")
 
 
 def _statistics(report: Report) -> None:
@@ -325,7 +365,7 @@ def _statistics(report: Report) -> None:
     rows += [("findings", st["findings"]), ("seconds", f"{st['seconds']:.2f}")]
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
-        print(f"{name:<{width}}  {value}", file=sys.stderr)
+        say(f"{name:<{width}}  {value}")
 
 
 def _plural(n: int, word: str) -> str:

@@ -24,8 +24,11 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from pathspec import GitIgnoreSpec
 
 from .editorial import EditorialRules
+from .formats import FORMATS
 from .model import Finding
 from .normalize import PROFILE, normalize_many
+from .readers.errors import printable
+from .readers.limits import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_RECORD_BYTES, ReadLimits, parse_size
 from .shingle import ShingleSpec
 from .verify import KINDS, Thresholds
 
@@ -45,6 +48,10 @@ DEFAULT_EXCLUDE = (".git", ".venv", "venv", "node_modules", "__pycache__", "buil
 
 
 STRUCTURAL_CHOICES = ("omit", "info")
+MAX_NUM_PERM = 1024
+"""More permutations buy no accuracy a news check can use, and cost time and memory in proportion."""
+MAX_MIN_WORDS = 1000
+MAX_SHINGLE_N = 32
 
 
 class ConfigError(Exception):
@@ -73,6 +80,8 @@ class Config:
     text_field: str = "text"
     format: str = "text"
     structural: str = "omit"  # repeats by design (standfirst restated, pull quote): "omit" or "info"
+    max_file_size: int = DEFAULT_MAX_FILE_BYTES  # bytes per file (standard input too); 0: no limit
+    max_record_size: int = DEFAULT_MAX_RECORD_BYTES  # bytes per JSONL or CSV record; 0: no limit
 
     @property
     def excluded(self) -> tuple[str, ...]:
@@ -90,6 +99,11 @@ class Config:
         if unknown:
             raise TypeError(f"Config.with_overrides() got unknown setting {unknown[0]!r}")
         return _apply(self, given, _Source("command line", cli=True))
+
+    @property
+    def read_limits(self) -> ReadLimits:
+        """The size limits the readers apply."""
+        return ReadLimits(self.max_file_size, self.max_record_size)
 
     def detector_settings(self) -> dict[str, Any]:
         """Keyword arguments for ``dedup.Detector(**...)``."""
@@ -114,9 +128,19 @@ def find_config(start: Path) -> Path | None:
     for directory in (start, *start.parents):
         for name in CONFIG_FILES:
             candidate = directory / name
-            if candidate.is_file() and (name != PYPROJECT or _has_dedup_table(candidate)):
+            if _is_file(candidate) and (name != PYPROJECT or _has_dedup_table(candidate)):
                 return candidate
     return None
+
+
+def _is_file(candidate: Path) -> bool:
+    """Whether a config file stands at `candidate`; ConfigError when its folder cannot be
+    searched (a config file there would be missed without a word)."""
+    try:
+        return candidate.is_file()
+    except OSError as err:
+        raise ConfigError(f"{printable(str(candidate.parent))}: cannot look for a configuration file: "
+                          f"{err.strerror or err} (use --config FILE or --isolated)") from None
 
 
 def config_for(paths: Sequence[str], cwd: Path) -> tuple[Config, Path | None]:
@@ -137,7 +161,10 @@ def _common_parent(paths: Sequence[str], cwd: Path) -> Path:
 
 
 def _directory_of(path: Path) -> Path:
-    return path if path.is_dir() else path.parent
+    try:
+        return path if path.is_dir() else path.parent
+    except OSError:  # a folder on the way may not be searched: look from the one above
+        return path.parent
 
 
 def _has_dedup_table(pyproject: Path) -> bool:
@@ -248,10 +275,20 @@ def _fraction(value: Any) -> float:
     return float(value)
 
 
-def _positive_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _Invalid(f"must be a positive integer, not {_show(value)}")
+def _positive_int(value: Any, most: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+        raise _Invalid(f"must be a positive integer up to {most}, not {_show(value)}")
     return value
+
+
+def _size(value: Any) -> int:
+    """A size in bytes: an integer, or a string such as "64 MiB"; 0 means no limit."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise _Invalid(f"must be a size such as \"64 MiB\" or a number of bytes, not {_show(value)}")
+    try:
+        return parse_size(value)
+    except ValueError as err:
+        raise _Invalid(str(err)) from None
 
 
 def _string(value: Any) -> str:
@@ -262,9 +299,12 @@ def _string(value: Any) -> str:
 
 def _shingle_spec(value: Any) -> str:
     try:
-        return str(ShingleSpec.parse(_string(value)))
+        spec = ShingleSpec.parse(_string(value))
     except ValueError:
         raise _Invalid(f"expected word:N or char:N, not {_show(value)}") from None
+    if spec.n > MAX_SHINGLE_N:
+        raise _Invalid(f"N must be from 1 to {MAX_SHINGLE_N}, not {_show(value)}")
+    return str(spec)
 
 
 def _string_list(value: Any) -> tuple[str, ...]:
@@ -334,8 +374,8 @@ def _show(value: Any) -> str:
 
 _VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "threshold": _fraction,
-    "min_words": _positive_int,
-    "num_perm": _positive_int,
+    "min_words": lambda value: _positive_int(value, MAX_MIN_WORDS),
+    "num_perm": lambda value: _positive_int(value, MAX_NUM_PERM),
     "shingles": _shingle_spec,
     "kinds": _kinds,
     "severity": _severity,
@@ -350,7 +390,9 @@ _VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "id_field": _string,
     "text_field": _string,
     "structural": lambda value: _choice(value, STRUCTURAL_CHOICES, "structural setting"),
-    "format": _string,
+    "format": lambda value: _choice(_string(value), tuple(sorted(FORMATS)), "format"),
+    "max_file_size": _size,
+    "max_record_size": _size,
 }
 
 

@@ -14,17 +14,23 @@ exclude) or to the directory of its ``.gitignore``; the last matching pattern de
 nearest directory holding ``.git``) down, deeper files overriding shallower ones;
 ``.git/info/exclude`` applies under the whole repository, and a nested repository has its
 own. Outside a repository the ``.gitignore`` files inside the walked directory apply.
+
+Only what can be looked at is found, and never silently less: a path that cannot be looked at,
+or a directory named on the command line that cannot be listed, is an InputError; a
+subdirectory met in the walk that cannot be listed is skipped with a warning naming it.
+Special files (FIFOs, devices, sockets) in a walked directory are not files to read.
 """
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from pathspec import GitIgnoreSpec
 
-from .readers.errors import InputError
+from .readers.errors import InputError, printable
 
 __all__ = ["STDIN", "collect_files"]
 
@@ -33,12 +39,17 @@ STDIN = "-"
 
 def collect_files(paths: Sequence[str], *, include: Sequence[str], exclude: Sequence[str],
                   force_exclude: bool = False, respect_gitignore: bool = True,
-                  root: Path | None = None) -> list[str]:
+                  root: Path | None = None, on_skipped: Callable[[str], None] | None = None) -> list[str]:
     """The files to read for `paths` (files, directories or ``-`` for stdin), in argument order
     and sorted within directories, each once, written as the user wrote its argument
-    (``docs`` gives ``docs/a.md``). Raises InputError for a path that does not exist."""
+    (``docs`` gives ``docs/a.md``). Raises InputError for a path that does not exist or cannot
+    be looked at, and for a directory named in `paths` that cannot be listed.
+
+    A subdirectory found in the walk that cannot be listed (no permission) is skipped with a
+    message naming it passed to `on_skipped`; without `on_skipped` it is an InputError."""
     finder = _Finder(_Patterns.parse(include), _Patterns.parse(exclude), force_exclude,
-                     _GitIgnores() if respect_gitignore else None, os.path.abspath(root or Path.cwd()))
+                     _GitIgnores() if respect_gitignore else None, os.path.abspath(root or Path.cwd()),
+                     on_skipped)
     found: dict[str, str] = {}  # identity of the file (its real path) -> the path returned for it
     for path in paths:
         for identity, shown in finder.files_of(path):
@@ -243,6 +254,17 @@ def _prefix_of(directory: str) -> str:
     return directory if directory.endswith(("/", os.sep)) else directory + os.sep
 
 
+def _is_directory(path: str) -> bool:
+    """Whether `path` is a directory; InputError when it does not exist or cannot be looked at
+    (a folder on its way that may not be searched), naming it."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except FileNotFoundError:
+        raise InputError(f"{printable(path)}: no such file or directory") from None
+    except OSError as err:
+        raise InputError(f"{printable(path)}: cannot look at it: {err.strerror or err}") from None
+
+
 # --- the walk ----------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -260,25 +282,26 @@ class _Finder:
     """Turns one argument into the files it names; see `collect_files`."""
 
     def __init__(self, include: _Patterns, exclude: _Patterns, force_exclude: bool,
-                 gitignores: _GitIgnores | None, root: str) -> None:
+                 gitignores: _GitIgnores | None, root: str, on_skipped: Callable[[str], None] | None) -> None:
         self.include = include
         self.exclude = exclude
         self.force_exclude = force_exclude
         self.gitignores = gitignores
         self.root = root
+        self.on_skipped = on_skipped
 
     def files_of(self, path: str) -> Iterator[tuple[str, str]]:
         """(identity, path as shown) of each file `path` gives."""
         if path == STDIN:
             yield STDIN, STDIN
-        elif os.path.isdir(path):
+        elif _is_directory(path):
             if not (self.force_exclude and self._dropped(path, is_dir=True)):
-                yield from self._walk(self._top(path))
-        elif os.path.exists(path):
-            if not (self.force_exclude and self._dropped(path, is_dir=False)):
-                yield os.path.realpath(path), path
-        else:
-            raise InputError(f"{path}: no such file or directory")
+                top = self._top(path)
+                if not os.access(path, os.R_OK | os.X_OK):
+                    raise InputError(f"{printable(path)}: cannot list the directory: Permission denied")
+                yield from self._walk(top)
+        elif not (self.force_exclude and self._dropped(path, is_dir=False)):
+            yield os.path.realpath(path), path
 
     def _dropped(self, path: str, is_dir: bool) -> bool:
         """Whether a path named on the command line is excluded or git-ignored."""
@@ -324,14 +347,23 @@ class _Finder:
         try:
             with os.scandir(directory.shown or os.curdir) as scan:
                 entries = sorted(scan, key=lambda entry: entry.name)
-        except OSError:
-            return  # unreadable directory (permissions, removed meanwhile): nothing in it
+        except FileNotFoundError:
+            return  # removed meanwhile: nothing in it
+        except OSError as err:
+            self._skipped(f"{printable(directory.shown.rstrip(os.sep) or os.curdir)}: cannot list the directory: "
+                          f"{err.strerror or err}; skipped")
+            return
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
                 if not entry.name.startswith(".") and self._keeps(directory, entry.name, is_dir=True):
                     yield self._subdir(directory, entry.name)
             elif entry.is_file() and self._keeps(directory, entry.name, is_dir=False):
                 yield self._identity(directory, entry), directory.shown + entry.name
+
+    def _skipped(self, message: str) -> None:
+        if self.on_skipped is None:
+            raise InputError(message.removesuffix("; skipped"))
+        self.on_skipped(message)
 
     def _keeps(self, directory: _Dir, name: str, is_dir: bool) -> bool:
         if not is_dir and not self.include.select(directory.rel, name, is_dir=False):

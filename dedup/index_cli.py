@@ -8,6 +8,8 @@ from typing import Any, Callable
 
 from .archive.index import DEFAULT_LOCATION, Index
 from .config import Config
+from .exits import say
+from .readers.errors import printable
 
 USAGE = """\
 dedup index add PATH... [--index LOCATION]   archive documents (re-adding an id replaces it)
@@ -62,14 +64,14 @@ def run_index(args: argparse.Namespace, config: Config, read: Callable[[], list]
             docs = read()
             passages = index.add_many(docs)
             if not args.quiet:
-                print(f"dedup: archived {_count(len(docs), 'document')} ({_count(passages, 'passage')}) "
-                      f"in {index.location}; {_count(len(index), 'document')} in all", file=sys.stderr)
+                say(f"dedup: archived {_count(len(docs), 'document')} ({_count(passages, 'passage')}) "
+                    f"in {index.location}; {_count(len(index), 'document')} in all")
         elif action == "remove":
-            missing = [doc_id for doc_id in args.ids if not index.remove(doc_id)]
+            missing = [doc_id for doc_id in map(printable, args.ids) if not index.remove(doc_id)]
             for doc_id in missing:
-                print(f"dedup: warning: {doc_id}: not in {index.location}", file=sys.stderr)
+                say(f"dedup: warning: {doc_id}: not in {index.location}")
         elif action == "stats":
-            print(json.dumps(index.stats(), ensure_ascii=False, indent=2))
+            say(json.dumps(index.stats(), ensure_ascii=False, indent=2), sys.stdout)
         elif action == "vacuum":
             index.vacuum()
     return 0

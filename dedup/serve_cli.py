@@ -11,6 +11,7 @@ from typing import Any
 
 from .archive.index import DEFAULT_LOCATION
 from .config import Config, load_config
+from .options import int_in
 
 SETTINGS_ENV = "DEDUP_SERVE_SETTINGS"  # how `--workers N` hands the settings to each worker process
 TOKEN_ENV = "DEDUP_TOKEN"
@@ -20,7 +21,11 @@ class ServeError(Exception):
     """A reason `dedup serve` cannot start (exit 2), in one line."""
 
 
-def add_serve_parser(sub: Any, add_config_options: Any, positive: Any) -> argparse.ArgumentParser:
+MAX_WORKERS = 64
+MAX_BODY_BYTES = 1 << 30  # 1 GiB: the whole body is held in memory
+
+
+def add_serve_parser(sub: Any, add_config_options: Any) -> argparse.ArgumentParser:
     serve = sub.add_parser(
         "serve", help="run the HTTP service (needs the server extra)",
         description="Serve POST /v1/check, the archive routes (PUT/DELETE /v1/archive/{id}, GET "
@@ -28,14 +33,15 @@ def add_serve_parser(sub: Any, add_config_options: Any, positive: Any) -> argpar
         epilog=f"The archive-changing routes need a bearer token when one is set: --token-file FILE or "
                f"the {TOKEN_ENV} environment variable.")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
-    serve.add_argument("--port", type=int, default=8000, help="port to bind (default: 8000)")
+    serve.add_argument("--port", type=int_in(0, 65535), default=8000, help="port to bind, 0 to 65535 (default: 8000)")
     serve.add_argument("--index", metavar="LOCATION", default=None,
                        help=f"the archive index: a file, or redis://host:port/db; created when missing "
                             f"(default: {DEFAULT_LOCATION})")
     serve.add_argument("--token-file", metavar="FILE", help="bearer token for the archive-changing routes")
-    serve.add_argument("--max-body-size", type=positive, default=5 * 1024 * 1024, metavar="BYTES",
-                       help="refuse larger request bodies with 413 (default: 5242880)")
-    serve.add_argument("--workers", type=positive, default=1, metavar="N", help="worker processes (default: 1)")
+    serve.add_argument("--max-body-size", type=int_in(1, MAX_BODY_BYTES), default=5 * 1024 * 1024, metavar="BYTES",
+                       help=f"refuse larger request bodies with 413, 1 to {MAX_BODY_BYTES} (default: 5242880)")
+    serve.add_argument("--workers", type=int_in(1, MAX_WORKERS), default=1, metavar="N",
+                       help=f"worker processes, 1 to {MAX_WORKERS} (default: 1)")
     serve.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"), default="info")
     serve.add_argument("--no-access-log", dest="access_log", action="store_false", help="do not log each request")
     add_config_options(serve)
@@ -52,8 +58,6 @@ def run_serve(args: argparse.Namespace, source: Path | None) -> int:
     except ImportError as err:
         raise ServeError(f"`dedup serve` needs the server extra ({err.name} is missing): "
                          "pip install 'dedup[server]'") from None
-    if not 0 <= args.port <= 65535:
-        raise ServeError(f"--port must be in 0..65535, not {args.port}")
     token = _token(args.token_file)
     if token is None and not _loopback(args.host):
         print(f"dedup: warning: serving on {args.host} without a token: anyone who can reach it may change "

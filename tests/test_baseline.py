@@ -96,7 +96,8 @@ def test_a_failed_save_leaves_the_old_file_and_no_temporary(saved: Path, monkeyp
     def crash(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(f"dedup.baseline.{module}.{name}", crash)
+    owner = "dedup.atomic" if module == "os" else "dedup.baseline"  # the atomic write lives in dedup.atomic
+    monkeypatch.setattr(f"{owner}.{module}.{name}", crash)
     with pytest.raises((BaselineError, OSError)):
         Baseline.from_findings([]).save(saved)
     monkeypatch.undo()

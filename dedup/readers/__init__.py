@@ -4,20 +4,22 @@ Plain text is one document; Markdown and HTML are one document each, with markup
 of the text the engine reads (offsets stay those of the source file); JSON Lines and CSV files
 are collections of records. Plain text and each record's text are read as one text per
 paragraph when their lines are hard-wrapped (`wrap.unwrap`). Errors name the file (and line)
-and the problem.
+and the problem. Only regular files are read, within the size limits of `limits.ReadLimits`.
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Iterator
 
 from ..model import Document
-from .errors import InputError
+from .errors import InputError, printable
+from .limits import DEFAULT_LIMITS, ReadLimits, read_file, read_stream
 from .records import read_csv, read_jsonl
 from .wrap import unwrap
 
-__all__ = ["InputError", "READERS", "format_of", "read_bytes", "read_path", "read_stdin"]
+__all__ = ["READERS", "InputError", "ReadLimits", "format_of", "printable", "read_bytes", "read_path", "read_stdin"]
 
 Reader = Callable[[str, str], Document]
 
@@ -49,26 +51,26 @@ def format_of(path: str) -> str:
     return _EXTENSIONS.get(Path(path).suffix.lower(), "text")
 
 
-def read_path(path: str, id_field: str = "id", text_field: str = "text") -> Iterator[Document]:
-    """The documents in one file, read by its extension."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{path}: no such file or directory")
-    if p.is_dir():
-        raise InputError(f"{path}: is a directory")
-    try:
-        data = p.read_bytes()
-    except OSError as err:
-        raise InputError(f"{path}: cannot read: {err.strerror or err}", unreadable=True) from None
-    return read_bytes(path, data, id_field, text_field)
+def read_path(path: str, id_field: str = "id", text_field: str = "text",
+              limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[Document]:
+    """The documents in one regular file, read by its extension, within `limits`; documents and
+    errors name the file as `printable` shows it."""
+    shown = printable(path)
+    if os.path.isdir(path):
+        raise InputError(f"{shown}: is a directory")
+    return read_bytes(shown, read_file(path, shown, limits.max_file_bytes), id_field, text_field, limits)
 
 
-def read_stdin(name: str = "-", id_field: str = "id", text_field: str = "text") -> Iterator[Document]:
-    """Standard input as documents named `name`, read by the extension of `name`."""
-    return read_bytes(name, sys.stdin.buffer.read(), id_field, text_field)
+def read_stdin(name: str = "-", id_field: str = "id", text_field: str = "text",
+               limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[Document]:
+    """Standard input as documents named `name`, read by the extension of `name`, within `limits`."""
+    shown = printable(name)
+    return read_bytes(shown, read_stream(sys.stdin.buffer, shown, limits.max_file_bytes), id_field, text_field,
+                      limits)
 
 
-def read_bytes(path: str, data: bytes, id_field: str = "id", text_field: str = "text") -> Iterator[Document]:
+def read_bytes(path: str, data: bytes, id_field: str = "id", text_field: str = "text",
+               limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[Document]:
     """Decode `data` read from `path` into documents; errors name `path`."""
     if b"\x00" in data[:8192]:
         raise InputError(f"{path}: looks like a binary file", unreadable=True)
@@ -79,7 +81,7 @@ def read_bytes(path: str, data: bytes, id_field: str = "id", text_field: str = "
         raise InputError(f"{path}:{line}: invalid UTF-8 (byte {err.start})", unreadable=True) from None
     kind = format_of(path)
     if kind == "jsonl":
-        return read_jsonl(path, text, id_field, text_field)
+        return read_jsonl(path, text, id_field, text_field, limits)
     if kind == "csv":
-        return read_csv(path, text, id_field, text_field)
+        return read_csv(path, text, id_field, text_field, limits)
     return iter([READERS[kind](path, text)])
