@@ -276,21 +276,22 @@ def _documents(args: argparse.Namespace, config: Config, source: Path | None, pr
 
 
 def _refuse_overwriting_inputs(args: argparse.Namespace, paths: Sequence[str], source: Path | None) -> None:
-    """UsageError when ``-o`` names a file the run reads: an input, the baseline, the configuration
-    or the index (the report would replace it)."""
-    if not args.output:
-        return
-    target = _identity(args.output)
-    if target is None:
-        return
+    """UsageError when the report (``-o``) or the baseline being written (``--update-baseline``)
+    would replace a file the run reads: an input, the baseline, the configuration or the index."""
+    written = [(args.output, "-o")] if args.output else []
+    written += [(args.baseline, "--baseline")] if args.update_baseline and args.baseline else []
     read = [(p, "an input file") for p in paths if p != "-"]
-    read += [(p, "the baseline") for p in [args.baseline] if p]
+    read += [(p, "the baseline") for p in [args.baseline] if p and not args.update_baseline]
     read += [(str(p), "the configuration file") for p in [source] if p]
     read += [(p, "the index") for p in [args.index] if p and "://" not in p]
-    for path, role in read:
-        if _identity(path) == target:
-            raise UsageError(f"{printable(args.output)}: -o names {role} of this run ({printable(path)}); "
-                             "the report would replace it: write it elsewhere")
+    for target, option in written:
+        identity = _identity(target)
+        if identity is None:
+            continue
+        for path, role in read:
+            if _identity(path) == identity:
+                raise UsageError(f"{printable(target)}: {option} names {role} of this run ({printable(path)}); "
+                                 "writing there would replace it: choose another file")
 
 
 def _identity(path: str) -> tuple[int, int] | None:
