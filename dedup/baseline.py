@@ -19,12 +19,15 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .atomic import write_atomically
+from .readers.errors import InputError, printable
+from .readers.limits import read_file
 from .fingerprint import fingerprints
 from .model import Finding
 
 __all__ = ["SCHEMA", "Baseline", "BaselineEntry", "BaselineError"]
 
 SCHEMA = "dedup.baseline/1"
+MAX_BASELINE_BYTES = 256 * 1024 * 1024
 TEXT_LIMIT = 120  # characters of the later passage kept for readers of the file
 _FIELDS = ("fingerprint", "kind", "doc", "text")
 
@@ -65,12 +68,15 @@ class Baseline:
     @classmethod
     def load(cls, path: Path) -> Baseline:
         """The baseline in `path`; BaselineError when it is missing or not a baseline."""
+        shown = printable(str(path))
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise BaselineError(f"{path}: no such baseline file (create it with --update-baseline)") from None
-        except OSError as err:
-            raise BaselineError(f"{path}: cannot read the baseline: {err.strerror or err}") from None
+            data = json.loads(read_file(str(path), shown, MAX_BASELINE_BYTES, "for a baseline").decode("utf-8"))
+        except InputError as err:
+            if "no such file" in str(err):
+                raise BaselineError(f"{shown}: no such baseline file (create it with --update-baseline)") from None
+            raise BaselineError(str(err).replace(": cannot read:", ": cannot read the baseline:")) from None
+        except RecursionError:
+            raise BaselineError(f"{shown}: not a baseline file: JSON nested too deeply") from None
         except UnicodeDecodeError:
             raise BaselineError(f"{path}: not a baseline file: invalid UTF-8") from None
         except json.JSONDecodeError as err:

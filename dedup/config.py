@@ -27,8 +27,8 @@ from .editorial import EditorialRules
 from .formats import FORMATS
 from .model import Finding
 from .normalize import PROFILE, normalize_many
-from .readers.errors import printable
-from .readers.limits import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_RECORD_BYTES, ReadLimits, parse_size
+from .readers.errors import InputError, printable
+from .readers.limits import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_RECORD_BYTES, ReadLimits, parse_size, read_file
 from .shingle import ShingleSpec
 from .verify import KINDS, Thresholds
 
@@ -52,6 +52,8 @@ MAX_NUM_PERM = 1024
 """More permutations buy no accuracy a news check can use, and cost time and memory in proportion."""
 MAX_MIN_WORDS = 1000
 MAX_SHINGLE_N = 32
+MAX_CONFIG_BYTES = 1024 * 1024
+"""A configuration file is a few hundred bytes; one over a MiB is refused, not parsed."""
 
 
 class ConfigError(Exception):
@@ -214,15 +216,19 @@ def load_config(path: Path) -> Config:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    shown = printable(str(path))
     try:
-        with open(path, "rb") as file:
-            return tomllib.load(file)
+        data = read_file(str(path), shown, MAX_CONFIG_BYTES, "for a configuration file")
+    except InputError as err:
+        raise ConfigError(str(err)) from None
+    try:
+        return tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: invalid TOML: {err}") from None
+        raise ConfigError(f"{shown}: invalid TOML: {err}") from None
     except UnicodeDecodeError as err:
-        raise ConfigError(f"{path}: invalid TOML: not UTF-8 ({err.reason} at byte {err.start})") from None
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read: {err.strerror or err}") from None
+        raise ConfigError(f"{shown}: invalid TOML: not UTF-8 ({err.reason} at byte {err.start})") from None
+    except RecursionError:
+        raise ConfigError(f"{shown}: invalid TOML: arrays or tables nested too deeply") from None
 
 
 def _snake_case_keys(table: Mapping[str, Any], source: _Source) -> dict[str, Any]:
@@ -313,6 +319,22 @@ def _string_list(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value))
 
 
+def _globs(value: Any) -> tuple[str, ...]:
+    """An array of gitignore-style globs, each one that pathspec can compile."""
+    globs = _string_list(value)
+    for glob in globs:
+        _glob(glob)
+    return globs
+
+
+def _glob(glob: str) -> str:
+    try:
+        _glob_spec(glob)
+    except (ValueError, re.error) as err:
+        raise _Invalid(f"invalid glob {_show(glob)}: {err}") from None
+    return glob
+
+
 def _choice(value: Any, choices: Sequence[str], what: str) -> str:
     if value not in choices:
         hint = _did_you_mean(value, choices) if isinstance(value, str) else ""
@@ -340,7 +362,7 @@ def _per_file_ignores(value: Any) -> dict[str, tuple[str, ...]]:
     ignores: dict[str, tuple[str, ...]] = {}
     for glob, kinds in value.items():
         listed = _string_list(kinds)
-        ignores[_string(glob)] = KINDS if ALL_KINDS in listed else _kinds(listed)
+        ignores[_glob(_string(glob))] = KINDS if ALL_KINDS in listed else _kinds(listed)
     return ignores
 
 
@@ -380,9 +402,9 @@ _VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "kinds": _kinds,
     "severity": _severity,
     "fail_on": _level,
-    "include": _string_list,
-    "exclude": _string_list,
-    "extend_exclude": _string_list,
+    "include": _globs,
+    "exclude": _globs,
+    "extend_exclude": _globs,
     "per_file_ignores": _per_file_ignores,
     "allowlist": _allowlist,
     "allowlist_patterns": _patterns,

@@ -23,6 +23,7 @@ Special files (FIFOs, devices, sockets) in a walked directory are not files to r
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,7 +124,13 @@ def _levels(directory: str) -> list[tuple[str, str]]:
 
 
 def _compile(line: str) -> _Pattern | None:
-    compiled = GitIgnoreSpec.from_lines([line]).patterns
+    """One pattern; None for a blank line, a comment, or a pattern git cannot read either
+    (``a\\``, ``[z-a]``: git ignores such a line of a .gitignore; include and exclude globs
+    are checked when the configuration is read)."""
+    try:
+        compiled = GitIgnoreSpec.from_lines([line]).patterns
+    except (ValueError, re.error):
+        return None
     if not compiled or compiled[0].include is None:  # a blank line or a comment
         return None
     body = line.rstrip()

@@ -12,6 +12,8 @@ from typing import Any
 from .archive.index import DEFAULT_LOCATION
 from .config import Config, load_config
 from .options import int_in
+from .readers.errors import InputError, printable
+from .readers.limits import read_file
 
 SETTINGS_ENV = "DEDUP_SERVE_SETTINGS"  # how `--workers N` hands the settings to each worker process
 TOKEN_ENV = "DEDUP_TOKEN"
@@ -88,11 +90,13 @@ def _token(token_file: str | None) -> str | None:
         token = os.environ.get(TOKEN_ENV)
         return token.strip() or None if token is not None else None
     try:
-        token = Path(token_file).read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as err:
-        raise ServeError(f"{token_file}: cannot read the token: {getattr(err, 'strerror', None) or err}") from None
+        token = read_file(token_file, printable(token_file), 64 * 1024, "for a token file").decode("utf-8").strip()
+    except InputError as err:
+        raise ServeError(str(err)) from None
+    except UnicodeDecodeError as err:
+        raise ServeError(f"{printable(token_file)}: cannot read the token: {err}") from None
     if not token:
-        raise ServeError(f"{token_file}: the token file is empty")
+        raise ServeError(f"{printable(token_file)}: the token file is empty")
     return token
 
 

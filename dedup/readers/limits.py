@@ -76,7 +76,7 @@ def format_size(size: int) -> str:
 
 
 _SPECIAL = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-            (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"))
+            (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"))  # a directory never gets this far
 
 
 def special_kind(mode: int) -> str | None:
@@ -87,10 +87,14 @@ def special_kind(mode: int) -> str | None:
     return None if stat.S_ISREG(mode) else "not a regular file"
 
 
-def read_file(path: str, shown: str, limit: int) -> bytes:
+_FILE_LIMIT = "per file (--max-file-size; exclude the file or raise the limit)"
+
+
+def read_file(path: str, shown: str, limit: int, limit_name: str = _FILE_LIMIT) -> bytes:
     """The bytes of the regular file `path` (named `shown` in messages), at most `limit` (0: any).
 
-    InputError for a special file or one over the limit (the run stops), and with `unreadable`
+    `limit_name` says which limit in the message. InputError for a special file or one over the
+    limit (the run stops), and with `unreadable`
     set for a file that cannot be opened or read (a run over many files may skip it)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
@@ -100,12 +104,14 @@ def read_file(path: str, shown: str, limit: int) -> bytes:
         raise InputError(f"{shown}: cannot read: {err.strerror or err}", unreadable=True) from None
     try:
         mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError(f"{shown}: cannot read: Is a directory", unreadable=True)
         kind = special_kind(mode)
         if kind is not None:
             raise InputError(f"{shown}: {kind}, not a regular file: only regular files are read "
-                             f"(read it as standard input: dedup check - < {shown})")
+                             "(standard input, '-', may be any stream)")
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            return _read_limited(handle, shown, limit)
+            return _read_limited(handle, shown, limit, limit_name)
     except OSError as err:
         raise InputError(f"{shown}: cannot read: {err.strerror or err}", unreadable=True) from None
     finally:
@@ -115,12 +121,12 @@ def read_file(path: str, shown: str, limit: int) -> bytes:
 def read_stream(stream: BinaryIO, shown: str, limit: int) -> bytes:
     """All of `stream` (standard input), refused once it passes `limit` bytes (0: any)."""
     try:
-        return _read_limited(stream, shown, limit)
+        return _read_limited(stream, shown, limit, _FILE_LIMIT)
     except OSError as err:
         raise InputError(f"{shown}: cannot read: {err.strerror or err}") from None
 
 
-def _read_limited(handle: BinaryIO, shown: str, limit: int) -> bytes:
+def _read_limited(handle: BinaryIO, shown: str, limit: int, limit_name: str) -> bytes:
     if not limit:
         return handle.read()
     chunks: list[bytes] = []
@@ -131,5 +137,4 @@ def _read_limited(handle: BinaryIO, shown: str, limit: int) -> bytes:
             return b"".join(chunks)
         chunks.append(chunk)
         size += len(chunk)
-    raise InputError(f"{shown}: over the limit of {format_size(limit)} per file (--max-file-size; "
-                     f"exclude the file or raise the limit)")
+    raise InputError(f"{shown}: over the limit of {format_size(limit)} {limit_name}")
