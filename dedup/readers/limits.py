@@ -97,25 +97,29 @@ def read_file(path: str, shown: str, limit: int, limit_name: str = _FILE_LIMIT) 
     limit (the run stops), and with `unreadable`
     set for a file that cannot be opened or read (a run over many files may skip it)."""
     try:
+        _refuse_special(os.stat(path).st_mode, shown)  # a socket cannot even be opened
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         raise InputError(f"{shown}: no such file or directory") from None
     except OSError as err:
         raise InputError(f"{shown}: cannot read: {err.strerror or err}", unreadable=True) from None
     try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise InputError(f"{shown}: cannot read: Is a directory", unreadable=True)
-        kind = special_kind(mode)
-        if kind is not None:
-            raise InputError(f"{shown}: {kind}, not a regular file: only regular files are read "
-                             "(standard input, '-', may be any stream)")
+        _refuse_special(os.fstat(fd).st_mode, shown)  # the file opened may not be the one looked at
         with os.fdopen(fd, "rb", closefd=False) as handle:
             return _read_limited(handle, shown, limit, limit_name)
     except OSError as err:
         raise InputError(f"{shown}: cannot read: {err.strerror or err}", unreadable=True) from None
     finally:
         os.close(fd)
+
+
+def _refuse_special(mode: int, shown: str) -> None:
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{shown}: cannot read: Is a directory", unreadable=True)
+    kind = special_kind(mode)
+    if kind is not None:
+        raise InputError(f"{shown}: {kind}, not a regular file: only regular files are read "
+                         "(standard input, '-', may be any stream)")
 
 
 def read_stream(stream: BinaryIO, shown: str, limit: int) -> bytes:
