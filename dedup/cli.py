@@ -29,7 +29,7 @@ from .config import (MAX_MIN_WORDS, MAX_NUM_PERM, STRUCTURAL_CHOICES, Config, Co
 from .detector import Detector
 from .discover import collect_files
 from .exits import (EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INTERRUPTED, UsageError,
-                    run_guarded, say, silence)
+                    run_guarded, say, silence, write_utf8)
 from .formats import FORMATS, FormatContext, get_formatter
 from .model import Document, Report, count_kinds
 from .options import fraction, int_in, size
@@ -347,8 +347,7 @@ def _write(report: Report, fmt, args: argparse.Namespace, config: Config, docs: 
     rendered = io.StringIO()
     fmt.write(report, rendered, FormatContext(sources, config.severity, color=color))
     try:
-        sys.stdout.write(rendered.getvalue())
-        sys.stdout.flush()
+        write_utf8(rendered.getvalue(), sys.stdout)
     except BrokenPipeError:  # the reader (e.g. `head`) has gone: not an error of ours
         silence(sys.stdout)
 

@@ -23,7 +23,7 @@ from typing import Callable, TextIO
 from .readers.errors import printable
 
 __all__ = ["EXIT_CLEAN", "EXIT_ERROR", "EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "UsageError",
-           "run_guarded", "say", "silence"]
+           "run_guarded", "say", "silence", "write_utf8"]
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 _MESSAGE_LIMIT = 300
@@ -89,9 +89,21 @@ def say(line: str, stream: TextIO | None = None) -> None:
     stream instead of failing the run."""
     stream = sys.stderr if stream is None else stream
     try:
-        print(line, file=stream, flush=True)
+        write_utf8(line + "\n", stream)
     except BrokenPipeError:
         silence(stream)
+
+
+def write_utf8(text: str, stream: TextIO) -> None:
+    """`text` to `stream` as UTF-8, whatever the locale or PYTHONIOENCODING says (reports and
+    messages hold Arabic and other text that an ASCII stream could not take)."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a replaced stream (tests, an embedding program): it takes str
+        stream.write(text)
+    else:
+        stream.flush()
+        buffer.write(text.encode("utf-8", "backslashreplace"))
+    stream.flush()
 
 
 def silence(stream: TextIO) -> None:

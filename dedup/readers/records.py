@@ -56,6 +56,8 @@ def _parse_json(path: str, number: int, line: str) -> object:
         return json.loads(line)
     except json.JSONDecodeError as err:
         raise InputError(f"{path}:{number}: malformed JSON: {err.msg}") from None
+    except ValueError:  # an integer of more than 4,300 digits (sys.int_info.default_max_str_digits)
+        raise InputError(f"{path}:{number}: malformed JSON: a number too long to read") from None
     except RecursionError:  # not reached after the depth check; kept so that no input can raise it
         raise InputError(f"{path}:{number}: JSON nested too deeply") from None
 
