@@ -15,6 +15,7 @@ import argparse
 import ctypes
 import difflib
 import io
+import logging
 import os
 import sys
 from pathlib import Path
@@ -184,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line `argv` (default: sys.argv[1:]); returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv[: argv.index("--")] if "--" in argv else "--debug" in argv
+    logging.raiseExceptions = debug  # a failing log handler (out of memory) prints no traceback but with --debug
     return run_guarded(lambda: _run(argv), EXPECTED_ERRORS, debug)
 
 
@@ -195,14 +197,14 @@ def _run(argv: list[str]) -> int:
         return EXIT_ERROR
     if extra:
         commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "index" and args.index_command is None:
+        commands["index"].print_help(sys.stderr)
+        return EXIT_ERROR
     config, source = _configuration(args)
     if args.command == "config":
         say(render_config(config, source).rstrip("\n"), sys.stdout)
         return EXIT_CLEAN
     if args.command == "index":
-        if args.index_command is None:
-            commands["index"].print_help(sys.stderr)
-            return EXIT_ERROR
         return run_index(args, config, lambda: _documents(args, config, source, Progress(enabled=False)))
     if args.command == "serve":
         return run_serve(args, source)
@@ -350,6 +352,9 @@ def _write(report: Report, fmt, args: argparse.Namespace, config: Config, docs: 
         write_utf8(rendered.getvalue(), sys.stdout)
     except BrokenPipeError:  # the reader (e.g. `head`) has gone: not an error of ours
         silence(sys.stdout)
+    except OSError as err:  # a full disk behind a redirection
+        silence(sys.stdout)  # what is still buffered cannot be written either
+        raise InputError(f"standard output: cannot write the report: {err.strerror or err}") from None
 
 
 def _summary(report: Report) -> None:

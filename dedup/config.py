@@ -141,6 +141,8 @@ def _is_file(candidate: Path) -> bool:
     try:
         return candidate.is_file()
     except OSError as err:
+        if not isinstance(err, PermissionError):
+            return False  # a name too long, a loop of links: the path itself is reported when it is read
         raise ConfigError(f"{printable(str(candidate.parent))}: cannot look for a configuration file: "
                           f"{err.strerror or err} (use --config FILE or --isolated)") from None
 

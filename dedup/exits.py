@@ -40,7 +40,7 @@ def run_guarded(command: Callable[[], int], expected: tuple[type[BaseException],
     try:
         return command()
     except expected as err:
-        return _fail(EXIT_ERROR, f"error: {_one_line(str(err))}", debug)
+        return _fail(EXIT_ERROR, f"error: {' '.join(str(err).split())}", debug)
     except KeyboardInterrupt:
         say("dedup: interrupted")
         return EXIT_INTERRUPTED
@@ -52,14 +52,22 @@ def run_guarded(command: Callable[[], int], expected: tuple[type[BaseException],
                                  "(check fewer files at once, or lower --max-file-size)", debug)
     except OSError as err:  # the environment: a full disk, a permission, a file gone meanwhile
         return _fail(EXIT_ERROR, f"error: {_os_error(err)}", debug)
+    except RuntimeError as err:
+        if "can't start new thread" not in str(err):
+            return _fail(EXIT_INTERNAL, _internal(err), debug)
+        return _fail(EXIT_ERROR, "error: cannot start a thread: out of memory or over the limit of processes "
+                                 "(ulimit -u, ulimit -v)", debug)
     except RecursionError as err:
         return _fail(EXIT_INTERNAL, f"internal error: RecursionError: {err} {_REPORT_IT}", debug)
     except Exception as err:  # noqa: BLE001 - the one place every other failure is turned into status 3
-        return _fail(EXIT_INTERNAL, f"internal error: {type(err).__name__}: {_one_line(str(err))} {_REPORT_IT}",
-                     debug)
+        return _fail(EXIT_INTERNAL, _internal(err), debug)
 
 
 _REPORT_IT = "(a bug in dedup: rerun with --debug for the traceback, and report it)"
+
+
+def _internal(err: BaseException) -> str:
+    return f"internal error: {type(err).__name__}: {_one_line(str(err))} {_REPORT_IT}"
 
 
 def _fail(status: int, message: str, debug: bool) -> int:
