@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import sys
 import tempfile
@@ -31,11 +32,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
-from dedup.config import ConfigError, load_config  # noqa: E402
-from dedup.readers import InputError, ReadLimits, read_bytes  # noqa: E402
+from dedup.config import ConfigError, load_config
+from dedup.readers import InputError, ReadLimits, read_bytes
 
 WORDS = ["the", "harbour", "closed", "Tuesday", "said", "في", "الطريق", "مغلقا", "2026", "1,234.5", "U.S.", "Dr."]
 SEPARATORS = [" ", "\n", "\n\n", "\r\n", "\r", "\t", "  ", "\u2028", "\u00a0", "\u200b", "\u0301", "\u064e"]
@@ -111,7 +112,7 @@ def toml_text() -> st.SearchStrategy[str]:
 
 
 def _toml_float(x: float) -> str:
-    if x != x:
+    if math.isnan(x):
         return "nan"
     if x in (float("inf"), float("-inf")):
         return "inf" if x > 0 else "-inf"
@@ -160,7 +161,7 @@ def feed(target: Target, data: bytes, workdir: Path, slow: float) -> bool:
                     _check_document(doc)
     except Crash:
         raise
-    except Exception as err:  # noqa: BLE001 - every other exception is what this run looks for
+    except Exception as err:
         raise Crash(f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=-4)}") from err
     if time.perf_counter() - started > slow:
         raise Crash(f"slow: {time.perf_counter() - started:.1f} s for {len(data)} bytes")
@@ -256,7 +257,7 @@ def fuzz_target(target: Target, seconds: float, seed: int, workdir: Path, slow: 
         except Crash as crash:
             tally.crashes.append(f"[{target.name}] {crash}")
             return  # one crash per target is enough to report; the shrunk input is in the message
-        except Exception as err:  # noqa: BLE001 - hypothesis wraps several failures: report, do not stop
+        except Exception as err:
             tally.crashes.append(f"[{target.name}] {type(err).__name__}: {err}")
             return
 

@@ -114,7 +114,7 @@ def nested(depth: int) -> str:
     return '{"text": "a b c d e f", "n": ' + "[" * depth + "]" * depth + "}"
 
 
-def catalogue() -> list[Case]:  # noqa: PLR0915 - one long list of cases, read top to bottom
+def catalogue() -> list[Case]:
     cases: list[Case] = []
 
     def add(name: str, args: list[str], setup: Setup | None = None, **kw) -> None:

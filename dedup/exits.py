@@ -59,7 +59,8 @@ def run_guarded(command: Callable[[], int], expected: tuple[type[BaseException],
                                  "(ulimit -u, ulimit -v)", debug)
     except RecursionError as err:
         return _fail(EXIT_INTERNAL, f"internal error: RecursionError: {err} {_REPORT_IT}", debug)
-    except Exception as err:  # noqa: BLE001 - the one place every other failure is turned into status 3
+    # the one place every other failure is turned into status 3
+    except Exception as err:  # noqa: BLE001
         return _fail(EXIT_INTERNAL, _internal(err), debug)
 
 
