@@ -222,7 +222,7 @@ class Tally:
     crashes: list[str] = field(default_factory=list)
 
 
-def fuzz_target(target: Target, seconds: float, seed: int, workdir: Path, slow: float, tally: Tally) -> None:
+def fuzz_target(target: Target, seconds: float, workdir: Path, slow: float, tally: Tally) -> None:
     deadline = time.monotonic() + seconds
 
     def run(data: bytes) -> None:
@@ -267,7 +267,6 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=3.0, help="total time over all targets (default: 3)")
     ap.add_argument("--target", action="append", help="only these targets (markdown, html, text, jsonl, csv, config)")
     ap.add_argument("--slow", type=float, default=5.0, help="seconds one input may take (default: 5)")
-    ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     chosen = [t for t in targets() if not args.target or t.name in args.target]
     share = args.minutes * 60 / len(chosen)
@@ -277,7 +276,7 @@ def main() -> int:
         for target in chosen:
             tally = Tally()
             started = time.perf_counter()
-            fuzz_target(target, share, args.seed, Path(workdir), args.slow, tally)
+            fuzz_target(target, share, Path(workdir), args.slow, tally)
             print(f"{target.name:10} {tally.inputs:>8} {tally.clean_errors:>13} {len(tally.crashes):>8} "
                   f"{time.perf_counter() - started:>8.0f}")
             for crash in tally.crashes:
