@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .atomic import write_atomically
-from .readers.errors import InputError, printable
-from .readers.limits import read_file
 from .fingerprint import fingerprints
 from .model import Finding
+from .readers.errors import InputError, printable
+from .readers.limits import read_file
 
 __all__ = ["SCHEMA", "Baseline", "BaselineEntry", "BaselineError"]
 

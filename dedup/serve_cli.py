@@ -53,9 +53,9 @@ def add_serve_parser(sub: Any, add_config_options: Any) -> argparse.ArgumentPars
 def run_serve(args: argparse.Namespace, source: Path | None) -> int:
     """Start the server; returns when it stops (the exit status)."""
     try:
+        import fastapi  # noqa: F401
         import uvicorn
 
-        import fastapi  # noqa: F401
         from .service.nodelay import protocol_class
     except ImportError as err:
         raise ServeError(f"`dedup serve` needs the server extra ({err.name} is missing): "
