@@ -9,7 +9,7 @@ that hold a pair:
 - `BOILERPLATE`: a passage whose normalized text recurs in many documents of the run (app
   promos, newsletter lines, agency sign-offs, author bios): counted once in the stats.
 - `STRUCTURAL`: a repeat by the house's design inside one article: the summary paragraph
-  (standfirst) restated in the body, an intertitle or pull quote lifted from a quotation, a
+  (standfirst) restated in the body, or one of its sentences carried into it word for word, an intertitle or pull quote lifted from a quotation, a
   statement summarized with a quoted fragment and then given as the full quote, the headline
   restated further down. Reported at ``info`` severity when asked for.
 - `TEASER`: a page's related-article teasers (another story's lead less its dateline, and the
@@ -42,7 +42,7 @@ from .passages import PassageTable
 from .segment import FINAL_PUNCT, QUOTES
 from .shingle import text_hashes
 from .stopwords import STOPWORDS
-from .verify import CONTAINED, EXACT, NEAR, NORMALIZED
+from .verify import CONFLICT, CONTAINED, EXACT, NEAR, NORMALIZED
 
 REPORT, BOILERPLATE, STRUCTURAL, SHORT, TEMPLATE, TEASER, LABEL = range(7)
 REASONS = ("reported", "boilerplate", "structural", "short", "template", "teaser", "label")
@@ -162,7 +162,7 @@ def _structural(table: PassageTable, layout: Layout, words: np.ndarray, e: np.nd
                         for a, b in zip(e.tolist(), l.tolist())], dtype=bool)
     pull_quote = (lone_e ^ lone_l) & quoting  # a short line of its own, lifted from a quotation in the body
     restated = (kind == NEAR) | (kind == CONTAINED)  # a verbatim copy or a changed figure is no restatement
-    standfirst = layout.standfirst[e] & ~layout.standfirst[l] & restated
+    standfirst = layout.standfirst[e] & ~layout.standfirst[l] & (kind != CONFLICT)  # word for word too: house style
     headline = layout.headline[e] & ~table.heading[l]  # the headline restated further down
     quoted_later = _full_quote_after_summary(table, e, l) & restated
     titled = _lone_short(layout, words, e, rules.title_words) & (layout.paragraph[l] == layout.paragraph[e] + 1)

@@ -96,6 +96,23 @@ def test_standfirst_restated_in_the_body_is_structural():
     assert all(f.to_dict()["structural"] is True for f in on_request.findings)
 
 
+def test_a_standfirst_sentence_carried_word_for_word_into_the_body_is_structural():
+    """A house that writes its chapeau from the body's sentences repeats them verbatim."""
+    sentence = "Civil defence teams evacuated 350 families from low-lying areas on Sunday."
+    text = STANDFIRST_ARTICLE.replace(
+        "Civil defence teams evacuated 350 families from the low-lying areas to schools and temporary shelters.",
+        sentence)
+    report = Detector().check_many([("a.txt", text)])
+    assert report.findings == []
+    assert report.stats["left_out"]["structural"] >= 1
+    elsewhere = text.replace("Floods cut off three villages in the Sadr valley on Sunday after a night of heavy rain. "
+                             + sentence, "A body sentence stands in for the lead here and says something else.")
+    copied = elsewhere.replace("Schools in the area will stay closed on Monday, the governor said.",
+                               "The water in the riverbed rose by three metres within a few hours, the head of the "
+                               "civil defence said.")
+    assert [f.kind for f in Detector().check_many([("b.txt", copied)]).findings] == ["exact"]
+
+
 def test_a_repeat_of_a_lead_that_summarizes_nothing_is_reported():
     """Without a lead restating it, the first paragraph is just the story's opening: a later
     copy of its sentence is a repeat."""
