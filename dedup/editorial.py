@@ -11,7 +11,7 @@ that hold a pair:
 - `STRUCTURAL`: a repeat by the house's design inside one article: the summary paragraph
   (standfirst) restated in the body, or one of its sentences carried into it word for word, an intertitle or pull quote lifted from a quotation, a
   statement summarized with a quoted fragment and then given as the full quote, the headline
-  restated further down. Reported at ``info`` severity when asked for.
+  restated further down, a bulleted fact box (the winners, a sentence's terms) restating the prose. Reported at ``info`` severity when asked for.
 - `TEASER`: a page's related-article teasers (another story's lead less its dateline, and the
   rest of the page after it) and previews cut off with an ellipsis.
 - `SHORT`: an exact repeat of a passage under `min_words` words inside one article (a refrain,
@@ -148,7 +148,8 @@ def _inside_one_document(table: PassageTable, layout: Layout, words: np.ndarray,
     verdict[fuzzy & (family | items)] = TEMPLATE  # one frame, other facts; two items of one list
     both_labels = _label_lines(table, layout, words, e, rules) & _label_lines(table, layout, words, l, rules)
     verdict[identical & both_labels & ~doubled & (verdict == REPORT)] = LABEL  # a recurring label
-    structural = _structural(table, layout, words, e, l, kind, rules) & ~doubled & ~short
+    fact_box = fuzzy & (_bullet_lines(table, e) ^ _bullet_lines(table, l))  # a fact box, a list of winners
+    structural = (_structural(table, layout, words, e, l, kind, rules) | fact_box) & ~doubled & ~short
     verdict[structural & (verdict == REPORT)] = STRUCTURAL
     return verdict
 
@@ -252,6 +253,8 @@ def _full_quote_after_summary(table: PassageTable, earlier: np.ndarray, later: n
 
 _STATEMENT_END = re.compile("[.\u2026:;\u061b][\"'\u201d\u2019\u00bb)\\]]*\\s*$")
 _LABELLED = re.compile(r"\s*\w+(?:\s+\w+){0,2}\s*:\s+\S")  # a label of one to three words, then a colon
+_BULLETS = " \t-\u2013\u2014*\u2022\u25aa\u00b7"
+_BULLET = re.compile("[ \t]*[-\u2013\u2014*\u2022\u25aa\u00b7][ \t]")  # a numbered step is prose (a how-to)
 _LIST_ITEM = re.compile("\\s*(?:[-\u2013\u2014*\u2022\u25aa\u00b7]|\\d{1,3}[.)])\\s")
 
 
@@ -265,6 +268,17 @@ def _label_lines(table: PassageTable, layout: Layout, words: np.ndarray, passage
         raw = table.raw[int(passages[k])]
         short = words[int(passages[k])] <= rules.label_words or bool(_LABELLED.match(raw))  # "Read also: ..."
         out[k] = short and not FINAL_PUNCT.search(raw) and not _LIST_ITEM.match(raw)
+    return out
+
+
+def _bullet_lines(table: PassageTable, passages: np.ndarray) -> np.ndarray:
+    """Which `passages` open a bulleted line: an item of a list that sums up what
+    the prose tells (a fact box, the winners), which restates the prose by design."""
+    out = np.zeros(len(passages), dtype=bool)
+    for k, p in enumerate(passages.tolist()):
+        prose = table.documents[int(table.doc[p])].prose
+        line_start = prose.rfind("\n", 0, int(table.start[p])) + 1
+        out[k] = bool(_BULLET.match(prose, line_start)) and not prose[line_start:int(table.start[p])].strip(_BULLETS)
     return out
 
 

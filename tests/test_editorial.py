@@ -314,3 +314,30 @@ def test_a_read_also_line_restating_the_lead_is_a_label():
 def test_a_one_word_fragment_doubled_by_the_splitter_is_not_a_pasted_line():
     text = f"{STORIES[0]} The channel C. N. N. said so.\n\n{STORIES[1]}"
     assert [f for f in Detector().check(text, "a.txt") if f.sentence.text.count(" ") == 0] == []
+
+
+FACT_BOX_ARTICLE = """Singer sentenced for drug possession
+
+The singer was sentenced on Friday at the city's crown court after admitting possession of cocaine.
+She must also do 100 hours of community service, attend a drug treatment programme and pay a fine.
+Her lawyer said she was relieved that the case was over and wanted to return to the studio.
+
+The sentence in full:
+- Do 100 hours of community service
+- Stay away from the nightclub named in the case for a year
+"""
+
+
+def test_a_bulleted_fact_box_restating_the_prose_is_structural():
+    report = Detector().check_many([("a.txt", FACT_BOX_ARTICLE)])
+    assert report.findings == []
+    assert report.stats["left_out"]["structural"] >= 1
+
+
+def test_a_numbered_step_copied_into_the_prose_is_still_reported():
+    """A how-to numbers its steps as paragraphs: a step's sentence copied later is a repeat."""
+    step = "Make sure you are ready for this step, because leaving the network affects the other accounts you use."
+    text = (f"How to leave a social network\n\n1. Download a copy of your data before anything else.\n\n2. {step}\n\n"
+            "3. Tell your friends where they can find you. Make sure you are ready for this step, because leaving "
+            "the network affects your other accounts.\n")
+    assert [f.kind for f in Detector().check_many([("b.txt", text)]).findings] in (["near"], ["contained"])
