@@ -13,7 +13,8 @@ that hold a pair:
   statement summarized with a quoted fragment and then given as the full quote, the headline
   restated further down, a bulleted fact box (the winners, a sentence's terms) restating the prose. Reported at ``info`` severity when asked for.
 - `TEASER`: a page's related-article teasers (another story's lead less its dateline, and the
-  rest of the page after it) and previews cut off with an ellipsis.
+  rest of the page after it), previews cut off with an ellipsis, and a closing block of
+  paragraphs that each retell one above them (a page's list of its story's latest items).
 - `SHORT`: an exact repeat of a passage under `min_words` words inside one article (a refrain,
   a timeline's date, a fragment cut at an abbreviation), unless a whole line is doubled right
   after itself (a pasted caption); and a passage under `fragment_words` words standing inside
@@ -63,6 +64,7 @@ class EditorialRules:
     link_words: int = 20  # ... or this short after a label and a colon ("Read also: <headline>")
     label_words: int = 8  # a line of its own this short, without final punctuation, matches only exactly
     template_family: int = 3  # passages of one article linked by fuzzy matches: a template
+    recap_paragraphs: int = 2  # closing paragraphs that each retell one above them: teasers
     report_structural: bool = False  # report structural repeats (at info severity) instead of leaving them out
 
     def boilerplate_limit(self, documents: int) -> float:
@@ -104,6 +106,9 @@ def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np
                               np.unique(table.doc[earlier[inside]]))
     verdict[open_pairs] = _page_furniture(table, layout, words, earlier[open_pairs], later[open_pairs],
                                           kind[open_pairs], rules)
+    retold = inside[~np.isin(kind[inside], (EXACT, NORMALIZED))]  # teasers or not, they count for a recap
+    recap = retold[_recap_tail(table, layout, earlier[retold], later[retold], rules.recap_paragraphs)]
+    verdict[recap[verdict[recap] == REPORT]] = TEASER
     rows = np.flatnonzero((table.doc[earlier] == table.doc[later]) & (verdict == REPORT))
     verdict[rows] = _inside_one_document(table, layout, words, earlier[rows], later[rows], kind[rows], min_words,
                                          rules)
@@ -152,6 +157,28 @@ def _inside_one_document(table: PassageTable, layout: Layout, words: np.ndarray,
     structural = (_structural(table, layout, words, e, l, kind, rules) | fact_box) & ~doubled & ~short
     verdict[structural & (verdict == REPORT)] = STRUCTURAL
     return verdict
+
+
+def _recap_tail(table: PassageTable, layout: Layout, e: np.ndarray, l: np.ndarray, most: int) -> np.ndarray:
+    """Pairs whose later passage lies in a page's closing block of teasers: at least `most`
+    consecutive paragraphs at the end of the page (the last or the one before it included)
+    that each retell, in other words, a paragraph above them. A page that lists
+    its own story's latest items, or its related stories, after the text; a hasty copy is
+    one paragraph, and a pasted block is word for word."""
+    out = np.zeros(len(e), dtype=bool)
+    bounds = document_bounds(table)
+    for d in np.unique(table.doc[l]).tolist():
+        rows = np.flatnonzero(table.doc[l] == d)
+        last = int(layout.paragraph[bounds[d]:bounds[d + 1]].max())
+        retelling = sorted(set(layout.paragraph[l[rows]].tolist()) - set(layout.paragraph[e[rows]].tolist()))
+        block: list[int] = []
+        for paragraph in reversed(retelling):
+            if (block[-1] - paragraph > 1) if block else (last - paragraph > 1):
+                break
+            block.append(paragraph)
+        if len(block) >= most:
+            out[rows[np.isin(layout.paragraph[l[rows]], block)]] = True
+    return out
 
 
 def _structural(table: PassageTable, layout: Layout, words: np.ndarray, e: np.ndarray, l: np.ndarray,

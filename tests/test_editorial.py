@@ -341,3 +341,34 @@ def test_a_numbered_step_copied_into_the_prose_is_still_reported():
             "3. Tell your friends where they can find you. Make sure you are ready for this step, because leaving "
             "the network affects your other accounts.\n")
     assert [f.kind for f in Detector().check_many([("b.txt", text)]).findings] in (["near"], ["contained"])
+
+
+RECAP_BODY = """Minister suspends work on the new city project
+
+The former energy minister suspended his work on the new city project on Wednesday over the journalist's disappearance.
+
+He had been asked to join an advisory board that helps to plan the smart city, he said in a statement.
+
+The president said he was in touch with the government at the highest levels about the missing journalist.
+
+A senior official categorically denied in a statement that his country was involved in the disappearance.
+
+The project, worth 500 billion dollars, is part of a plan to develop tourism and industry over the next decade."""
+
+RECAP_TAIL = """
+
+President says he is in contact at the highest levels with the government over the missing journalist.
+
+Official categorically denies in a statement that the country was involved in the journalist's disappearance."""
+
+
+def test_a_closing_block_that_retells_the_page_is_a_teaser_block():
+    report = Detector().check_many([("a.txt", RECAP_BODY + RECAP_TAIL)])
+    assert report.findings == []
+    assert report.stats["left_out"]["teaser"] == 2
+
+
+def test_one_retold_paragraph_at_the_end_is_still_a_repeat():
+    one = RECAP_BODY + RECAP_TAIL.split("\n\n")[0] + "\n\n" + RECAP_TAIL.split("\n\n")[1]
+    report = Detector().check_many([("a.txt", one)])
+    assert [f.kind for f in report.findings] == ["near"]
