@@ -119,11 +119,10 @@ def render_page(report: Report, ctx: FormatContext) -> str:
     docs = involved(numbered, ctx)
     values = Values.of(report.findings, ctx)
     if numbered:
-        start_open = len(docs) == 1 or len(docs) <= OPEN_DOCUMENTS
         placed = placed_matches(numbered, ctx)
         tools = (summary_table(report.findings) + filters(report.findings, values, ctx)
                  + document_index(docs, values))
-        body = "".join(document_section(d, ctx, placed, start_open or len(docs) == 1) for d in docs)
+        body = "".join(document_section(d, ctx, placed, starts_open(d, len(docs))) for d in docs)
         data = script(len(docs), values.kinds, values.severities, values.scopes, finding_numbers(docs, values, ctx))
     else:
         tools, data = "", script(0, [], [], [], [])
@@ -262,11 +261,16 @@ def _index_cell(count: int) -> str:
 
 # --- documents -------------------------------------------------------------------------------
 
-def document_section(d: Involved, ctx: FormatContext, placed: set[int], start_open: bool) -> str:
-    """One document, collapsible: its id and counts, then its source with the marks and the
-    details of the findings on it, in the direction of its text."""
+def starts_open(d: Involved, documents: int) -> bool:
+    """Whether document `d` of a page of `documents` starts open: always when it is the only
+    one; else when the page holds at most OPEN_DOCUMENTS and it is at most OPEN_CHARACTERS long."""
+    return documents == 1 or (documents <= OPEN_DOCUMENTS and len(d.source or "") <= OPEN_CHARACTERS)
+
+
+def document_section(d: Involved, ctx: FormatContext, placed: set[int], is_open: bool) -> str:
+    """One document, collapsible (open when `is_open`): its id and counts, then its source with
+    the marks and the details of the findings on it, in the direction of its text."""
     marks, loose = document_marks(d, ctx)
-    is_open = start_open and (d.source is None or len(d.source) <= OPEN_CHARACTERS)
     text = d.source if d.source is not None else " ".join(f.sentence.text for _, f in d.own)
     opening = (f'<details class="document" id="doc{d.number}"{" open" if is_open else ""}>\n'
                f'<summary lang="en"><h2>{esc(d.doc)}</h2> <span class="counts">{document_counts(d)}</span></summary>\n'
