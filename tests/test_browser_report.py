@@ -431,3 +431,184 @@ def test_report_fits_the_window_with_long_words_and_on_a_narrow_screen(browser, 
                 assert abs(left["y"] - right["y"]) < 5
     finally:
         browser.set_window_size(1280, 1600)
+
+
+# --- a day's batch: 1,000+ findings --------------------------------------------------------------
+# The report of a generated day of news (tests/news_batch.py: 500 articles checked against an
+# archive of 100 earlier ones), built with the library. Times are measured in the page with its
+# performance APIs: the first contentful paint (Paint Timing) from the navigation's start, and
+# for each filter, from the click event's timeStamp to the first task after the next frame
+# (requestAnimationFrame, then a task), read with performance.now().
+
+RESPONSIVE_MS = 1000
+TIMING = {}  # what the batch tests measured, kept as an artifact
+
+INSTALL_FILTER_CLOCK = """
+window.__filterMs = [];
+document.addEventListener("click", function (e) {
+  if (!e.target.closest || !e.target.closest("#filters input")) return;
+  var t0 = e.timeStamp;
+  requestAnimationFrame(function () { setTimeout(function () { window.__filterMs.push(performance.now() - t0); }, 0); });
+}, true);
+"""
+
+# What the page shows after a filter: the status line, the documents and index rows shown (with
+# their findings counts), and for each finding's mark its background and whether its panel shows.
+PAGE_STATE_JS = """
+var shownDocs = [], rows = {}, marks = {};
+document.querySelectorAll("details.document").forEach(function (d) { if (!d.hidden) shownDocs.push(d.id); });
+document.querySelectorAll("#index tbody tr").forEach(function (r) {
+  if (!r.hidden) rows[r.dataset.doc] = +r.cells[1].textContent;
+});
+document.querySelectorAll("mark[id^='f']").forEach(function (m) {
+  marks[m.id.slice(1)] = getComputedStyle(m).backgroundColor;
+});
+return {status: document.getElementById("shown").textContent, docs: shownDocs, rows: rows, marks: marks};
+"""
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    """The day's report, its page (a file) and the number of each involved document."""
+    from news_batch import day_report
+
+    from dedup.formats import DEFAULT_SEVERITY, FormatContext, get_formatter
+    from dedup.formats.html import involved_documents
+
+    report, sources = day_report(tmp_path_factory.mktemp("archive") / "archive.sqlite")
+    assert len(report.findings) >= 1000, len(report.findings)
+    ctx = FormatContext(sources, DEFAULT_SEVERITY)
+    page = tmp_path_factory.mktemp("batch") / "batch.html"
+    with open(page, "w", encoding="utf-8") as out:
+        get_formatter("html").write(report, out, ctx)
+    number = {doc: i for i, doc in enumerate(involved_documents(report.findings), 1)}
+    TIMING.update(findings=len(report.findings), documents=len(number), bytes=page.stat().st_size)
+    return {"report": report, "page": page, "number": number, "level": ctx.level}
+
+
+def keep_timing() -> None:
+    (artifacts_dir() / "batch-report-timing.json").write_text(json.dumps(TIMING, indent=2) + "\n", encoding="utf-8")
+
+
+def expected_state(batch, shown) -> dict:
+    """What the page should show when the findings for which `shown(finding)` holds are shown."""
+    findings, number = batch["report"].findings, batch["number"]
+    visible = [f for f in findings if shown(f)]
+    docs = {number[f.sentence.doc] for f in visible} | {number[f.match.doc] for f in visible if f.scope != "archive"}
+    rows = {str(d): 0 for d in docs}
+    for f in visible:
+        rows[str(number[f.sentence.doc])] += 1
+    status = (f"All {len(findings)} findings shown." if len(visible) == len(findings) else
+              f"Showing {len(visible)} of {len(findings)} findings, in {len(docs)} of {len(number)} documents.")
+    return {"status": status, "docs": [f"doc{d}" for d in sorted(docs)], "rows": rows}
+
+
+def test_batch_report_paints_within_a_second(browser, batch):
+    open_page(browser, batch["page"])
+    timing = browser.execute_script(
+        "var n = performance.getEntriesByType('navigation')[0], p = {};"
+        " performance.getEntriesByType('paint').forEach(function (e) { p[e.name] = e.startTime; });"
+        " return {firstPaint: p['first-paint'], firstContentfulPaint: p['first-contentful-paint'],"
+        " domContentLoaded: n.domContentLoadedEventEnd, load: n.loadEventEnd}")
+    TIMING.update({f"{k}Ms": round(v, 1) for k, v in timing.items() if v is not None})
+    keep_timing()
+    assert timing["firstContentfulPaint"] is not None, f"no paint timing entry: {timing}"
+    assert timing["firstContentfulPaint"] < RESPONSIVE_MS, f"first contentful paint after {timing}"
+    assert timing["firstPaint"] < RESPONSIVE_MS, timing
+
+
+def test_batch_report_filters_by_kind_severity_and_scope(browser, batch):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    open_page(browser, batch["page"])
+    browser.execute_script(INSTALL_FILTER_CLOCK)
+    findings, level = batch["report"].findings, batch["level"]
+    kind_colour = {k: hex_rgb(css_var(browser, f"--{k}")) for k in ("exact", "normalized", "near", "contained", "conflict")}
+    # a panel opened before its kind is filtered out: hidden by the filter, back after
+    near = next(n for n, f in enumerate(findings, 1) if f.kind == "near")
+    browser.get(f"{batch['page'].resolve().as_uri()}#f{near}")  # the link opens its collapsed document
+    browser.execute_script(INSTALL_FILTER_CLOCK)
+    browser.find_element(By.ID, f"f{near}").click()
+    panel = browser.find_element(By.ID, f"d{near}")
+    assert panel.is_displayed()
+
+    off: dict[str, set[str]] = {"kind": set(), "severity": set(), "scope": set()}
+    steps = [("kind", "near"), ("severity", "error"), ("scope", "archive"), ("kind", "near"), ("severity", "error"),
+             ("scope", "archive")]  # each unticked, then each ticked again
+    times = []
+    for group, value in steps:
+        box = browser.find_element(By.CSS_SELECTOR, f"#filters input[name='{group}'][value='{value}']")
+        was_checked = box.is_selected()
+        box.click()
+        WebDriverWait(browser, WAIT_S).until(lambda d: d.execute_script("return window.__filterMs.length") > len(times))
+        times.append(browser.execute_script("return window.__filterMs[window.__filterMs.length - 1]"))
+        assert box.is_selected() != was_checked
+        off[group] ^= {value}
+
+        def shown(f):
+            return f.kind not in off["kind"] and level(f) not in off["severity"] and f.scope not in off["scope"]
+
+        state = browser.execute_script(PAGE_STATE_JS)
+        expected = expected_state(batch, shown)
+        assert state["status"] == expected["status"]
+        assert sorted(state["docs"], key=lambda d: int(d[3:])) == expected["docs"]
+        assert state["rows"] == expected["rows"]
+        for n, f in enumerate(findings, 1):  # a filtered-out mark loses its highlight
+            want = kind_colour[f.kind] if shown(f) else "rgba(0, 0, 0, 0)"
+            assert state["marks"][str(n)] == want, f"after {group}={value}: f{n} ({f.kind}) is {state['marks'][str(n)]}"
+        assert panel.is_displayed() == shown(findings[near - 1])
+    TIMING["filterMs"] = [round(t, 1) for t in times]
+    keep_timing()
+    assert all(t < RESPONSIVE_MS for t in times), f"filters took {times} ms"
+    assert not any(off.values()) and panel.is_displayed()
+
+
+def test_batch_report_jumps_from_the_index_and_opens_a_detail(browser, batch):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    open_page(browser, batch["page"])
+    findings, number = batch["report"].findings, batch["number"]
+    # a document in the second half whose first finding repeats a passage of another document
+    n, finding = next((n, f) for n, f in enumerate(findings, 1)
+                      if number[f.sentence.doc] > len(number) // 2 and f.scope == "corpus"
+                      and next(g for g in findings if g.sentence.doc == f.sentence.doc) is f)
+    doc, match_doc = f"doc{number[finding.sentence.doc]}", f"doc{number[finding.match.doc]}"
+    section = browser.find_element(By.ID, doc)
+    assert section.get_attribute("open") is None, "a batch's documents start collapsed"
+    assert browser.find_element(By.ID, match_doc).get_attribute("open") is None
+
+    browser.find_element(By.CSS_SELECTOR, f"#index a[href='#{doc}']").click()
+    WebDriverWait(browser, WAIT_S).until(lambda d: section.get_attribute("open") is not None)
+    assert browser.execute_script("return location.hash") == f"#{doc}"
+    top = browser.execute_script("return arguments[0].getBoundingClientRect().top", section)
+    assert abs(top) < 5, f"the document is at {top}px, not at the top of the window"
+    assert browser.find_element(By.CSS_SELECTOR, f"#{doc} h2").text == finding.sentence.doc
+
+    mark = browser.find_element(By.ID, f"f{n}")
+    assert mark.is_displayed() and mark.text.split() == finding.sentence.text.split()
+    mark.click()
+    panel = WebDriverWait(browser, WAIT_S).until(EC.visibility_of_element_located((By.ID, f"d{n}")))
+    heading = panel.find_element(By.TAG_NAME, "h3").text
+    assert finding.kind in heading and f"score {finding.score:.2f}" in heading and "across documents" in heading
+    captions = [e.text for e in panel.find_elements(By.TAG_NAME, "figcaption")]
+    s, m = finding.sentence, finding.match
+    assert f"{s.doc}:{s.line}:{s.column}" in captions[0] and f"{m.doc}:{m.line}:{m.column}" in captions[1]
+    texts = [browser.execute_script("return arguments[0].textContent", p)
+             for p in panel.find_elements(By.CSS_SELECTOR, ".passage")]
+    assert texts == [s.text, m.text]
+    assert panel.find_element(By.CSS_SELECTOR, ".diff").is_displayed()
+
+    # the earlier passage's place leads into its collapsed document, opened
+    panel.find_element(By.CSS_SELECTOR, f"figcaption a[href='#m{n}']").click()
+    WebDriverWait(browser, WAIT_S).until(
+        lambda d: d.find_element(By.ID, match_doc).get_attribute("open") is not None)
+    earlier = browser.find_element(By.ID, f"m{n}")
+    WebDriverWait(browser, WAIT_S).until(lambda d: earlier.is_displayed())
+    top, bottom, height = browser.execute_script(
+        "var r = arguments[0].getBoundingClientRect(); return [r.top, r.bottom, innerHeight]", earlier)
+    assert bottom > 0 and top < height, f"#m{n} not in the window: {top}..{bottom} of {height}"
+    shot = artifacts_dir() / "batch-report.png"
+    assert browser.save_screenshot(str(shot))

@@ -38,8 +38,9 @@ table.index { width: 100%; font-size: .9rem; }
 table.index thead th { position: sticky; top: 0; background: #f3f3f3; }
 table.index td:first-child { overflow-wrap: anywhere; font-family: ui-monospace, monospace; }
 table.index td.zero { color: #999; }
-details.document { border-top: 1px solid #ccc; margin-top: 1rem; }
-details.document > summary { padding: .5rem 0; }
+details.document { border-top: 1px solid #ccc; margin-top: .3rem; }
+details.document[open] { margin-block: 1rem; }
+details.document > summary { padding: .3rem 0; }
 details.document > summary h2 { display: inline; font-size: 1.1rem; font-family: ui-monospace, monospace;
   overflow-wrap: anywhere; }
 .counts { color: #555; font-size: .9rem; margin-inline-start: .6rem; }
