@@ -9,6 +9,14 @@ offsets), show its marks with their kind's colour, open a finding's detail panel
 the opened panel is kept as an artifact (``DEDUP_TEST_ARTIFACTS``, else ``tests/output/``).
 A second page checks that markup in a document is shown as text and never runs.
 
+A day's batch (a generated one, ``tests/news_batch.py``: 1,049 findings in 474 documents, every
+kind and scope) checks that the page stays usable at that size: first paint and each filter
+under a second (measured in the page with its performance APIs, kept in
+``batch-report-timing.json`` beside the screenshots), filtering by kind, severity and scope
+(the counts, documents, index rows, marks and panels shown afterwards, against the report),
+jumping to a document from the index, opening a finding's details and following it to the
+earlier passage in another collapsed document.
+
 Without Chromium, chromedriver or selenium the tests are skipped, except under CI (CI=true),
 where that is a failure: ``.ci/run`` installs the browser.
 """
