@@ -15,7 +15,8 @@ under a second (measured in the page with its performance APIs, kept in
 ``batch-report-timing.json`` beside the screenshots), filtering by kind, severity and scope
 (the counts, documents, index rows, marks and panels shown afterwards, against the report),
 jumping to a document from the index, opening a finding's details and following it to the
-earlier passage in another collapsed document.
+earlier passage in another collapsed document, and printing what the filters show (every
+document opened, every panel expanded, no controls). The page must log no error.
 
 Without Chromium, chromedriver or selenium the tests are skipped, except under CI (CI=true),
 where that is a failure: ``.ci/run`` installs the browser.
@@ -101,6 +102,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory):
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the page's console, for its errors
     log = tmp_path_factory.mktemp("chromedriver") / "chromedriver.log"
     with pytest.MonkeyPatch.context() as env:
         env.setenv("SE_OFFLINE", "true")  # Selenium Manager must never go looking for downloads
@@ -494,6 +496,11 @@ def batch(tmp_path_factory):
     return {"report": report, "page": page, "number": number, "level": ctx.level}
 
 
+def page_errors(driver) -> list[str]:
+    """Errors the page logged to its console since the last call."""
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
 def keep_timing() -> None:
     (artifacts_dir() / "batch-report-timing.json").write_text(json.dumps(TIMING, indent=2) + "\n", encoding="utf-8")
 
@@ -570,6 +577,7 @@ def test_batch_report_filters_by_kind_severity_and_scope(browser, batch):
     keep_timing()
     assert all(t < RESPONSIVE_MS for t in times), f"filters took {times} ms"
     assert not any(off.values()) and panel.is_displayed()
+    assert page_errors(browser) == []
 
 
 def test_batch_report_jumps_from_the_index_and_opens_a_detail(browser, batch):
@@ -620,3 +628,43 @@ def test_batch_report_jumps_from_the_index_and_opens_a_detail(browser, batch):
     assert bottom > 0 and top < height, f"#m{n} not in the window: {top}..{bottom} of {height}"
     shot = artifacts_dir() / "batch-report.png"
     assert browser.save_screenshot(str(shot))
+    assert page_errors(browser) == []
+
+
+def test_batch_report_prints_what_the_filters_show(browser, batch):
+    """Printed (print media, and the beforeprint event a print sends): the controls go, the
+    collapsed documents the filters show are opened with every panel expanded, and what the
+    filters hide stays out."""
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, batch["page"])
+    findings, number = batch["report"].findings, batch["number"]
+    browser.find_element(By.CSS_SELECTOR, "#filters input[name='kind'][value='near']").click()
+    printed = {int(d.removeprefix("doc")) for d in expected_state(batch, lambda f: f.kind != "near")["docs"]}
+    only_near = set(number.values()) - printed
+    assert only_near, "the batch should have documents involved in near repeats only"
+    shown = next(n for n, f in enumerate(findings, 1) if f.kind == "exact")
+    hidden = next(n for n, f in enumerate(findings, 1) if f.kind == "near")
+    try:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        browser.execute_script("window.dispatchEvent(new Event('beforeprint'))")
+        state = browser.execute_script(
+            "function shows(el) { var r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; }"
+            " var docs = Array.from(document.querySelectorAll('details.document'));"
+            " return {filters: shows(document.getElementById('filters')), closed: docs.filter(function (d) {"
+            "   return !d.hidden && !d.open; }).length,"
+            " sources: docs.filter(function (d) { return !d.hidden && shows(d.querySelector('.source')); }).length,"
+            " visible: docs.filter(function (d) { return !d.hidden; }).length,"
+            " printed: docs.filter(function (d) { return shows(d); }).map(function (d) { return +d.id.slice(3); }),"
+            " shownPanel: shows(document.getElementById(arguments[0])),"
+            " hiddenPanel: shows(document.getElementById(arguments[1]))};", f"d{shown}", f"d{hidden}")
+    finally:
+        browser.execute_script("window.dispatchEvent(new Event('afterprint'))")
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert state["filters"] is False and state["closed"] == 0
+    assert state["sources"] == state["visible"] == len(printed)
+    assert set(state["printed"]) == printed, "the documents printed should be those the filters show"
+    assert state["shownPanel"] and not state["hiddenPanel"]
+    # after printing, the documents are collapsed again
+    assert browser.execute_script("return document.querySelectorAll('details.document[open]').length") == 0
+    assert page_errors(browser) == []
