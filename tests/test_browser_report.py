@@ -30,7 +30,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, dedup_command
 
 CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
@@ -126,7 +125,7 @@ def render_html(path: Path, out: Path) -> Path:
     """`dedup check --format html -o out path` run from the repository root; `out`."""
     target = os.path.relpath(path, REPO)
     proc = subprocess.run([*dedup_command(), "check", "--format", "html", "-o", str(out), target], cwd=REPO,
-                          capture_output=True, text=True, encoding="utf-8", timeout=60)
+                          capture_output=True, text=True, encoding="utf-8", timeout=60, check=False)
     assert proc.returncode == 1, f"expected exit 1 (findings), got {proc.returncode}: {proc.stderr}"
     assert "Traceback" not in proc.stderr
     assert out.is_file() and out.stat().st_size > 0
@@ -377,11 +376,10 @@ def test_editor_page_checks_a_pasted_draft(browser, tmp_path):
     """`dedup serve`'s page at /: paste a draft with a repeat, press Check, and the HTML report
     appears in the page's sandboxed frame with the repeat highlighted and clickable."""
     pytest.importorskip("fastapi", reason="the server extra is not installed (pip install -e '.[test]')")
+    from dedup_server import dedup_server
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
-
-    from dedup_server import dedup_server
 
     repeated = "The city council approved a new budget for public libraries and swimming pools last week."
     draft = f"{repeated}\nFarmers in the northern valley expect a record wheat harvest this year.\n{repeated}\n"
