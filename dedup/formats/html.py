@@ -188,7 +188,7 @@ def finding_numbers(docs: list[Involved], values: Values, ctx: FormatContext) ->
 
 def summary_table(findings: list[Finding]) -> str:
     """Counts by kind (rows) and scope (columns), with totals; cells carry data-kind/data-scope."""
-    counts = Counter((f.kind, f.scope) for f in findings)
+    counts: Counter[tuple[str, str]] = Counter((f.kind, f.scope) for f in findings)
     kinds = list(KINDS) + sorted({f.kind for f in findings} - set(KINDS))
     scopes = list(SCOPES) + sorted({f.scope for f in findings} - set(SCOPES))
     head = "".join(f"<th scope=\"col\">{esc(s)}</th>" for s in scopes)
@@ -214,8 +214,9 @@ def filters(findings: list[Finding], values: Values, ctx: FormatContext) -> str:
     line saying how many findings are shown; nothing for a report of one finding."""
     if len(findings) < 2:
         return ""
-    counts = {"kind": Counter(f.kind for f in findings), "severity": Counter(ctx.level(f) for f in findings),
-              "scope": Counter(f.scope for f in findings)}
+    counts: dict[str, Counter[str]] = {"kind": Counter(f.kind for f in findings),
+                                       "severity": Counter(ctx.level(f) for f in findings),
+                                       "scope": Counter(f.scope for f in findings)}
     groups = (("kind", "Kind", values.kinds), ("severity", "Severity", values.severities),
               ("scope", "Scope", values.scopes))
     sets = []
@@ -249,7 +250,7 @@ def document_index(docs: list[Involved], values: Values) -> str:
 
 
 def index_row(d: Involved, values: Values) -> str:
-    kinds = Counter(f.kind for _, f in d.own)
+    kinds: Counter[str] = Counter(f.kind for _, f in d.own)
     cells = "".join(_index_cell(kinds[k]) for k in values.kinds)
     return (f'<tr data-doc="{d.number}"><td><a href="#doc{d.number}">{esc(d.doc)}</a></td>'
             f"{_index_cell(len(d.own))}{cells}</tr>\n")
@@ -292,7 +293,7 @@ def document_counts(d: Involved) -> str:
     """"3 repeated passages: 2 exact, 1 near", or what else the document holds."""
     if not d.own:
         return "earlier passages only"
-    kinds = Counter(f.kind for _, f in d.own)
+    kinds: Counter[str] = Counter(f.kind for _, f in d.own)
     by_kind = ", ".join(f"{kinds[k]} {esc(k)}" for k in sorted(kinds, key=_kind_order))
     return f"{len(d.own)} repeated passage{'s' * (len(d.own) != 1)}: {by_kind}"
 
