@@ -172,6 +172,7 @@ SCRIPT = """
     groups.forEach(function (group) {
       data[group].forEach(function (value, k) {
         var box = form.querySelector("input[name='" + names[group] + "'][value='" + value + "']");
+        if (!box) return;
         on[group][k] = box.checked;
         body.classList.toggle("hide-" + names[group] + "-" + value, !box.checked);
       });
