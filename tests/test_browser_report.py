@@ -135,6 +135,7 @@ def render_html(path: Path, out: Path) -> Path:
 def open_page(driver, page: Path) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
+    driver.get_log("browser")  # what earlier pages logged is theirs
     driver.get(page.resolve().as_uri())
     WebDriverWait(driver, WAIT_S).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
