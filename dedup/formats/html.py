@@ -169,7 +169,7 @@ def involved_documents(findings: Iterable[Finding]) -> list[str]:
 
 def summary_table(findings: list[Finding]) -> str:
     """Counts by kind (rows) and scope (columns), with totals; cells carry data-kind/data-scope."""
-    counts = Counter((f.kind, f.scope) for f in findings)
+    counts: Counter[tuple[str, str]] = Counter((f.kind, f.scope) for f in findings)
     kinds = list(KINDS) + sorted({f.kind for f in findings} - set(KINDS))
     scopes = list(SCOPES) + sorted({f.scope for f in findings} - set(SCOPES))
     head = "".join(f"<th scope=\"col\">{esc(s)}</th>" for s in scopes)
