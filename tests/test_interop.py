@@ -2,6 +2,7 @@
 that match MinHashLSH's, all checked against datasketch itself; and a clear error without it."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -136,3 +137,15 @@ def test_the_engine_and_the_command_never_import_datasketch():
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_the_readme_examples_of_datasketch_compatibility_run(capsys):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## datasketch compatibility"):]
+    section = section[:section.index("\n## ", 5)]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) >= 2
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - the README's own example
+    assert capsys.readouterr().out.splitlines()[0] == "['passage-0', 'passage-1']"
