@@ -143,7 +143,7 @@ def test_the_readme_examples_of_datasketch_compatibility_run(capsys):
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("## datasketch compatibility"):]
     section = section[:section.index("\n## ", 5)]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
     assert len(blocks) >= 2
     namespace: dict = {}
     for block in blocks:
