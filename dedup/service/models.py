@@ -1,7 +1,7 @@
 """The service's request and response bodies, as pydantic models (they make the OpenAPI spec).
 
 Requests are strict: unknown keys, wrong types and out-of-range values are refused with 422.
-Responses mirror the ``dedup.report/1`` schema (REPORT-SCHEMA.md), plus ``fails``.
+Responses mirror the ``dedup.report/1`` schema (docs/report.md), plus ``fails``.
 """
 from __future__ import annotations
 
