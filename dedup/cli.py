@@ -2,7 +2,8 @@
 
 ``dedup check [PATH...]`` reports passages that repeat an earlier one, inside each file and
 across the files; ``dedup config --show`` prints the configuration a check would use;
-``dedup index ...`` keeps the archive index; ``dedup serve`` runs the HTTP service.
+``dedup index ...`` keeps the archive index; ``dedup serve`` runs the HTTP service;
+``dedup schema`` prints the JSON Schema of the json and jsonl reports.
 
 Exit codes: 0 clean (or every finding below ``--fail-on``, or ``--exit-zero``), 1 findings at
 or above ``--fail-on``, 2 usage, configuration or input errors.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import difflib
+import json
 import os
 import sys
 from pathlib import Path
@@ -29,6 +31,7 @@ from .progress import Progress
 from .index_cli import add_index_parser, add_location_option, open_index, run_index
 from .serve_cli import ServeError, add_serve_parser, run_serve
 from .readers import InputError, read_path, read_stdin
+from .schema import PARTS, report_schema, schema_text
 from .archive.store import ArchiveError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -129,7 +132,11 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     _add_config_options(config)
     index = add_index_parser(sub, _Parser, _add_reading_options, _add_config_options)
     serve = add_serve_parser(sub, _add_config_options, _positive)
-    return parser, {"check": check, "config": config, "index": index, "serve": serve}
+    schema = sub.add_parser("schema", help="print the JSON Schema of the json and jsonl reports",
+                            description="Print the JSON Schema (draft 2020-12) of the report `--format json` writes "
+                                        "(dedup.report/1), or with `finding`, of one line of `--format jsonl`.")
+    schema.add_argument("part", nargs="?", choices=PARTS, default="report", help="report (default) or finding")
+    return parser, {"check": check, "config": config, "index": index, "serve": serve, "schema": schema}
 
 
 def _add_reading_options(parser: argparse.ArgumentParser) -> None:
@@ -182,6 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     if extra:
         commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "schema":
+        sys.stdout.write(schema_text() if args.part == "report" else json.dumps(report_schema(args.part), indent=2) + "\n")
+        return EXIT_CLEAN
     try:
         config, source = _configuration(args)
         if args.command == "config":

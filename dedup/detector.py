@@ -263,7 +263,9 @@ class Detector:
         passage left with none gets keys of its own, which match no other passage's.
         """
         layouts = self._banding() if layouts is None else layouts
-        sketches = {"main": (self._spec, self._hasher), "fragment": (self._fragment_spec, self._fragment_hasher)}
+        sketches = {"main": (self._spec, self._hasher)}
+        if self._fragment_hasher is not None:  # else no layout names it
+            sketches["fragment"] = (self._fragment_spec, self._fragment_hasher)
         names = sorted({layout.sketch for layout in layouts})
         starts = list(range(0, len(passages), _BLOCK))
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-SCHEMA = "dedup.report/1"
+SCHEMA: Final = "dedup.report/1"
 Kind = Literal["exact", "normalized", "near", "contained", "conflict"]
 Scope = Literal["document", "corpus", "archive"]
 

@@ -1,4 +1,4 @@
-"""The ``json`` and ``jsonl`` formats: the ``dedup.report/1`` schema (see REPORT-SCHEMA.md).
+"""The ``json`` and ``jsonl`` formats: the ``dedup.report/1`` schema (see docs/report.md).
 
 Offsets, lines and columns are Span's own (code points, 1-based lines and columns). ``json``
 is streamed, one finding a line, so a large report never becomes one string in memory.

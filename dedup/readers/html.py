@@ -168,7 +168,7 @@ class _ProseCopier(HTMLParser):
     # html.parser searches for the end of a comment or a marked section to the end of the text
     # again at every "<!--" or "<![" that has none: these two answer "incomplete" at once.
 
-    def parse_comment(self, i: int, report: int = 1) -> int:
+    def parse_comment(self, i: int, report: bool = True) -> int:
         if self._source_offset(i) + 2 > self.last_comment_close and not self.rawdata.startswith(_SHORT_COMMENTS, i):
             return -1
         return super().parse_comment(i, report)
@@ -179,7 +179,7 @@ class _ProseCopier(HTMLParser):
         try:
             return super().parse_html_declaration(i)
         except AssertionError:  # a marked section it does not know (<![foo[ ...): a bogus comment, as in browsers
-            return self.parse_bogus_comment(i, report=0)
+            return self.parse_bogus_comment(i, report=False)
 
     def _source_offset(self, i: int) -> int:
         """The offset in the source of index `i` of the parser's buffer (the unparsed rest)."""
