@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+import math
+from dataclasses import dataclass, field
+from json.encoder import encode_basestring  # the C string encoder json.dumps(ensure_ascii=False) uses
 from typing import Any, Literal
 
 SCHEMA = "dedup.report/1"
@@ -49,7 +51,14 @@ class Span:
     text: str
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"doc": self.doc, "start": self.start, "end": self.end, "line": self.line, "column": self.column,
+                "text": self.text}
+
+    def to_json(self) -> str:
+        """``json.dumps(self.to_dict(), ensure_ascii=False)``, written directly (several times faster)."""
+        return (f'{{"doc": {encode_basestring(self.doc)}, "start": {_integer(self.start)}, '
+                f'"end": {_integer(self.end)}, "line": {_integer(self.line)}, "column": {_integer(self.column)}, '
+                f'"text": {encode_basestring(self.text)}}}')
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +86,25 @@ class Finding:
         return out
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False)
+        """``json.dumps(self.to_dict(), ensure_ascii=False)``, byte for byte, written directly:
+        a report of 100,000 findings is rendered in a fraction of the time ``json.dumps`` of
+        the dicts takes."""
+        if type(self.kind) is not str or type(self.scope) is not str or type(self.group) is not int:
+            return json.dumps(self.to_dict(), ensure_ascii=False)  # a caller's odd values: the slow, exact path
+        structural = ', "structural": true' if self.structural else ""
+        return (f'{{"kind": {encode_basestring(self.kind)}, "scope": {encode_basestring(self.scope)}, '
+                f'"score": {_number(self.score)}, "sentence": {self.sentence.to_json()}, '
+                f'"match": {self.match.to_json()}, "group": {self.group}{structural}}}')
+
+
+def _integer(value: int) -> str:
+    """An int as json.dumps writes it (a bool or another int-like type through json.dumps)."""
+    return int.__repr__(value) if type(value) is int else json.dumps(value)
+
+
+def _number(value: float) -> str:
+    """A score as json.dumps writes it: repr of a finite float, json.dumps for anything else."""
+    return float.__repr__(value) if type(value) is float and math.isfinite(value) else json.dumps(value)
 
 
 @dataclass(frozen=True)
