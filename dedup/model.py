@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring  # the C string encoder json.dumps(ensure_ascii=False) uses
+from json.encoder import encode_basestring  # the C encoder json.dumps(ensure_ascii=False) uses for strings
 from typing import Any, Literal
 
 SCHEMA = "dedup.report/1"

@@ -29,8 +29,8 @@ does, except that a more specific selector wins over a less specific one (``sele
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 __all__ = ["ALL", "CODE_PREFIX", "RULES", "RULE_INDEX", "Rule", "SelectorError", "kinds_of", "normalize_selector",
            "rule_for", "selected_kinds"]

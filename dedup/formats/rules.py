@@ -3,4 +3,4 @@ from __future__ import annotations
 
 from ..rules import RULE_INDEX, RULES, Rule, rule_for
 
-__all__ = ["RULE_INDEX", "RULES", "Rule", "rule_for"]
+__all__ = ["RULES", "RULE_INDEX", "Rule", "rule_for"]
