@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring  # the C encoder json.dumps(ensure_ascii=False) uses for strings
+from json.encoder import encode_basestring
 from typing import Any, Literal
 
+# encode_basestring: the C encoder that json.dumps(ensure_ascii=False) uses for strings
 SCHEMA = "dedup.report/1"
 Kind = Literal["exact", "normalized", "near", "contained", "conflict"]
 Scope = Literal["document", "corpus", "archive"]
