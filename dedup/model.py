@@ -19,8 +19,10 @@ class Document:
 
     Readers of marked-up sources (Markdown, HTML) also give `analysis`: the same text with
     markup, code and comments blanked out (same length, so every offset into it is an offset
-    into `text`), `headings` (ranges read as headings: matched only for exact repeats) and
-    `ignored` (ranges the author excluded: no finding is reported *on* a passage starting there).
+    into `text`), `headings` (ranges read as headings: matched only for exact repeats),
+    `ignored` (ranges the author excluded: no finding is reported *on* a passage starting there)
+    and `ignored_kinds` (ranges excluded for some kinds only, ``(start, end, kinds)``: an ignore
+    comment with rule codes, ``<!-- dedup: ignore DD003 -->``).
     """
 
     id: str
@@ -28,6 +30,7 @@ class Document:
     analysis: str | None = None
     headings: tuple[tuple[int, int], ...] = ()
     ignored: tuple[tuple[int, int], ...] = ()
+    ignored_kinds: tuple[tuple[int, int, tuple[str, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         if self.analysis is not None and len(self.analysis) != len(self.text):
