@@ -107,7 +107,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     _add_config_options(check)
     out = check.add_argument_group("output")
     out.add_argument("--format", "--output-format", dest="format", choices=sorted(FORMATS), default=None,
-                     metavar="FORMAT", help="text (default), concise, json, jsonl, sarif, github, rdjsonl or html")
+                     metavar="FORMAT", help="text (default), concise, json, jsonl, sarif, github, rdjsonl, gitlab, junit or html")
     out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output")
     out.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                      help="colour the text format (default: auto, only on a terminal)")
