@@ -60,9 +60,12 @@ class Span:
 
     def to_json(self) -> str:
         """``json.dumps(self.to_dict(), ensure_ascii=False)``, written directly (several times faster)."""
-        return (f'{{"doc": {encode_basestring(self.doc)}, "start": {_integer(self.start)}, '
-                f'"end": {_integer(self.end)}, "line": {_integer(self.line)}, "column": {_integer(self.column)}, '
-                f'"text": {encode_basestring(self.text)}}}')
+        start, end, line, column = self.start, self.end, self.line, self.column
+        if (type(start) is not int or type(end) is not int or type(line) is not int or type(column) is not int
+                or type(self.doc) is not str or type(self.text) is not str):
+            return json.dumps(self.to_dict(), ensure_ascii=False)  # a caller's odd types: the exact path
+        return (f'{{"doc": {encode_basestring(self.doc)}, "start": {start}, "end": {end}, "line": {line}, '
+                f'"column": {column}, "text": {encode_basestring(self.text)}}}')
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +102,6 @@ class Finding:
         return (f'{{"kind": {encode_basestring(self.kind)}, "scope": {encode_basestring(self.scope)}, '
                 f'"score": {_number(self.score)}, "sentence": {self.sentence.to_json()}, '
                 f'"match": {self.match.to_json()}, "group": {self.group}{structural}}}')
-
-
-def _integer(value: int) -> str:
-    """An int as json.dumps writes it (a bool or another int-like type through json.dumps)."""
-    return int.__repr__(value) if type(value) is int else json.dumps(value)
 
 
 def _number(value: float) -> str:

@@ -95,5 +95,6 @@ def test_odd_values_are_written_as_json_dumps_writes_them() -> None:
     for score in (math.nan, math.inf, 1, np.float64(0.25)):
         odd = Finding("near", "document", score, span, span, group=2)  # type: ignore[arg-type]
         assert odd.to_json() == oracle_finding(odd)
+    assert Span(7, 0, 1, 1, 1, "x").to_json() == '{"doc": 7, "start": 0, "end": 1, "line": 1, "column": 1, "text": "x"}'  # type: ignore[arg-type]
     assert '"column": true' in span.to_json() and '"score": NaN' in Finding("near", "document", math.nan, span,
                                                                              span).to_json()
