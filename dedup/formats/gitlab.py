@@ -77,4 +77,4 @@ def unique_fingerprints(content: list[str]) -> list[str]:
 def repository_path(doc: str) -> str:
     """A document path as GitLab wants it: forward slashes, no leading ``./``."""
     path = posixpath.normpath(doc.replace("\\", "/"))
-    return path[2:] if path.startswith("./") else path
+    return path.removeprefix("./")
