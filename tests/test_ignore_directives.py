@@ -174,3 +174,10 @@ def test_command_line_reports_a_bad_directive_as_an_input_error(tmp_path: Path, 
     assert err.startswith("dedup: error: a.md:3: 'dedup: ignore': unknown rule code 'DD3'") and "\n" not in err
     (tmp_path / "a.md").write_text(f"{EXACT}\n\n<!-- dedup: ignore DD001 -->\n{EXACT}\n", encoding="utf-8")
     assert main(["check", "a.md", "--isolated"]) == 0
+
+
+def test_a_bad_directive_inside_code_is_just_code() -> None:
+    doc, = read("a.md", f"```\n<!-- dedup: ignore DD03 -->\n```\n\n`<!-- dedup: off DD9 -->` {EN[1]}\n")
+    assert doc.ignored == () and doc.ignored_kinds == ()
+    doc, = read("a.html", f"<pre>&lt;!-- dedup: ignore DD03 --&gt;</pre><p>{EN[1]}</p>")
+    assert doc.ignored == () and doc.ignored_kinds == ()
