@@ -6,11 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dedup
 from dedup.cli import main
 from dedup.readers import InputError, read_bytes
-from dedup.readers.directives import ALL_KINDS, Directive, DirectiveError, directive, record_directive, switched_off
+from dedup.readers.directives import (ALL_KINDS, Directive, DirectiveError, directive, read_plain, record_directive,
+                                      switched_off)
+from dedup.readers.wrap import unwrap
 
 from conftest import AR, EN
 
@@ -181,3 +185,26 @@ def test_a_bad_directive_inside_code_is_just_code() -> None:
     assert doc.ignored == () and doc.ignored_kinds == ()
     doc, = read("a.html", f"<pre>&lt;!-- dedup: ignore DD03 --&gt;</pre><p>{EN[1]}</p>")
     assert doc.ignored == () and doc.ignored_kinds == ()
+
+
+lines = st.one_of(st.sampled_from([*EN, *AR, "", "dedup: ignore", "<!-- dedup: off near -->", "dedup: on",
+                                   "Dedup: the word in prose"]),
+                  st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(lines, max_size=12))
+def test_plain_text_keeps_offsets_and_reads_directive_lines_only(parts: list[str]) -> None:
+    text = "\n".join(parts)
+    try:
+        doc = read_plain("a.txt", text)
+    except DirectiveError:
+        return  # a generated line that reads as a directive with a bad code
+    analysis = doc.prose
+    assert len(analysis) == len(text)
+    if "edup" not in text and "EDUP" not in text:
+        assert doc.analysis == unwrap(text)  # as before directives: the text, unwrapped when wrapped
+    for start, end in doc.ignored + tuple((a, b) for a, b, _ in doc.ignored_kinds):
+        assert 0 <= start < end <= len(text)
+    for line in analysis.split("\n"):
+        assert not line.strip().lower().startswith(("dedup: ignore", "dedup: on", "<!-- dedup:"))

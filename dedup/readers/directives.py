@@ -129,6 +129,8 @@ def resolve(covered: Iterable[KindRange], directives: Iterable[Directive], lengt
     ``off``/``on`` directives, those covering every kind apart."""
     kinds_at: dict[Range, set[str]] = {}
     for start, end, kinds in [*covered, *switched_off(directives, length)]:
+        if start >= end:
+            continue  # an off right before its on, or at the end of the text: covers nothing
         kinds_at.setdefault((start, end), set()).update(kinds)
     every = sorted(r for r, kinds in kinds_at.items() if kinds.issuperset(ALL_KINDS))
     by_kind = sorted((*r, tuple(k for k in ALL_KINDS if k in kinds))
