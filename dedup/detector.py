@@ -18,14 +18,14 @@ from .editorial import REPORT, STRUCTURAL, EditorialRules, count_verdicts, judge
 from .group import clusters, select
 from .model import Document, Finding, Report, count_kinds
 from .normalize import PROFILE, word_counts
-from .passages import (PassageTable, SegmentOptions, build_passages, concat_tables, in_ranges,
+from .passages import (PassageTable, SegmentOptions, build_passages, concat_tables, in_kind_ranges, in_ranges,
                        passages_as_documents)
 from .report import build_findings
 from .segment import QUOTES
 from .shingle import Shingles, ShingleSpec, shingle_batch, shingle_batches, text_hashes
 from .sketch import MinHasher
 from .stopwords import STOPWORDS
-from .verify import CONTAINED, EXACT, NO_KIND, NORMALIZED, TERMS, Thresholds, build_features, verify
+from .verify import CONTAINED, EXACT, KINDS, NO_KIND, NORMALIZED, TERMS, Thresholds, build_features, verify
 
 
 @dataclass(frozen=True)
@@ -151,6 +151,9 @@ class Detector:
         pairs, verdicts, words = self._find_pairs(table, stats, clock, presketched)
         accepted = np.flatnonzero((verdicts.kind != NO_KIND) & (pairs[:, 1] >= len(archived)))
         accepted = accepted[~in_ranges(table.documents, "ignored", table.doc, table.start)[pairs[accepted, 1]]]
+        later = pairs[accepted, 1]
+        accepted = accepted[~in_kind_ranges(table.documents, table.doc[later], table.start[later],
+                                            verdicts.kind[accepted], KINDS)]
         rules = self.settings.editorial
         recurring = recurring_texts(table, rules, len(archived), archive_boilerplate)
         judged = judge(table, words, pairs[accepted, 0], pairs[accepted, 1], verdicts.kind[accepted],

@@ -411,6 +411,8 @@ def _standfirst(table: PassageTable, sentences: np.ndarray, ordinal: np.ndarray,
     lead = sentences[ordinal == first + 1]
     if len(lead) == 0:
         return -1
+    if [table.normalized[i] for i in lead.tolist()] == [table.normalized[i] for i in sentences[ordinal == first].tolist()]:
+        return -1  # a paragraph pasted twice: no summary, a defect
     summary = set().union(*(_content_words(table.normalized[i]) for i in sentences[ordinal == first].tolist()))
     opening = _content_words(table.normalized[int(lead[0])])
     return first if len(opening & summary) >= rules.standfirst_overlap * max(1, len(opening)) else -1

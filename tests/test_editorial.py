@@ -372,3 +372,11 @@ def test_one_retold_paragraph_at_the_end_is_still_a_repeat():
     one = RECAP_BODY + RECAP_TAIL.split("\n\n")[0] + "\n\n" + RECAP_TAIL.split("\n\n")[1]
     report = Detector().check_many([("a.txt", one)])
     assert [f.kind for f in report.findings] == ["near"]
+
+
+def test_a_first_paragraph_pasted_twice_in_a_row_is_no_standfirst():
+    paragraph = ("The council approved the new budget on Monday after a long debate. "
+                 "It includes money for three new schools and a public library.")
+    text = f"Council approves budget\n\n{paragraph}\n\n{paragraph}\n\nThe mayor thanked the staff.\n\nVoting ends soon.\n"
+    report = Detector().check_many([("a.txt", text)])
+    assert sorted(f.kind for f in report.findings) == ["exact", "exact"]

@@ -8,7 +8,8 @@ block element's tags (``<p>``, ``</li>``, ``<br>``, ...) put a line break at the
 character: the segmenter ends a sentence at every line break. Headings (``<h1>``..``<h6>``)
 go to `headings`; the ``<title>`` is the page's metadata (it nearly always restates the ``<h1>``),
 not its prose, and is skipped; what the author excluded with ``<!-- dedup: ignore -->`` (the
-next block element) or ``<!-- dedup: off -->`` ... ``<!-- dedup: on -->`` goes to `ignored`.
+next block element) or ``<!-- dedup: off -->`` ... ``<!-- dedup: on -->`` goes to `ignored`, or
+with rule codes (``<!-- dedup: ignore DD003 -->``) to `ignored_kinds` (see `directives`).
 
 Parsing is the standard library's tolerant `html.parser`; positions come from its
 ``getpos()``.
@@ -21,7 +22,8 @@ from collections import Counter
 from html.parser import HTMLParser
 
 from ..model import Document
-from .markdown import BLOCK_TAGS, Directive, directive, switched_off, trimmed
+from .directives import ALL_KINDS, Directive, directive, resolve
+from .markdown import BLOCK_TAGS, trimmed
 
 __all__ = ["read_html"]
 
@@ -51,8 +53,8 @@ def read_html(path: str, text: str) -> Document:
     reader.read()
     analysis = "".join(reader.out)
     headings = tuple(r for a, b in reader.headings for r in [trimmed(analysis, a, b)] if r)
-    ignored = reader.ignore.ranges + switched_off(reader.directives, len(text))
-    return Document(path, text, analysis, headings, tuple(sorted(ignored)))
+    ignored = resolve(reader.ignore.ranges, reader.directives, len(text))
+    return Document(path, text, analysis, headings, ignored.every, ignored.by_kind)
 
 
 class _ProseCopier(HTMLParser):
@@ -163,7 +165,7 @@ class _ProseCopier(HTMLParser):
             return
         self.directives.append(found)
         if found.command == "ignore":
-            self.ignore.wait()
+            self.ignore.wait(found.kinds)
 
     # html.parser searches for the end of a comment or a marked section to the end of the text
     # again at every "<!--" or "<![" that has none: these two answer "incomplete" at once.
@@ -197,14 +199,16 @@ class _NextElement:
     text up to the next block tag."""
 
     def __init__(self) -> None:
-        self.ranges: list[Range] = []
+        self.ranges: list[tuple[int, int, tuple[str, ...]]] = []  # with the kinds each covers
+        self.kinds = ALL_KINDS  # those of the comment waited for
         self.waiting = False
         self.tag: str | None = None  # the element being covered; "" for loose text
         self.start = 0
         self.nested: list[str] = []  # block elements open inside it
 
-    def wait(self) -> None:
+    def wait(self, kinds: tuple[str, ...] = ALL_KINDS) -> None:
         if self.tag is None:
+            self.kinds = tuple(k for k in ALL_KINDS if k in kinds or (self.waiting and k in self.kinds))
             self.waiting = True
 
     def start_tag(self, tag: str, at: int) -> None:
@@ -246,7 +250,7 @@ class _NextElement:
 
     def finish(self, at: int) -> None:
         if self.tag is not None:
-            self.ranges.append((self.start, at))
+            self.ranges.append((self.start, at, self.kinds))
             self.tag = None
 
 

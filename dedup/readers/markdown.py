@@ -8,22 +8,24 @@ The segmenter ends a sentence at every line break, so the line breaks inside a p
 become spaces while each block (paragraph, list item, heading, table row) keeps the line
 break that ends it. Heading text goes to `headings`; what the author excluded with
 ``<!-- dedup: ignore -->`` (the next block) or ``<!-- dedup: off -->`` ... ``<!-- dedup: on -->``
-goes to `ignored`.
+goes to `ignored`, or with rule codes (``<!-- dedup: ignore DD003 -->``) to `ignored_kinds`
+(see `directives`).
 
 Two passes: a line scanner finds the blocks, then inline markup is blanked inside each
 block. Both run in linear time: the regular expressions have no overlapping quantifiers
 (possessive ones where parts could overlap) and every search is bounded by the next
 character of a kind that ends it.
 
-The directive helpers at the end are shared with the HTML reader.
+`trimmed` and `BLOCK_TAGS` are shared with the HTML reader.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from ..model import Document
+from .directives import Directive, directive, ignored_ranges, switched_off
 
 __all__ = ["BLOCK_TAGS", "Directive", "directive", "read_markdown", "switched_off", "trimmed"]
 
@@ -46,7 +48,8 @@ def read_markdown(path: str, text: str) -> Document:
         _blank_inline(text, scanner.out, block.start, block.end, scanner.directives)
     analysis = "".join(scanner.out)
     headings = tuple(r for b in scanner.blocks if b.heading for r in [trimmed(analysis, b.start, b.end)] if r)
-    return Document(path, text, analysis, headings, _ignored(analysis, scanner.directives))
+    ignored = ignored_ranges(analysis, scanner.directives)
+    return Document(path, text, analysis, headings, ignored.every, ignored.by_kind)
 
 
 # --- block structure -------------------------------------------------------------------------
@@ -506,46 +509,7 @@ def _url_length(url: str) -> int:
 _NON_SPACE = re.compile(r"\S")
 
 
-def _ignored(analysis: str, directives: list[Directive]) -> tuple[Range, ...]:
-    ranges = [r for d in directives if d.command == "ignore" for r in [_next_block(analysis, d)] if r]
-    return tuple(sorted(ranges + switched_off(directives, len(analysis))))
-
-
-def _next_block(analysis: str, comment: Directive) -> Range | None:
-    """The first block (a line of the analysis text) that starts after `comment`: the one the
-    comment opens, or when the comment sits inside a block, the block after that one."""
-    first = _NON_SPACE.search(analysis, comment.end)
-    if first is None:
-        return None
-    line_start = analysis.rfind("\n", 0, first.start()) + 1
-    if _NON_SPACE.search(analysis, line_start, comment.start) is not None:
-        newline = analysis.find("\n", first.start())
-        first = _NON_SPACE.search(analysis, newline) if newline >= 0 else None
-        if first is None:
-            return None
-    newline = analysis.find("\n", first.start())
-    return first.start(), len(analysis) if newline < 0 else newline
-
-
-# --- directives (shared with the HTML reader) ------------------------------------------------------
-
-_DIRECTIVE = re.compile(r"\s*+dedup\s*+:\s*+(ignore|off|on)\s*+", re.IGNORECASE)
-
-
-@dataclass(frozen=True, slots=True)
-class Directive:
-    """A ``<!-- dedup: ignore|off|on -->`` comment at ``[start, end)`` of the source."""
-
-    command: str
-    start: int
-    end: int
-
-
-def directive(body: str, start: int, end: int) -> Directive | None:
-    """The directive a comment with `body` (the text between ``<!--`` and ``-->``) gives, if any."""
-    found = _DIRECTIVE.fullmatch(body)
-    return None if found is None else Directive(found.group(1).lower(), start, end)
-
+# --- shared with the HTML reader -------------------------------------------------------------------
 
 def trimmed(analysis: str, start: int, end: int) -> Range | None:
     """``[start, end)`` of the analysis text without the blanks at either end; None when
@@ -554,18 +518,3 @@ def trimmed(analysis: str, start: int, end: int) -> Range | None:
     if first is None:
         return None
     return first.start(), start + len(analysis[start:end].rstrip())
-
-
-def switched_off(directives: Iterable[Directive], length: int) -> list[Range]:
-    """The ranges between an ``off`` and the next ``on`` (or the end of the text)."""
-    ranges: list[Range] = []
-    off_from = -1
-    for d in sorted(directives, key=lambda d: d.start):
-        if d.command == "off" and off_from < 0:
-            off_from = d.end
-        elif d.command == "on" and off_from >= 0:
-            ranges.append((off_from, d.start))
-            off_from = -1
-    if off_from >= 0:
-        ranges.append((off_from, length))
-    return ranges
