@@ -39,6 +39,13 @@ class Settings:
     shingles: str = "word:1"
     stopwords: bool = True  # leave function words out of the sketch shingles
     bucket_cap: int = 64
+    # The candidate budget: the LSH buckets may give at most this many pairs per sentence
+    # searched (and at least `candidate_budget_min` in all); past it, the passages with the most
+    # bucket pairs (a flood of alike sentences) are linked only to the first member of their
+    # bucket in `flood_links` bands of the main banding, and grouped through those links.
+    candidate_budget: float = 16.0
+    candidate_budget_min: int = 250_000
+    flood_links: int = 2
     # A third search for shortened copies (a contiguous part of a sentence): bands of `rows`
     # MinHash values over content-word bigrams, which a fragment keeps intact, unlike its share
     # of the whole sentence's words. (0, 0) turns it off.
@@ -203,6 +210,7 @@ class Detector:
         found = {"exact": cand.pairs_from_keys(features.norm_hash, eligible=nonempty & (~table.is_clause | quotable),
                                                cap=s.bucket_cap, stats=stats)}
         quotes = np.flatnonzero(quotable)
+        searches: list[tuple[Banding, cand.Buckets]] = []
         for k, (layout, band_keys) in enumerate(zip(self._banding(), keys)):
             rows = sentences
             if k == 0 and known:
@@ -214,7 +222,13 @@ class Detector:
             if layout.sketch == "fragment":  # shortened copies with enough content words to be reported
                 enough = np.diff(features.word_indptr)[rows] >= s.verify.contained_terms
                 rows, band_keys = rows[enough], band_keys[enough]
-            pairs = rows[cand.pairs_from_keys(band_keys, cap=s.bucket_cap, stats=stats)]
+            searches.append((layout, cand.key_buckets(band_keys, rows=rows)))
+        # the budget: a flood of alike sentences is linked through representatives, not pair by pair
+        load = cand.bucket_load([b for _, b in searches], len(table), s.bucket_cap)
+        budget = max(s.candidate_budget_min, int(s.candidate_budget * len(sentences)))
+        flooded = cand.flood_passages(load, budget, s.flood_links, stats)
+        for k, (layout, buckets) in enumerate(searches):
+            pairs = cand.pairs_from_buckets(buckets, s.bucket_cap, flooded, s.flood_links if k == 0 else 0, stats)
             if layout.sketch == "fragment":  # it looks for shortened copies only: the other searches cover the rest
                 pairs = pairs[_clearly_shorter(features.words, pairs, s.verify.contained_length)]
             found[layout.name] = pairs
@@ -309,6 +323,8 @@ class Detector:
             "candidates": stats.pairs,
             "capped_buckets": stats.capped_buckets,
             "capped_passages": stats.capped_passages,
+            "flood": {"bucket_pairs": stats.bucket_pairs, "budget": stats.budget, "passages": stats.flooded,
+                      "least_load": stats.flood_load, "representative_links": stats.representative_links},
             "normalization": PROFILE,
             "shingles": s.shingles,
             "num_perm": s.num_perm,

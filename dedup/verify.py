@@ -186,8 +186,12 @@ def decide(s: PairScores, th: Thresholds, same_sentence: np.ndarray | None = Non
         kept = word_bag_containment([texts_l[k] for k in shuffled], [texts_r[k] for k in shuffled])
         repeat[shuffled[kept >= th.shuffled_words]] = True
     numbers_differ = np.zeros(len(s.pairs), dtype=bool)
+    numbers: dict[str, tuple[str, ...]] = {}  # each text's number tokens, found once however many pairs it is in
     for k in np.flatnonzero(repeat).tolist():
-        replaced, rest, figures = _number_measures(texts_l[k], texts_r[k])
+        a, b = texts_l[k], texts_r[k]
+        if _numbers_of(a, numbers) == _numbers_of(b, numbers):  # the same numbers, written the same way
+            continue
+        replaced, rest, figures = _number_measures(a, b)
         numbers_differ[k] = replaced
         # else a template with other facts: other words too, or several figures, changed
         repeat[k] = not replaced or (rest >= th.conflict_rest and figures <= th.conflict_figures)
@@ -262,11 +266,26 @@ def word_bag_containment(left: list[str], right: list[str]) -> np.ndarray:
     """Share of the words of the shorter text of each pair (counted with repeats, function
     words included) that the other text has too, in any order."""
     shares = np.zeros(len(left))
+    bags: dict[str, Counter[str]] = {}  # each text's words, counted once however many pairs it is in
     for k, (a, b) in enumerate(zip(left, right)):
-        words_a, words_b = Counter(a.split()), Counter(b.split())
+        words_a, words_b = _bag(a, bags), _bag(b, bags)
         shorter = min(words_a.total(), words_b.total())
         shares[k] = (words_a & words_b).total() / max(1, shorter)
     return shares
+
+
+def _bag(text: str, bags: dict[str, Counter[str]]) -> Counter[str]:
+    bag = bags.get(text)
+    if bag is None:
+        bag = bags[text] = Counter(text.split())
+    return bag
+
+
+def _numbers_of(text: str, found: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    tokens = found.get(text)
+    if tokens is None:
+        tokens = found[text] = number_tokens(text)
+    return tokens
 
 
 def _number_measures(a: str, b: str) -> tuple[bool, float, int]:
