@@ -138,30 +138,42 @@ def pairs_from_keys(keys: np.ndarray, eligible: np.ndarray | None = None, cap: i
 _ONE_SORT_LIMIT = 1 << 20  # (passages x bands) sorted at once; larger inputs go a band at a time
 
 
+def _per_member(b: Buckets, cap: int) -> np.ndarray:
+    """Pairs each member of a bucket gets from it: s - 1 in a bucket of s <= cap members, at
+    most two (its neighbours) in a larger one."""
+    return np.where(b.lengths > cap, np.minimum(b.lengths - 1, 2), b.lengths - 1)
+
+
+def bucket_pairs(buckets: list[Buckets], cap: int) -> int:
+    """How many pairs the buckets give, each band counted (so at least the unique pairs)."""
+    return sum(int((_per_member(b, cap) * b.lengths).sum()) for b in buckets) // 2
+
+
 def bucket_load(buckets: list[Buckets], passages: int, cap: int) -> np.ndarray:
-    """Per passage, how many pairs its buckets give it (each band counted): a bucket of s <= cap
-    members gives each s - 1, an oversized one (a chain) two."""
+    """Per passage, how many pairs its buckets give it (each band counted)."""
     load = np.zeros(passages, dtype=np.int64)
     for b in buckets:
         if len(b.members):
-            per_member = np.where(b.lengths > cap, np.minimum(b.lengths - 1, 2), b.lengths - 1)
-            load += np.bincount(b.members, weights=np.repeat(per_member, b.lengths), minlength=passages).astype(np.int64)
+            weights = np.repeat(_per_member(b, cap).astype(np.float64), b.lengths)
+            load += np.bincount(b.members, weights=weights, minlength=passages).astype(np.int64)
     return load
 
 
-def flood_passages(load: np.ndarray, budget: int, links: int, stats: CandidateStats | None = None) -> np.ndarray | None:
+def flood_passages(buckets: list[Buckets], passages: int, cap: int, budget: int, links: int,
+                   stats: CandidateStats | None = None) -> np.ndarray | None:
     """The passages to link to representatives instead of to every passage of their buckets,
-    so that the buckets' pairs stay within `budget`: None when the pairs all fit (`load` sums
-    to at most `budget`), else a mask of the passages with the highest loads, as few as
-    bring ``sum(load of the others) + links x flooded`` within the budget (a pair between a
+    so that the buckets' pairs stay within `budget`: None when they all fit, else a mask of
+    the passages with the highest loads (`bucket_load`), as few as bring
+    ``sum(load of the others) + links x flooded`` within the budget (a pair between a
     flooded passage and another is still made, and counted at the other's end)."""
-    total = int(load.sum())
+    total = bucket_pairs(buckets, cap)
     if stats is not None:
-        stats.bucket_pairs, stats.budget = total // 2, budget
-    if total // 2 <= budget:
+        stats.bucket_pairs, stats.budget = total, budget
+    if total <= budget:
         return None
+    load = bucket_load(buckets, passages, cap)
     heaviest = np.sort(load)[::-1]
-    cost = total - np.cumsum(heaviest) + links * np.arange(1, len(heaviest) + 1)
+    cost = int(load.sum()) - np.cumsum(heaviest) + links * np.arange(1, len(heaviest) + 1)
     fits = np.flatnonzero(cost <= budget)
     least = int(heaviest[fits[0]]) if len(fits) else int(heaviest[-1])
     least = max(least, links + 1)  # flooding a passage must lighten it

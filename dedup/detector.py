@@ -224,9 +224,9 @@ class Detector:
                 rows, band_keys = rows[enough], band_keys[enough]
             searches.append((layout, cand.key_buckets(band_keys, rows=rows)))
         # the budget: a flood of alike sentences is linked through representatives, not pair by pair
-        load = cand.bucket_load([b for _, b in searches], len(table), s.bucket_cap)
         budget = max(s.candidate_budget_min, int(s.candidate_budget * len(sentences)))
-        flooded = cand.flood_passages(load, budget, s.flood_links, stats)
+        flooded = cand.flood_passages([b for _, b in searches], len(table), s.bucket_cap, budget, s.flood_links,
+                                      stats)
         for k, (layout, buckets) in enumerate(searches):
             pairs = cand.pairs_from_buckets(buckets, s.bucket_cap, flooded, s.flood_links if k == 0 else 0, stats)
             if layout.sketch == "fragment":  # it looks for shortened copies only: the other searches cover the rest

@@ -9,7 +9,6 @@ Features per pair (all computed over whole arrays of pairs):
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -264,21 +263,43 @@ def _as_written(raw: str) -> str:
 
 def word_bag_containment(left: list[str], right: list[str]) -> np.ndarray:
     """Share of the words of the shorter text of each pair (counted with repeats, function
-    words included) that the other text has too, in any order."""
-    shares = np.zeros(len(left))
-    bags: dict[str, Counter[str]] = {}  # each text's words, counted once however many pairs it is in
-    for k, (a, b) in enumerate(zip(left, right)):
-        words_a, words_b = _bag(a, bags), _bag(b, bags)
-        shorter = min(words_a.total(), words_b.total())
-        shares[k] = (words_a & words_b).total() / max(1, shorter)
-    return shares
+    words included) that the other text has too, in any order.
+
+    Each distinct text is split once; its k-th occurrence of a word becomes the token
+    (word, k), so the words two texts share, with repeats, are the tokens they share, counted
+    over all pairs at once by sorting (pair, token) keys as `_shared_weight` does."""
+    n = len(left)
+    if n == 0:
+        return np.zeros(0)
+    number: dict[str, int] = {}
+    left_text = np.fromiter((number.setdefault(t, len(number)) for t in left), np.int64, n)
+    right_text = np.fromiter((number.setdefault(t, len(number)) for t in right), np.int64, n)
+    split = [t.split() for t in number]
+    lengths = np.fromiter(map(len, split), np.int64, len(split))
+    vocabulary: dict[str, int] = {}
+    words = np.fromiter((vocabulary.setdefault(w, len(vocabulary)) for ws in split for w in ws), np.int64,
+                        int(lengths.sum()))
+    indptr = np.zeros(len(split) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    text = owners(indptr)
+    order = np.lexsort((words, text))  # by text, then word: a word's occurrences in one run
+    run_start = np.r_[True, (text[order][1:] != text[order][:-1]) | (words[order][1:] != words[order][:-1])]
+    position = np.arange(len(order))
+    occurrence = np.empty(len(order), dtype=np.int64)
+    occurrence[order] = position - np.maximum.accumulate(np.where(run_start, position, 0))
+    token = _dense(words * (int(occurrence.max(initial=0)) + 1) + occurrence)
+    len_l, len_r = lengths[left_text], lengths[right_text]
+    pair = np.concatenate([np.repeat(np.arange(n, dtype=np.uint64), len_l), np.repeat(np.arange(n, dtype=np.uint64), len_r)])
+    tokens = token[np.concatenate([ranges(indptr[left_text], len_l), ranges(indptr[right_text], len_r)])]
+    keys = np.sort(pair << np.uint64(32) | tokens.astype(np.uint64))
+    shared = keys[1:][keys[1:] == keys[:-1]] >> np.uint64(32)
+    common = np.bincount(shared.astype(np.int64), minlength=n)
+    return common / np.maximum(1, np.minimum(len_l, len_r))
 
 
-def _bag(text: str, bags: dict[str, Counter[str]]) -> Counter[str]:
-    bag = bags.get(text)
-    if bag is None:
-        bag = bags[text] = Counter(text.split())
-    return bag
+def _dense(values: np.ndarray) -> np.ndarray:
+    """Each value's rank among the distinct `values` (so that it fits 32 bits)."""
+    return np.unique(values, return_inverse=True)[1].astype(np.int64)
 
 
 def _numbers_of(text: str, found: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
