@@ -131,20 +131,28 @@ def score_pairs(f: PassageFeatures, left: np.ndarray, right: np.ndarray, candida
     weighted_containment = shared / np.maximum(1e-9, np.minimum(w_l, w_r))
     keep = weighted_containment >= min_containment
     candidates, fl, fr = candidates[keep], fl[keep], fr[keep]
-    texts_l = [f.normalized[i] for i in fl.tolist()]
-    texts_r = [f.normalized[i] for i in fr.tolist()]
+    passages, inverse = np.unique(np.concatenate([fl, fr]), return_inverse=True)  # each string made once
+    texts_l, texts_r, chars_l, chars_r = _per_pair([f.normalized[i] for i in passages.tolist()], inverse)
     chars = process.cpdist(texts_l, texts_r, scorer=fuzz.ratio, workers=workers) / 100.0
-    words_l = [f.word_string(i) for i in fl.tolist()]
-    words_r = [f.word_string(i) for i in fr.tolist()]
+    words_l, words_r, _, _ = _per_pair([f.word_string(i) for i in passages.tolist()], inverse)
     indel = process.cpdist(words_l, words_r, scorer=Indel.distance, workers=workers)
     len_l, len_r = np.diff(f.word_code_indptr)[fl], np.diff(f.word_code_indptr)[fr]
     short = np.minimum(len_l, len_r)
     in_order = (len_l + len_r - indel) / 2 / np.maximum(1, short)
-    chars_l = np.array([len(t) for t in texts_l], dtype=np.int64)
-    chars_r = np.array([len(t) for t in texts_r], dtype=np.int64)
     length_ratio = np.minimum(chars_l, chars_r) / np.maximum(1, np.maximum(chars_l, chars_r))
     return PairScores(candidates, weighted_jaccard[keep], weighted_containment[keep], np.asarray(chars, dtype=float),
                       in_order, short, length_ratio, (texts_l, texts_r), (words_l, words_r))
+
+
+def _per_pair(strings: list[str], inverse: np.ndarray) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+    """The left and right strings of each pair, and their lengths, from the distinct passages'
+    `strings` (`inverse`: each left side's index in them, then each right side's)."""
+    table = np.empty(len(strings), dtype=object)
+    table[:] = strings
+    lengths = np.fromiter(map(len, strings), np.int64, len(strings))[inverse]
+    half = len(inverse) // 2
+    picked = table[inverse]
+    return picked[:half].tolist(), picked[half:].tolist(), lengths[:half], lengths[half:]
 
 
 def decide(s: PairScores, th: Thresholds, same_sentence: np.ndarray | None = None,
