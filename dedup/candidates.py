@@ -138,23 +138,27 @@ def pairs_from_keys(keys: np.ndarray, eligible: np.ndarray | None = None, cap: i
 _ONE_SORT_LIMIT = 1 << 20  # (passages x bands) sorted at once; larger inputs go a band at a time
 
 
-def _per_member(b: Buckets, cap: int) -> np.ndarray:
-    """Pairs each member of a bucket gets from it: s - 1 in a bucket of s <= cap members, at
-    most two (its neighbours) in a larger one."""
-    return np.where(b.lengths > cap, np.minimum(b.lengths - 1, 2), b.lengths - 1)
-
-
 def bucket_pairs(buckets: list[Buckets], cap: int) -> int:
-    """How many pairs the buckets give, each band counted (so at least the unique pairs)."""
-    return sum(int((_per_member(b, cap) * b.lengths).sum()) for b in buckets) // 2
+    """How many pairs the buckets give, each band counted (so at least the unique pairs): a
+    bucket of s <= cap members gives s (s - 1) / 2, a larger one its chain, s - 1."""
+    total = 0
+    for b in buckets:
+        s = b.lengths
+        total += int(np.where(s > cap, s - 1, s * (s - 1) // 2).sum())
+    return total
 
 
 def bucket_load(buckets: list[Buckets], passages: int, cap: int) -> np.ndarray:
-    """Per passage, how many pairs its buckets give it (each band counted)."""
+    """Per passage, how many pairs its buckets give it, each band counted: s - 1 from a bucket
+    of s <= cap members, its one or two neighbours from a larger one (a chain)."""
     load = np.zeros(passages, dtype=np.int64)
     for b in buckets:
         if len(b.members):
-            weights = np.repeat(_per_member(b, cap).astype(np.float64), b.lengths)
+            big = b.lengths > cap
+            weights = np.repeat(np.where(big, 2, b.lengths - 1).astype(np.float64), b.lengths)
+            ends = np.cumsum(b.lengths)
+            weights[ends[big] - 1] -= 1  # a chain's last member has one neighbour
+            weights[(ends - b.lengths)[big]] -= 1  # ... and so has its first
             load += np.bincount(b.members, weights=weights, minlength=passages).astype(np.int64)
     return load
 
@@ -184,14 +188,16 @@ def flood_passages(buckets: list[Buckets], passages: int, cap: int, budget: int,
 
 
 def pairs_from_buckets(b: Buckets, cap: int, flooded: np.ndarray | None = None, link_columns: int = 0,
-                       stats: CandidateStats | None = None) -> np.ndarray:
+                       stats: CandidateStats | None = None, unlinked: np.ndarray | None = None) -> np.ndarray:
     """Unique pairs (i < j) of passages that share a bucket of `b`.
 
     A bucket of at most `cap` members gives all its pairs, a larger one its chain of
     neighbours. With `flooded` (a mask over passages), two flooded passages are paired only
     through their buckets' representatives: in the first `link_columns` columns, each flooded
     passage is linked to its bucket's first member (a few representatives per passage, which
-    verification confirms and grouping unites), in no other column."""
+    verification confirms and grouping unites), in no other column. Passages marked in
+    `unlinked` (exact copies of an earlier passage, which reaches the group for them) get
+    no link of their own."""
     if len(b.members) == 0:
         return np.zeros((0, 2), dtype=np.int64)
     big = b.lengths > cap
@@ -205,7 +211,7 @@ def pairs_from_buckets(b: Buckets, cap: int, flooded: np.ndarray | None = None, 
         hi = max(lo + 1, int(np.searchsorted(ends, ends[lo] + _SLICE_MEMBERS, side="right")))
         first_member = int(ends[lo] - b.lengths[lo])
         part = Buckets(b.members[first_member:ends[hi - 1]], b.lengths[lo:hi], b.column[lo:hi])
-        out.extend(_slice_pairs(part, big[lo:hi], flooded, link_columns, stats))
+        out.extend(_slice_pairs(part, big[lo:hi], flooded, link_columns, stats, unlinked))
         lo = hi
     return unique_pairs(np.concatenate(out)) if out else np.zeros((0, 2), dtype=np.int64)
 
@@ -214,7 +220,7 @@ _SLICE_MEMBERS = 1 << 21
 
 
 def _slice_pairs(b: Buckets, big: np.ndarray, flooded: np.ndarray | None, link_columns: int,
-                 stats: CandidateStats | None) -> list[np.ndarray]:
+                 stats: CandidateStats | None, unlinked: np.ndarray | None) -> list[np.ndarray]:
     members, lengths = b.members, b.lengths
     run_id = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
     out: list[np.ndarray] = []
@@ -245,6 +251,8 @@ def _slice_pairs(b: Buckets, big: np.ndarray, flooded: np.ndarray | None, link_c
     if flooded is not None and link_columns > 0:
         first = np.repeat(members[np.cumsum(lengths) - lengths], lengths)
         linked = flooded[members] & (members != first) & np.repeat(b.column < link_columns, lengths)
+        if unlinked is not None:
+            linked &= ~unlinked[members]
         if linked.any():
             out.append(np.stack([first[linked], members[linked]], axis=1))
         if stats is not None:

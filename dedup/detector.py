@@ -227,8 +227,10 @@ class Detector:
         budget = max(s.candidate_budget_min, int(s.candidate_budget * len(sentences)))
         flooded = cand.flood_passages([b for _, b in searches], len(table), s.bucket_cap, budget, s.flood_links,
                                       stats)
+        later_copies = None if flooded is None else _later_copies(found["exact"], len(table))
         for k, (layout, buckets) in enumerate(searches):
-            pairs = cand.pairs_from_buckets(buckets, s.bucket_cap, flooded, s.flood_links if k == 0 else 0, stats)
+            pairs = cand.pairs_from_buckets(buckets, s.bucket_cap, flooded, s.flood_links if k == 0 else 0, stats,
+                                            unlinked=later_copies)
             if layout.sketch == "fragment":  # it looks for shortened copies only: the other searches cover the rest
                 pairs = pairs[_clearly_shorter(features.words, pairs, s.verify.contained_length)]
             found[layout.name] = pairs
@@ -365,6 +367,13 @@ def _own_keys(passages: np.ndarray, bands: int) -> np.ndarray:
     (band keys of real sketches are hashes: a clash with one is rare, and verification
     rejects it)."""
     return np.repeat(passages.astype(np.uint32)[:, None], bands, axis=1)
+
+
+def _later_copies(exact_pairs: np.ndarray, passages: int) -> np.ndarray:
+    """Passages whose normalized text an earlier passage has (the later side of an exact pair)."""
+    out = np.zeros(passages, dtype=bool)
+    out[exact_pairs[:, 1]] = True
+    return out
 
 
 def _clearly_shorter(words: np.ndarray, pairs: np.ndarray, most: float) -> np.ndarray:
