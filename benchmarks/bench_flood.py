@@ -72,6 +72,12 @@ def build_corpus(megabytes: float, vocabulary: int, words: tuple[int, int], seed
     return path
 
 
+def _py_spy() -> str:
+    """py-spy beside this interpreter (a virtual environment's bin/), else on PATH."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else shutil.which("py-spy") or "py-spy"
+
+
 def run_check(corpus: Path, timeout: float, py_spy: Path | None) -> dict:
     """Run the command on `corpus` and measure it. The report goes to a temporary file."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -79,7 +85,7 @@ def run_check(corpus: Path, timeout: float, py_spy: Path | None) -> dict:
         cmd = [sys.executable, "-m", "dedup", "check", str(corpus), "--format", "json", "-o", str(report),
                "--isolated"]
         if py_spy is not None:
-            cmd = ["py-spy", "record", "-r", "20", "-f", "speedscope", "-o", str(py_spy), "--", *cmd]
+            cmd = [_py_spy(), "record", "-r", "20", "-f", "speedscope", "-o", str(py_spy), "--", *cmd]
         env = dict(os.environ, PYTHONPATH=str(REPO))
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
@@ -117,7 +123,7 @@ def main() -> int:
     corpus = build_corpus(args.megabytes, args.vocabulary, (low, high), args.seed)
     built = time.perf_counter() - started
     print(f"corpus: {corpus} ({corpus.stat().st_size / 1e6:.1f} MB{f', built in {built:.1f} s' if built > 1 else ''})")
-    if args.py_spy and not shutil.which("py-spy"):  # in the environment's bin/ or on PATH
+    if args.py_spy and not Path(_py_spy()).exists():
         raise SystemExit("--py-spy needs py-spy on PATH (pip install py-spy)")
     spy = RESULTS / "flood.speedscope" if args.py_spy else None
     result = run_check(corpus, args.timeout, spy)
