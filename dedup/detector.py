@@ -62,6 +62,8 @@ class Settings:
                 raise ValueError(f"{name} must be in (0, 1], not {value}")
         if self.num_perm < 1 or self.bucket_cap < 2:
             raise ValueError("num_perm must be at least 1 and bucket_cap at least 2")
+        if self.candidate_budget < 0 or self.candidate_budget_min < 0 or self.flood_links < 0:
+            raise ValueError("candidate_budget, candidate_budget_min and flood_links must not be negative")
         if min(self.fragment_bands) < 0 or (0 in self.fragment_bands and any(self.fragment_bands)):
             raise ValueError(f"fragment_bands must be two positive numbers or (0, 0), not {self.fragment_bands}")
 

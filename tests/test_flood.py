@@ -105,6 +105,12 @@ def test_normal_text_is_under_the_budget():
     assert [f.kind for f in report.findings] == ["exact"]
 
 
+@pytest.mark.parametrize("field", ["candidate_budget", "candidate_budget_min", "flood_links"])
+def test_budget_settings_must_not_be_negative(field):
+    with pytest.raises(ValueError, match="must not be negative"):
+        Detector(**{field: -1})
+
+
 # ---------------------------------------------------------------- the candidate stage itself
 
 KEYS = st.integers(2, 50).flatmap(lambda n: st.tuples(
