@@ -199,3 +199,18 @@ def test_buckets_taken_a_slice_at_a_time_give_the_same_pairs(data, slice_members
     finally:
         candidates._SLICE_MEMBERS = limit
     assert np.array_equal(whole, sliced)
+
+
+def test_the_command_shows_progress_on_a_long_run_only(tmp_path, monkeypatch, capsys):
+    from dedup import cli
+
+    path = tmp_path / "a.txt"
+    path.write_text(f"{COPIED}\n\n{COPIED}\n", encoding="utf-8")
+    assert cli.main(["check", str(path), "--format", "json", "--isolated"]) == 1
+    assert "dedup:" not in capsys.readouterr().err  # a short run: nothing on stderr
+    monkeypatch.setattr(cli, "LONG_RUN_SECONDS", 0.0)
+    assert cli.main(["check", str(path), "--format", "json", "--isolated"]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines and lines[-1].startswith("dedup: editorial+group+report done after ")
+    assert cli.main(["check", str(path), "--format", "json", "--isolated", "--quiet"]) == 1
+    assert capsys.readouterr().err == ""
