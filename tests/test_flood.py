@@ -214,3 +214,18 @@ def test_the_command_shows_progress_on_a_long_run_only(tmp_path, monkeypatch, ca
     assert lines and lines[-1].startswith("dedup: editorial+group+report done after ")
     assert cli.main(["check", str(path), "--format", "json", "--isolated", "--quiet"]) == 1
     assert capsys.readouterr().err == ""
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 40).flatmap(lambda n: st.tuples(
+    st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=60))))
+def test_components_partition_as_union_find_does(data):
+    from dedup.group import UnionFind, components
+
+    n, edges = data
+    sets = UnionFind(n)
+    for x, y in edges:
+        sets.union(x, y)
+    a = np.array([x for x, _ in edges], dtype=np.int64)
+    b = np.array([y for _, y in edges], dtype=np.int64)
+    assert components(n, a, b).tolist() == [sets.find(x) for x in range(n)]  # its root is the smallest node
