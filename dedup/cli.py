@@ -27,7 +27,7 @@ from .detector import Detector
 from .discover import collect_files
 from .formats import FORMATS, FormatContext, get_formatter
 from .model import Document, Report, count_kinds
-from .progress import Progress
+from .progress import LONG_RUN_SECONDS, Progress
 from .index_cli import add_index_parser, add_location_option, open_index, run_index
 from .serve_cli import ServeError, add_serve_parser, run_serve
 from .readers import InputError, read_path, read_stdin
@@ -256,7 +256,8 @@ _OVERRIDES = ("threshold", "min_words", "kinds", "select", "ignore", "shingles",
 def _check(args: argparse.Namespace, config: Config, source: Path | None) -> int:
     fmt = get_formatter(config.format)
     root = _root(source)
-    progress = Progress(enabled=not args.quiet and fmt.name not in MACHINE_FORMATS and sys.stderr.isatty())
+    progress = Progress(enabled=not args.quiet and fmt.name not in MACHINE_FORMATS and sys.stderr.isatty(),
+                        long_run=None if args.quiet else LONG_RUN_SECONDS)
     if args.baseline is None and args.update_baseline:
         raise ValueError("--update-baseline needs --baseline FILE")
     baseline = None if args.baseline is None or args.update_baseline else Baseline.load(Path(args.baseline))

@@ -64,7 +64,7 @@ class EditorialRules:
     link_words: int = 20  # ... or this short after a label and a colon ("Read also: <headline>")
     label_words: int = 8  # a line of its own this short, without final punctuation, matches only exactly
     template_family: int = 3  # passages of one article linked by fuzzy matches: a template
-    recap_paragraphs: int = 2  # closing paragraphs that each retell one above them: teasers
+    recap_paragraphs: int = 3  # closing paragraphs that each retell one above them: teasers
     report_structural: bool = False  # report structural repeats (at info severity) instead of leaving them out
 
     def boilerplate_limit(self, documents: int) -> float:
@@ -106,7 +106,7 @@ def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np
                               np.unique(table.doc[earlier[inside]]))
     verdict[open_pairs] = _page_furniture(table, layout, words, earlier[open_pairs], later[open_pairs],
                                           kind[open_pairs], rules)
-    retold = inside[~np.isin(kind[inside], (EXACT, NORMALIZED))]  # teasers or not, they count for a recap
+    retold = inside[~np.isin(kind[inside], (EXACT, NORMALIZED, CONFLICT))]  # teasers or not, they count
     recap = retold[_recap_tail(table, layout, earlier[retold], later[retold], rules.recap_paragraphs)]
     verdict[recap[verdict[recap] == REPORT]] = TEASER
     rows = np.flatnonzero((table.doc[earlier] == table.doc[later]) & (verdict == REPORT))
