@@ -26,11 +26,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Annotated, Any, AsyncIterator, Callable
 
 import anyio
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
+from fastapi import Path as FastAPIPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -47,7 +48,8 @@ from ..config import Config
 from . import jobs
 from .jobs import EngineSettings, Reply
 from .limits import BodyLimit
-from .models import ArchivedOut, ArchiveDocumentIn, CheckRequest, DocumentId, Health, Problem, ReportOut
+from .models import (ID_PATTERN, MAX_ID_LENGTH, ArchivedOut, ArchiveDocumentIn, CheckRequest, DocumentId, Health,
+                     Problem, ReportOut)
 from .page import editor_page
 from .pool import Busy, EnginePool, LaneSpec, OverBudget, WorkerFailed
 
@@ -57,6 +59,10 @@ SECURITY_HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "no-
 PAGE_CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; "
             "img-src data:; frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 SMALL, LARGE = "small", "large"
+# An id in a path: the spec says what `_check_id` accepts (it checks, for a clear message).
+PathId = Annotated[str, FastAPIPath(description="The document's id (slashes allowed).",
+                                    json_schema_extra={"pattern": ID_PATTERN, "minLength": 1,
+                                                       "maxLength": MAX_ID_LENGTH})]
 FIRST_CHECK_WAIT = 1.0  # seconds /readyz waits for the index's first integrity check
 
 
@@ -289,7 +295,7 @@ def _add_routes(app: FastAPI, settings: ServiceSettings, opener: IndexOpener, po
     @app.put("/v1/archive/{doc_id:doc_id}", response_model=ArchivedOut, dependencies=guarded,
              summary="Publish: archive a document under an id (replacing one stored there)",
              responses={401: {"model": Problem}, **busy})
-    async def publish(doc_id: str, body: ArchiveDocumentIn) -> Any:
+    async def publish(doc_id: PathId, body: ArchiveDocumentIn) -> Any:
         _check_id(doc_id)
         opener.require()
         return await engine(lane(len(body.text)), jobs.publish, doc_id, body)
@@ -297,7 +303,7 @@ def _add_routes(app: FastAPI, settings: ServiceSettings, opener: IndexOpener, po
     @app.delete("/v1/archive/{doc_id:doc_id}", status_code=204, dependencies=guarded,
                 summary="Withdraw an archived document",
                 responses={401: {"model": Problem}, 404: {"model": Problem}, **busy})
-    async def withdraw(doc_id: str) -> Response:
+    async def withdraw(doc_id: PathId) -> Response:
         _check_id(doc_id)
         opener.require()
         return await engine(SMALL, jobs.withdraw, doc_id)
