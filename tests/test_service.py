@@ -7,6 +7,7 @@ from __future__ import annotations
 import concurrent.futures
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -397,7 +398,11 @@ def test_requests_wait_for_a_slow_index_with_503_and_retry_after(tmp_path, monke
         assert waiting.headers["retry-after"] == "1"
         gate.set()
         app.state.opener.wait(30)
-        assert client.get("/readyz").status_code == 200
+        deadline = time.monotonic() + 60  # and the engine processes start
+        while (ready := client.get("/readyz")).status_code != 200 and time.monotonic() < deadline:
+            assert ready.json()["status"] == "starting"
+            time.sleep(0.2)
+        assert ready.status_code == 200
         assert client.get("/v1/archive/stats").json()["documents"] == 0
 
 

@@ -265,6 +265,9 @@ def _add_routes(app: FastAPI, settings: ServiceSettings, opener: IndexOpener, po
             status = "failed" if opener.error else "starting"
             return JSONResponse(Health(status=status, index=settings.index, error=opener.error).model_dump(),
                                 status_code=503)
+        if not pool.ready():
+            return JSONResponse(Health(status="starting", index=settings.index,
+                                       error="the engine processes are starting").model_dump(), status_code=503)
         problems = health.problems(opener.index)
         if problems is None:  # the first check is running: a small index is checked at once
             await anyio.to_thread.run_sync(health.wait, FIRST_CHECK_WAIT)

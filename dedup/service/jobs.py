@@ -58,7 +58,16 @@ class WorkerState:
 
 
 def make_state(settings: EngineSettings) -> WorkerState:
-    return WorkerState(settings)
+    """A worker's state, warmed up: the engine has run once (its lazy imports and caches) and
+    the index is open (or will be opened by the first job that needs it, which then reports
+    why it cannot be)."""
+    state = WorkerState(settings)
+    try:
+        _detector(settings.config, None).check_many([Document("warm-up", "The engine warms up. The engine warms up.")])
+        state.index()
+    except Exception:  # noqa: BLE001 - the first job that needs what failed reports it
+        pass
+    return state
 
 
 def problem(status: int, message: str) -> Reply:

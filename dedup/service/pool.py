@@ -79,6 +79,7 @@ def _worker_main(connection: Any, make_state: Callable[[], Any], parent_pid: int
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     state = make_state()
+    connection.send(("ready", None))
     while True:
         try:
             job, args = connection.recv()
@@ -106,9 +107,20 @@ class _Process:
         self.process.start()
         child_end.close()
         self.connection = parent_end
+        self.ready = False  # the worker has made its state and said so
+
+    def is_ready(self) -> bool:
+        """Whether the worker is up (for an idle worker only: a busy one's pipe is a thread's)."""
+        if not self.ready and self.connection.poll(0):
+            self.connection.recv()
+            self.ready = True
+        return self.ready
 
     def call(self, job: Job, args: tuple[Any, ...]) -> tuple[str, Any]:
         """Send the job and wait for its outcome (on a thread: this blocks)."""
+        if not self.ready:
+            self.connection.recv()  # the worker's "ready"
+            self.ready = True
         self.connection.send((job, args))
         return self.connection.recv()
 
@@ -123,6 +135,9 @@ class _InlineProcess:
 
     def __init__(self, state: Any) -> None:
         self.state = state
+
+    def is_ready(self) -> bool:
+        return True
 
     def call(self, job: Job, args: tuple[Any, ...]) -> tuple[str, Any]:
         try:
@@ -201,6 +216,10 @@ class _Lane:
     def pids(self) -> list[int]:
         return [w.process.pid for w in self._members if isinstance(w, _Process)]
 
+    def ready(self) -> bool:
+        """Every idle process is up (busy ones are answering)."""
+        return all(worker.is_ready() for worker in self._idle)
+
 
 class EnginePool:
     """Lanes of worker processes (or threads) that run engine jobs; see the module docstring.
@@ -235,6 +254,10 @@ class EnginePool:
         for lane in self._lanes.values():
             lane.stop()
         self._lanes = {}
+
+    def ready(self) -> bool:
+        """Whether every lane's processes are up (a fresh process imports the engine first)."""
+        return bool(self._lanes) and all(lane.ready() for lane in self._lanes.values())
 
     def pids(self) -> dict[str, list[int]]:
         """The worker processes of each lane (for tests and benchmarks)."""
