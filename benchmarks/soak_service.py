@@ -233,7 +233,7 @@ async def slow_client(port: int, stop_at: float, half_body: bool, outcomes: dict
         try:
             answer = await asyncio.wait_for(reader.read(), timeout=120)
             outcome = answer.split(b"\r\n", 1)[0].decode("latin-1") or "closed without an answer"
-        except (OSError, asyncio.TimeoutError) as err:
+        except (OSError, TimeoutError) as err:
             outcome = type(err).__name__
         waits.append(time.perf_counter() - started)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1

@@ -300,7 +300,7 @@ def test_readyz_fails_when_the_index_is_damaged(tmp_path):
         for k in range(300):
             index.add(f"doc-{k}", f"{EN[k % 6]} Story number {k} of the archive. {FILLER[k % 3]} "
                                   f"{' '.join(random.Random(k).sample(FLOOD_WORDS, 12))}.")
-    with dedup_server(tmp_path / "serve", "--integrity-interval", "1", index=str(index_path)) as (url, log):
+    with dedup_server(tmp_path / "serve", "--integrity-interval", "1", index=str(index_path)) as (url, _):
         assert httpx.get(f"{url}/readyz").json()["status"] == "ready"
         size = index_path.stat().st_size
         with open(index_path, "r+b") as damaged:  # garbage over pages in the middle of the file

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +27,7 @@ from ..readers import READERS, InputError
 from .models import ArchiveDocumentIn, CheckRequest, DocumentIn
 
 JSON_TYPE = "application/json"
+log = logging.getLogger("dedup.service")
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,8 @@ def make_state(settings: EngineSettings) -> WorkerState:
     try:
         _detector(settings.config, None).check_many([Document("warm-up", "The engine warms up. The engine warms up.")])
         state.index()
-    except Exception:  # noqa: BLE001 - the first job that needs what failed reports it
-        pass
+    except Exception as err:  # noqa: BLE001 - the first job that needs what failed reports it
+        log.debug("warm-up failed: %s", err)
     return state
 
 
