@@ -5,12 +5,15 @@ against the service's own OpenAPI spec with every check.
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("fastapi", reason="the server extra is not installed (pip install -e '.[test]')")
 pytest.importorskip("uvicorn", reason="the server extra is not installed (pip install -e '.[test]')")
@@ -291,6 +294,31 @@ def test_printable_ids_of_any_script_are_accepted(client):
     for doc_id in ("مقال/٢٠٢٦/رئيسي", "نامه\u200cها", "desk draft 1", "日本語-ニュース", "a" * 1024):
         assert check(client, text=f"{EN[0]} {EN[0]}", id=doc_id, options={"archive": False}
                      )["findings"][0]["sentence"]["doc"] == doc_id
+
+
+def json_values():
+    scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                        | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+
+
+def request_like():
+    """Bodies shaped like a check request, with any value in any field."""
+    fields = {name: json_values() for name in ("text", "id", "format", "documents", "options", "report")}
+    return st.fixed_dictionaries({}, optional=fields).map(lambda body: json.dumps(body).encode())
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(st.binary(max_size=200), json_values().map(lambda v: json.dumps(v).encode()), request_like(),
+                      request_like().map(lambda b: b[: len(b) // 2])))
+def test_any_body_is_answered_200_or_422(server, body):
+    """Whatever the bytes, a check is answered (200) or refused with a JSON message (422):
+    never 400, never 5xx."""
+    response = httpx.post(f"{server[0]}/v1/check", content=body, headers={"content-type": "application/json"},
+                          timeout=30)
+    assert response.status_code in (200, 422), (body, response.status_code, response.text)
+    if response.status_code == 422:
+        assert response.json()["message"]
 
 
 def check_response(client, **body):
