@@ -20,7 +20,7 @@ pytest.importorskip("uvicorn", reason="the server extra is not installed (pip in
 httpx = pytest.importorskip("httpx", reason="httpx is not installed (pip install -e '.[test]')")
 
 from conftest import EN, FILLER, REPO, dedup_command  # noqa: E402
-from dedup_server import TOKEN, dedup_server, free_port, start_server, stop_server, wait_ready  # noqa: E402
+from dedup_server import TOKEN, dedup_server  # noqa: E402
 
 MAX_BODY = 100_000
 AUTH = {"authorization": f"Bearer {TOKEN}"}
