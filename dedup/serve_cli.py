@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import math
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,23 @@ def add_serve_parser(sub: Any, add_config_options: Any, positive: Any) -> argpar
     serve.add_argument("--token-file", metavar="FILE", help="bearer token for the archive-changing routes")
     serve.add_argument("--max-body-size", type=positive, default=5 * 1024 * 1024, metavar="BYTES",
                        help="refuse larger request bodies with 413 (default: 5242880)")
-    serve.add_argument("--workers", type=positive, default=1, metavar="N", help="worker processes (default: 1)")
+    serve.add_argument("--workers", type=positive, default=1, metavar="N",
+                       help="server processes, each with its own engine processes (default: 1)")
+    serve.add_argument("--time-budget", type=seconds, default=30.0, metavar="SECONDS",
+                       help="stop a request that runs longer and answer 504 (default: 30)")
+    serve.add_argument("--read-timeout", type=seconds, default=10.0, metavar="SECONDS",
+                       help="a request's headers, and then its body, must arrive within this (default: 10)")
+    serve.add_argument("--max-connections", type=positive, default=256, metavar="N",
+                       help="open connections per server process; past it the one idle longest is closed "
+                            "(default: 256)")
+    serve.add_argument("--queue", type=positive, default=64, metavar="N",
+                       help="checks that may wait for an engine process; more are answered 503 with "
+                            "Retry-After (default: 64)")
+    serve.add_argument("--large-check", type=positive, default=50_000, metavar="CHARS",
+                       help="requests with more characters of text than this run in an engine process of "
+                            "their own, so that small checks never wait behind them (default: 50000)")
+    serve.add_argument("--integrity-interval", type=seconds, default=10.0, metavar="SECONDS",
+                       help="/readyz reruns the index's integrity check this often at most (default: 10)")
     serve.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"), default="info")
     serve.add_argument("--no-access-log", dest="access_log", action="store_false", help="do not log each request")
     add_config_options(serve)
@@ -48,7 +66,7 @@ def run_serve(args: argparse.Namespace, source: Path | None) -> int:
         import uvicorn
 
         import fastapi  # noqa: F401
-        from .service.nodelay import protocol_class
+        from .service.protocol import GuardedProtocol
     except ImportError as err:
         raise ServeError(f"`dedup serve` needs the server extra ({err.name} is missing): "
                          "pip install 'dedup[server]'") from None
@@ -59,24 +77,50 @@ def run_serve(args: argparse.Namespace, source: Path | None) -> int:
         print(f"dedup: warning: serving on {args.host} without a token: anyone who can reach it may change "
               f"the archive (set --token-file or {TOKEN_ENV})", file=sys.stderr)
     handed = {"index": args.index or DEFAULT_LOCATION, "config": None if args.isolated or source is None else str(source),
-              "max_body_bytes": args.max_body_size, "token": token}
+              "max_body_bytes": args.max_body_size, "token": token, "time_budget": args.time_budget,
+              "read_timeout": args.read_timeout, "max_connections": args.max_connections, "queue": args.queue,
+              "large_chars": args.large_check, "integrity_interval": args.integrity_interval,
+              "supervisor": os.getpid() if args.workers > 1 else None}
     os.environ[SETTINGS_ENV] = json.dumps(handed)
     uvicorn.run("dedup.serve_cli:app_from_environment", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level=args.log_level, access_log=args.access_log,
-                server_header=False, timeout_graceful_shutdown=10, http=protocol_class())
+                server_header=False, timeout_graceful_shutdown=10, http=GuardedProtocol,
+                timeout_keep_alive=5)
     return 0
 
 
 def app_from_environment() -> Any:
-    """The application for the settings `run_serve` put in the environment (each worker calls this)."""
+    """The application for the settings `run_serve` put in the environment (each worker calls
+    this). A worker of `--workers N` dies with the supervisor that started it (SIGTERM: it
+    finishes what it was answering and stops its engine processes), so that a SIGKILL of
+    ``dedup serve`` leaves nothing serving on the port."""
     from .service import ServiceSettings, create_app
+    from .service.lifeline import die_with_parent
 
     handed = json.loads(os.environ[SETTINGS_ENV])
+    supervisor = handed.get("supervisor")
+    if supervisor is not None and supervisor != os.getpid():
+        die_with_parent(supervisor, signal.SIGTERM)
     source = Path(handed["config"]) if handed["config"] else None
     config = load_config(source) if source is not None else Config()
     return create_app(ServiceSettings(index=handed["index"], config=config,
                                       root=source.parent if source is not None else Path.cwd(),
-                                      token=handed["token"], max_body_bytes=handed["max_body_bytes"]))
+                                      token=handed["token"], max_body_bytes=handed["max_body_bytes"],
+                                      time_budget=handed["time_budget"], read_timeout=handed["read_timeout"],
+                                      queue=handed["queue"], large_queue=max(1, handed["queue"] // 16),
+                                      large_chars=handed["large_chars"],
+                                      integrity_interval=handed["integrity_interval"]))
+
+
+def seconds(value: str) -> float:
+    """A positive, finite number of seconds (argparse type)."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not (math.isfinite(number) and 0 < number <= 86_400):
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 86400 seconds, not {value}")
+    return number
 
 
 def _token(token_file: str | None) -> str | None:
