@@ -245,7 +245,7 @@ def _add_routes(app: FastAPI, settings: ServiceSettings, opener: IndexOpener, po
             raise StarletteHTTPException(401, "missing or wrong bearer token", headers={"www-authenticate": "Bearer"})
 
     guarded = [Depends(authorized)] if settings.token is not None else []
-    busy = {503: {"model": Problem, "description": "Busy (Retry-After), or the archive index is not open"},
+    busy: dict[int | str, dict[str, Any]] = {503: {"model": Problem, "description": "Busy (Retry-After), or the archive index is not open"},
             504: {"model": Problem, "description": "The request ran past the time budget"}}
 
     @app.get("/", response_class=HTMLResponse, summary="The editor's page: paste a draft, see its report")
@@ -291,9 +291,9 @@ def _add_routes(app: FastAPI, settings: ServiceSettings, opener: IndexOpener, po
 
     @app.get("/v1/archive/stats", summary="Documents, passages, size and settings of the archive index",
              responses=busy)
-    async def archive_stats() -> dict[str, Any]:  # type: ignore[return-value]
+    async def archive_stats() -> dict[str, Any]:  # the OpenAPI response: a JSON object
         opener.require()
-        return await engine(SMALL, jobs.stats)
+        return await engine(SMALL, jobs.stats)  # type: ignore[return-value]
 
     @app.put("/v1/archive/{doc_id:doc_id}", response_model=ArchivedOut, dependencies=guarded,
              summary="Publish: archive a document under an id (replacing one stored there)",

@@ -214,7 +214,7 @@ class _Lane:
             worker.stop()
 
     def pids(self) -> list[int]:
-        return [w.process.pid for w in self._members if isinstance(w, _Process)]
+        return [pid for w in self._members if isinstance(w, _Process) and (pid := w.process.pid) is not None]
 
     def ready(self) -> bool:
         """Every idle process is up (busy ones are answering)."""
