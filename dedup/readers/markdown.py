@@ -44,7 +44,7 @@ def read_markdown(path: str, text: str) -> Document:
     scanner = _BlockScanner(text)
     scanner.run()
     for block in scanner.blocks:
-        _blank_inline(text, scanner.out, block.start, block.end, scanner.directives)
+        _blank_inline(text, scanner.out, block.start, block.end, scanner.directives, scanner.labels)
     analysis = "".join(scanner.out)
     heading_ranges = sorted([(b.start, b.end) for b in scanner.blocks if b.heading] + scanner.html_headings)
     headings = tuple(r for a, b in heading_ranges for r in [trimmed(analysis, a, b)] if r)
@@ -65,7 +65,7 @@ _DELIMITER_CELL = re.compile(r"[ \t]*+:?-++:?[ \t]*+")
 _LIST_MARKER = re.compile(r"[ \t]*+([-*+]|([0-9]{1,9})[.)])(?:[ \t]++(?:\[[ xX]\](?:[ \t]++|$))?|$)")
 # a link reference definition: label, destination and title, which may each start a line
 _LINK_DEFINITION = re.compile(r"""
-    [ \t]{0,3}\[(?!\^)(?=[^\]]*?\S)(?:[^\[\]\\\n]|\\.){1,999}+\]:
+    [ \t]{0,3}\[(?!\^)(?=[^\]]*?\S)(?P<label>(?:[^\[\]\\\n]|\\.){1,999}+)\]:
     [ \t]*+(?:\r?\n[ \t]*+)?+
     (?:<(?:[^<>\n\\]|\\.)*+>|(?!<)(?:[^\s()\\]|\\.|\((?:[^\s()\\]|\\.)*+\))++)
     (?:(?:[ \t]++(?:\r?\n[ \t]*+)?+|[ \t]*+\r?\n[ \t]*+)
@@ -156,6 +156,7 @@ class _BlockScanner:
         self.skip_to = -1  # the end of a link reference definition that spans lines
         self.html_headings: list[Range] = []
         self.html_ignored: list[Range] = []
+        self.labels: set[str] = set()  # the labels of the link reference definitions
 
     def run(self) -> None:
         for start, end, line_end in _lines(self.text, self._front_matter()):
@@ -362,6 +363,7 @@ class _BlockScanner:
         if not continues and (definition := _LINK_DEFINITION.match(text, pos)) is not None:
             self._blank_lines(pos, definition.end())
             self.skip_to = definition.end()
+            self.labels.add(_label(definition.group("label")))
             return _OTHER
         if item is not None:
             self._list_item(item, indent, end)
@@ -540,6 +542,8 @@ _RAW_HTML = re.compile(
     r")>")
 _BARE_URL = re.compile(r"(?<![\w/@.])(?:https?://|ftp://|www\.)[^\s<>]++", re.IGNORECASE)
 _URL_TRAILER = ".,:;!?'\")]*_~،؛؟"
+_EMAIL = re.compile(r"(?<![\w.+@-])[\w.+-]++@[A-Za-z0-9-]++(?:\.[A-Za-z0-9_-]++)++")  # as GFM links them
+_ESCAPE = re.compile(r"\\(?=[!-/:-@\[-`{-~])")
 _AS_SPACE = str.maketrans(dict.fromkeys("\n\r\u2028\u2029\x0b\x0c\x85", " "))
 _ENTITY = re.compile(r"&(?:#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6})|([A-Za-z][A-Za-z0-9]{1,31}));")
 # elements whose content is no prose (as for the HTML reader): an inline one is blanked whole
@@ -548,7 +552,8 @@ _VOID = frozenset("area base br col embed hr img input link meta param source tr
 _OTHER_MARKUP = (("<?", "?>"), ("<![CDATA[", "]]>"), ("<!", ">"))  # processing instructions, CDATA, declarations
 
 
-def _blank_inline(text: str, out: list[str], start: int, end: int, directives: list[Directive]) -> None:
+def _blank_inline(text: str, out: list[str], start: int, end: int, directives: list[Directive],
+                  labels: set[str]) -> None:
     """Blank the inline markup of the block ``[start, end)``. Each step reads what the steps
     before left, so a URL inside a code span or an image inside a link is handled once."""
     _blank_code_spans(out, start, end)
@@ -558,9 +563,10 @@ def _blank_inline(text: str, out: list[str], start: int, end: int, directives: l
     _blank_raw_html(out, start, end, inline_markup)
     _blank_all(out, start, end, _IMAGE)
     _blank_all(out, start, end, _FOOTNOTE_REFERENCE)
-    _blank_links(out, start, end)
+    _blank_links(out, start, end, labels, inline_markup)
     _blank_bare_urls(out, start, end)
     _decode_references(out, start, end)
+    _hide_escapes(out, start, end)
     join_words(out, sorted(inline_markup))
 
 
@@ -678,16 +684,38 @@ def _blank_all(out: list[str], start: int, end: int, pattern: re.Pattern[str]) -
         _blank(out, start + m.start(), start + m.end())
 
 
-def _blank_links(out: list[str], start: int, end: int) -> None:
-    """``[text](url "title")`` and ``[text][ref]`` keep only their text."""
-    for m in _LINK.finditer("".join(out[start:end])):
+def _blank_links(out: list[str], start: int, end: int, labels: set[str], inline_markup: list[Range]) -> None:
+    """``[text](url "title")`` and ``[text][ref]`` (where a definition gives ``ref``) keep only
+    their text; their markup is no space (``[EIP-1](u)'s``)."""
+    span = "".join(out[start:end])
+    for m in _LINK.finditer(span):
+        tail = m.group(1)
+        if tail.startswith("]["):
+            label = tail[2:-1] if len(tail) > 3 else span[m.start() + 1:m.start(1)]
+            if _label(label) not in labels:
+                continue  # no such reference: the brackets are text
+        a, b = start + m.start(1), start + m.end(1)
         out[start + m.start()] = " "
-        _blank(out, start + m.start(1), start + m.end(1))
+        _blank(out, a, b)
+        inline_markup.extend(((start + m.start(), start + m.start() + 1), (a, b)))
+
+
+def _label(label: str) -> str:
+    """A link label as references match it: case and runs of spaces do not count."""
+    return " ".join(label.casefold().split())
+
+
+def _hide_escapes(out: list[str], start: int, end: int) -> None:
+    """The backslash of an escaped punctuation mark (``\\*``) is no character of the text."""
+    for m in _ESCAPE.finditer("".join(out[start:end])):
+        out[start + m.start()] = WORD_JOINER
 
 
 def _blank_bare_urls(out: list[str], start: int, end: int) -> None:
     for m in _BARE_URL.finditer("".join(out[start:end])):
         _blank(out, start + m.start(), start + m.start() + _url_length(m.group()))
+    for m in _EMAIL.finditer("".join(out[start:end])):
+        _blank(out, start + m.start(), start + m.end())
 
 
 def _url_length(url: str) -> int:
