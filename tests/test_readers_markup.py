@@ -233,6 +233,14 @@ def test_indented_code_inside_a_list_item_is_code(src, prose):
     assert blocks(md(src)) == prose
 
 
+def test_a_list_item_may_start_with_a_fence_a_heading_or_an_html_block():
+    src = ("1. ```\n   PUSH 0x01\n   ---\n   0x02\n   ```\n\n2. ## Heading in an item\n"
+           "3. <details>\n   <summary>More</summary>\n   text\n   </details>\n- next item\n")
+    doc = md(src)
+    assert blocks(doc) == ["Heading in an item", "More", "text", "next item"]
+    assert heading_texts(doc) == ["Heading in an item"]
+
+
 def test_a_footnote_keeps_its_later_paragraphs():
     src = (f"Claim[^1].\n\n[^1]: {FARM}\n\n    {BRIDGE}\n\n        code in the note\n\n"
            f"    {AR_TAX}\n\nAfter.\n")

@@ -122,6 +122,7 @@ class _HtmlBlock:
     end: int
     closing: re.Pattern[str] | None  # what ends it on the line that holds it, or None: a blank line
     depth: int
+    column: int  # the content column of the list item it is in (0 when none)
 
 
 @dataclass(slots=True)
@@ -244,16 +245,18 @@ class _BlockScanner:
         block = self.html_block
         assert block is not None
         pos = self._strip_quotes(start, end) if block.depth else start
-        if self.depth < block.depth or (block.closing is None and not self.text[pos:end].strip()):
-            self._close_html_block()  # a blank line (or the end of its quote) ends it
+        blank = not self.text[pos:end].strip()
+        outdented = block.column and not blank and _columns(self.text, pos, end) < block.column
+        if self.depth < block.depth or (block.closing is None and blank) or outdented:
+            self._close_html_block()  # a blank line (or the end of its quote or list item) ends it
             return self._line(start, end)
         block.end = end
         if block.closing is not None and block.closing.search(self.text, pos, end):
             self._close_html_block()
         return _OTHER
 
-    def _open_html_block(self, pos: int, end: int, closing: re.Pattern[str] | None) -> None:
-        self.html_block = _HtmlBlock(pos, end, closing, self.depth)
+    def _open_html_block(self, pos: int, end: int, closing: re.Pattern[str] | None, column: int) -> None:
+        self.html_block = _HtmlBlock(pos, end, closing, self.depth, column)
         if closing is not None and closing.search(self.text, pos + 2, end):
             self._close_html_block()
 
@@ -345,7 +348,7 @@ class _BlockScanner:
         if relative < 4:
             starts, closing = self._html_block_opening(pos, end, continues)
             if starts:
-                self._open_html_block(pos, end, closing)
+                self._open_html_block(pos, end, closing, base)
                 return _OTHER
         if (heading := _ATX.match(text, pos, end)) is not None and relative < 4:
             self._atx_heading(heading.start(1), heading.end(1), end)
@@ -366,8 +369,7 @@ class _BlockScanner:
             self.labels.add(_label(definition.group("label")))
             return _OTHER
         if item is not None:
-            self._list_item(item, indent, end)
-            return _TEXT
+            return self._list_item(item, indent, end)
         if (footnote := _FOOTNOTE_DEFINITION.match(text, pos, end)) is not None:
             self._blank(pos, footnote.end())
             self.containers.append(_Container(self.depth, indent + 4, item=False))
@@ -396,16 +398,27 @@ class _BlockScanner:
         return bool(_FENCE.match(text, pos, end) or _ATX.match(text, pos, end) or _THEMATIC.fullmatch(text, pos, end)
                     or _RAW_BLOCK.match(text, pos, end) or self._html_block_opening(pos, end, True)[0])
 
-    def _list_item(self, item: re.Match[str], indent: int, end: int) -> None:
-        """A list item: its marker blanked, its content a new block, and a container that
-        the lines indented to its content belong to."""
+    def _list_item(self, item: re.Match[str], indent: int, end: int) -> str:
+        """A list item: its marker blanked, a container that the lines indented to its
+        content belong to, and its content: a fence, heading or HTML block, or a new block."""
         self._blank(item.start(1), item.end())
         marker_end = item.end(1)
         after = _columns(self.text, marker_end, end)
         width = indent + (marker_end - item.start(1))
         column = width + (1 if after == 0 or after > 4 or marker_end == end else after)
         self.containers.append(_Container(self.depth, column, item=True))
-        self._new_block(item.end(), end, item=True)
+        content = item.end()
+        if self._opens_fence(content, end, 0, column):
+            return _OTHER
+        if (heading := _ATX.match(self.text, content, end)) is not None:
+            self._atx_heading(heading.start(1), heading.end(1), end)
+            return _OTHER
+        starts, closing = self._html_block_opening(content, end, False)
+        if starts:
+            self._open_html_block(content, end, closing, column)
+            return _OTHER
+        self._new_block(content, end, item=True)
+        return _TEXT
 
     def _starts_item(self, item: re.Match[str], pos: int, end: int, continues: bool, in_list: bool) -> bool:
         """CommonMark: inside a paragraph only a list item that is not empty and, when ordered,
