@@ -19,6 +19,7 @@ as multisets.
 """
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
 from functools import lru_cache
@@ -35,6 +36,7 @@ __all__ = ["Difference", "compare", "our_words", "reference_words"]
 
 _SEPARATE = {"code_inline", "image", "footnote_ref", "softbreak", "hardbreak"}  # tokens read as a space
 _URL_LINKS = {"autolink", "linkify"}  # link_open markups of links whose text is their URL
+_URL_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://|www\.|[^\s@]+@[^\s@]+\.")
 _NO_PROSE = frozenset("script style pre code template noscript svg math textarea iframe object canvas select title"
                       .split())
 _VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
@@ -100,7 +102,9 @@ def _shows_its_url(children: list[Token], k: int) -> bool:
             break
         text.append(token.content if token.type == "text" else "")
     shown = "".join(text).strip()
-    return bool(shown) and (shown.rstrip("/") == href.rstrip("/") or "mailto:" + shown == href)
+    if not _URL_LIKE.match(shown):
+        return False  # a file name shown as the text of a link to it is prose
+    return shown.rstrip("/") == href.rstrip("/") or "mailto:" + shown == href
 
 
 def _tag(markup: str) -> tuple[str, bool]:

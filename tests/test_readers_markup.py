@@ -650,6 +650,10 @@ ADVERSARIAL = {
     "heading spaces": lambda n: "# " + " " * n + "x",
     "delimiter dashes": lambda n: "|" + "-" * n + "x\n",
     "many lines": lambda n: "a\n=\n- b\n> c\n" * (n // 12),
+    "definitions with open titles": lambda n: "[a]: b\n'x\n" * (n // 10),
+    "nested list items": lambda n: "".join(" " * (2 * i) + "- x\n" for i in range(int((n / 2) ** 0.5))),
+    "html block lines": lambda n: "<div>\n" + "<p>x <b>y</b>\n" * (n // 14),
+    "nested brackets": lambda n: "![a [b] " * (n // 8),
 }
 
 
