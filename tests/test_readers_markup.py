@@ -241,6 +241,16 @@ def test_a_list_item_may_start_with_a_fence_a_heading_or_an_html_block():
     assert heading_texts(doc) == ["Heading in an item"]
 
 
+@pytest.mark.parametrize("src, prose", [
+    ("Claim[^1] and [^nodef].\n\n[^1]: The note.\n", ["Claim and [^nodef].", "The note."]),  # no definition: text
+    ("- 1. nested on one line\n- [x]: /u\n- -\n", ["nested on one line"]),  # a definition, an empty item
+    ("-      indented code\n- prose\n", ["prose"]),  # five spaces after the marker: code
+    ("1.\n[x]: /u 'title'\n", []),  # after an empty item no paragraph goes on
+])
+def test_list_items_and_references_as_cmark_gfm_reads_them(src, prose):
+    assert blocks(md(src)) == prose
+
+
 def test_a_footnote_keeps_its_later_paragraphs():
     src = (f"Claim[^1].\n\n[^1]: {FARM}\n\n    {BRIDGE}\n\n        code in the note\n\n"
            f"    {AR_TAX}\n\nAfter.\n")
@@ -603,6 +613,8 @@ MARKDOWN_PIECES = [
     "|---|", ":-:", "---", "===", "***", "___", "+++", "<div>", "</div>", "<br>", "<script>", "</script>",
     "<pre>", "<https://a.example/x>", "<a@b.co>", "http://x.example/a?b=1", "www.example.com", "&amp;", "&#1605;",
     "\\", "\"", "'", "<", ">", "مرحبا", "الحكومة", "قال", "word", "Sentence one.", " ", "  ", ".", "؟", "*", "_",
+    "<?php ", "?>", "<!DOCTYPE x>", "<![CDATA[", "<b>", "</b>", "<code>", "</code>", "<p>", "<table>", "&eacute;",
+    "&#0;", "&bogus;", "\\*", "a@b.co", "[ref]: /u 'title'\n", "\"t\"", "<details>", "</details>", "      ",
 ]
 
 

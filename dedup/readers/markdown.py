@@ -72,7 +72,7 @@ _LINK_DEFINITION = re.compile(r"""
        (?:"(?:[^"\\\n]|\\.|\n(?![ \t]*+\r?\n))*+"|'(?:[^'\\\n]|\\.|\n(?![ \t]*+\r?\n))*+'
         |\((?:[^()\\\n]|\\.|\n(?![ \t]*+\r?\n))*+\)))?
     [ \t]*+(?=\r?\n|$)""", re.VERBOSE)
-_FOOTNOTE_DEFINITION = re.compile(r"[ \t]{0,3}\[\^[^\[\]]++\]:[ \t]*+")
+_FOOTNOTE_DEFINITION = re.compile(r"[ \t]{0,3}\[(\^[^\[\]]++)\]:[ \t]*+")
 _RAW_BLOCK = re.compile(r"[ \t]{0,3}<(script|pre|style|textarea)(?=[\s>]|$)", re.IGNORECASE)
 # the starts of HTML blocks (CommonMark 4.6) other than comments and raw blocks: what ends each
 _HTML_BLOCK_TYPES = ((re.compile(r"<\?"), re.compile(r"\?>")),
@@ -157,7 +157,7 @@ class _BlockScanner:
         self.skip_to = -1  # the end of a link reference definition that spans lines
         self.html_headings: list[Range] = []
         self.html_ignored: list[Range] = []
-        self.labels: set[str] = set()  # the labels of the link reference definitions
+        self.labels: set[str] = set()  # the labels of the link reference and footnote ("^1") definitions
 
     def run(self) -> None:
         for start, end, line_end in _lines(self.text, self._front_matter()):
@@ -364,15 +364,14 @@ class _BlockScanner:
             self._table_row(pos, end)
             return _OTHER
         if not continues and (definition := _LINK_DEFINITION.match(text, pos)) is not None:
-            self._blank_lines(pos, definition.end())
-            self.skip_to = definition.end()
-            self.labels.add(_label(definition.group("label")))
+            self._definition(pos, definition)
             return _OTHER
         if item is not None:
             return self._list_item(item, indent, end)
         if (footnote := _FOOTNOTE_DEFINITION.match(text, pos, end)) is not None:
             self._blank(pos, footnote.end())
             self.containers.append(_Container(self.depth, indent + 4, item=False))
+            self.labels.add(_label(footnote.group(1)))
             self._new_block(footnote.end(), end)
             return _TEXT
         if continues and self.depth <= self.prev_depth:
@@ -380,6 +379,12 @@ class _BlockScanner:
         else:
             self._new_block(pos, end)
         return _TEXT
+
+    def _definition(self, pos: int, definition: re.Match[str]) -> None:
+        """A link reference definition: blanked, over the lines it spans, and its label kept."""
+        self._blank_lines(pos, definition.end())
+        self.skip_to = definition.end()
+        self.labels.add(_label(definition.group("label")))
 
     def _kept_containers(self, indent: int) -> int:
         """How many of the open containers the line, indented by `indent`, stays in."""
@@ -408,6 +413,12 @@ class _BlockScanner:
         column = width + (1 if after == 0 or after > 4 or marker_end == end else after)
         self.containers.append(_Container(self.depth, column, item=True))
         content = item.end()
+        if after > 4 and self.text[content:end].strip():
+            self._blank(content, end)  # the item starts with indented code
+            return _OTHER
+        nested = _LIST_MARKER.match(self.text, content, end)
+        if nested is not None and content < end and self.text[content] not in " \t":
+            return self._list_item(nested, column, end)  # "- 1. item": a list in the item
         if self._opens_fence(content, end, 0, column):
             return _OTHER
         if (heading := _ATX.match(self.text, content, end)) is not None:
@@ -417,6 +428,11 @@ class _BlockScanner:
         if starts:
             self._open_html_block(content, end, closing, column)
             return _OTHER
+        if (definition := _LINK_DEFINITION.match(self.text, content)) is not None:
+            self._definition(content, definition)
+            return _OTHER
+        if not self.text[content:end].strip():
+            return _OTHER  # an empty item: no paragraph for the next line to go on with
         self._new_block(content, end, item=True)
         return _TEXT
 
@@ -546,7 +562,7 @@ _LINK_TAIL = (r"\(\s*+(?:<[^<>\n]*+>|[^\s()<>]*+(?:\([^\s()]*+\)[^\s()<>]*+)*+)"
 _REFERENCE = r"\[[^\[\]]*+\]"
 _LINK_TEXT = r"(?:[^\[\]\\]|\\.|\[(?:[^\[\]\\]|\\.)*+\])*+"  # brackets may nest once: [a [b] c]
 _IMAGE = re.compile(r"!\[" + _LINK_TEXT + r"\](?:" + _LINK_TAIL + "|" + _REFERENCE + ")?+", re.DOTALL)
-_FOOTNOTE_REFERENCE = re.compile(r"\[\^[^\[\]\s]++\]")
+_FOOTNOTE_REFERENCE = re.compile(r"\[(\^[^\[\]\s]++)\]")
 _LINK = re.compile(r"\[" + _LINK_TEXT + r"(\](?:" + _LINK_TAIL + "|" + _REFERENCE + "))", re.DOTALL)
 _RAW_HTML = re.compile(
     r"<(?:[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>]*+"  # autolink <https://...>
@@ -575,7 +591,7 @@ def _blank_inline(text: str, out: list[str], start: int, end: int, directives: l
     _blank_other_markup(out, start, end)
     _blank_raw_html(out, start, end, inline_markup)
     _blank_all(out, start, end, _IMAGE)
-    _blank_all(out, start, end, _FOOTNOTE_REFERENCE)
+    _blank_footnote_references(out, start, end, labels)
     _blank_links(out, start, end, labels, inline_markup)
     _blank_bare_urls(out, start, end)
     _decode_references(out, start, end)
@@ -711,6 +727,13 @@ def _blank_links(out: list[str], start: int, end: int, labels: set[str], inline_
         out[start + m.start()] = " "
         _blank(out, a, b)
         inline_markup.extend(((start + m.start(), start + m.start() + 1), (a, b)))
+
+
+def _blank_footnote_references(out: list[str], start: int, end: int, labels: set[str]) -> None:
+    """``[^1]`` where a definition gives ``^1``; another is text."""
+    for m in _FOOTNOTE_REFERENCE.finditer("".join(out[start:end])):
+        if _label(m.group(1)) in labels:
+            _blank(out, start + m.start(), start + m.end())
 
 
 def _label(label: str) -> str:
