@@ -243,6 +243,7 @@ def test_a_list_item_may_start_with_a_fence_a_heading_or_an_html_block():
 
 @pytest.mark.parametrize("src, prose", [
     ("Claim[^1] and [^nodef].\n\n[^1]: The note.\n", ["Claim and [^nodef].", "The note."]),  # no definition: text
+    ("One[^1], two[^2].\n\n[^1]: First.\n[^2]: Second.\n", ["One , two .", "First.", "Second."]),
     ("- 1. nested on one line\n- [x]: /u\n- -\n", ["nested on one line"]),  # a definition, an empty item
     ("-      indented code\n- prose\n", ["prose"]),  # five spaces after the marker: code
     ("1.\n[x]: /u 'title'\n", []),  # after an empty item no paragraph goes on

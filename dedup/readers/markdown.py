@@ -396,12 +396,14 @@ class _BlockScanner:
         return kept
 
     def _starts_block(self, pos: int, end: int, relative: int) -> bool:
-        """Whether the line starts a block other than a list item (so is no lazy continuation)."""
+        """Whether the line starts a block other than a list item, or a footnote (so is no lazy
+        continuation)."""
         if relative >= 4:
             return False
         text = self.text
         return bool(_FENCE.match(text, pos, end) or _ATX.match(text, pos, end) or _THEMATIC.fullmatch(text, pos, end)
-                    or _RAW_BLOCK.match(text, pos, end) or self._html_block_opening(pos, end, True)[0])
+                    or _RAW_BLOCK.match(text, pos, end) or self._html_block_opening(pos, end, True)[0]
+                    or _FOOTNOTE_DEFINITION.match(text, pos, end))
 
     def _list_item(self, item: re.Match[str], indent: int, end: int) -> str:
         """A list item: its marker blanked, a container that the lines indented to its
