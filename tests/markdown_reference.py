@@ -30,7 +30,8 @@ from markdown_it.token import Token
 from mdit_py_plugins.gfm import gfm_plugin
 
 from dedup import normalize
-from dedup.readers.markdown import BLOCK_TAGS, read_markdown
+from dedup.readers.markdown import read_markdown
+from dedup.readers.markup import BLOCK_TAGS
 
 __all__ = ["Difference", "compare", "our_words", "reference_words"]
 

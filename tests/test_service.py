@@ -17,6 +17,7 @@ httpx = pytest.importorskip("httpx", reason="httpx is not installed (pip install
 
 from conftest import EN, FILLER, REPO, dedup_command  # noqa: E402
 from dedup_server import TOKEN, dedup_server  # noqa: E402
+from report_schema import assert_valid_report  # noqa: E402
 
 MAX_BODY = 100_000
 AUTH = {"authorization": f"Bearer {TOKEN}"}
@@ -39,9 +40,12 @@ def client(server):
 
 
 def check(client, **body):
+    """POST /v1/check; the JSON report, validated against the report schema (closed)."""
     response = client.post("/v1/check", json=body)
     assert response.status_code == 200, response.text
-    return response.json()
+    report = response.json()
+    assert_valid_report(report)
+    return report
 
 
 def assert_problem(response, status: int, *words: str) -> dict:

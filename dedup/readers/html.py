@@ -11,7 +11,8 @@ character: the segmenter ends a sentence at every line break. Other tags (``<b>`
 one; elsewhere a blank. Headings (``<h1>``..``<h6>``)
 go to `headings`; the ``<title>`` is the page's metadata (it nearly always restates the ``<h1>``),
 not its prose, and is skipped; what the author excluded with ``<!-- dedup: ignore -->`` (the
-next block element) or ``<!-- dedup: off -->`` ... ``<!-- dedup: on -->`` goes to `ignored`.
+next block element) or ``<!-- dedup: off -->`` ... ``<!-- dedup: on -->`` goes to `ignored`, or
+with rule codes (``<!-- dedup: ignore DD003 -->``) to `ignored_kinds` (see `directives`).
 
 Parsing is the standard library's tolerant `html.parser`; positions come from its
 ``getpos()``. The Markdown reader reads its HTML blocks with `html_prose`.
@@ -25,15 +26,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from ..model import Document
-from .markup import (
-    BLOCK_TAGS,
-    WORD_JOINER,
-    Directive,
-    directive,
-    join_words,
-    switched_off,
-    trimmed,
-)
+from .directives import ALL_KINDS, Directive, KindRange, directive, resolve
+from .markup import BLOCK_TAGS, WORD_JOINER, join_words, trimmed
 
 __all__ = ["HtmlProse", "html_prose", "read_html"]
 
@@ -60,8 +54,8 @@ def read_html(path: str, text: str) -> Document:
     """An HTML file as a Document: `text` as given, only its prose kept in `analysis`."""
     prose = html_prose(text)
     headings = tuple(r for a, b in prose.headings for r in [trimmed(prose.analysis, a, b)] if r)
-    ignored = prose.ignored + switched_off(prose.directives, len(text))
-    return Document(path, text, prose.analysis, headings, tuple(sorted(ignored)))
+    ignored = resolve(prose.ignored, prose.directives, len(text))
+    return Document(path, text, prose.analysis, headings, ignored.every, ignored.by_kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +65,8 @@ class HtmlProse:
     analysis: str  # the text's length, only the prose kept
     headings: list[Range]  # the content of each <h1>..<h6>, untrimmed
     directives: list[Directive]  # the dedup comments
-    ignored: list[Range]  # what each ``dedup: ignore`` covers (``off``/``on`` ranges not included)
+    ignored: list[KindRange]  # what each ``dedup: ignore`` covers, with the kinds of its rules
+    # (``off``/``on`` ranges not included: `directives.resolve` adds them)
 
 
 def html_prose(text: str) -> HtmlProse:
@@ -194,12 +189,12 @@ class _ProseCopier(HTMLParser):
             return
         self.directives.append(found)
         if found.command == "ignore":
-            self.ignore.wait()
+            self.ignore.wait(found.kinds)
 
     # html.parser searches for the end of a comment or a marked section to the end of the text
     # again at every "<!--" or "<![" that has none: these two answer "incomplete" at once.
 
-    def parse_comment(self, i: int, report: int = 1) -> int:
+    def parse_comment(self, i: int, report: bool = True) -> int:
         if self._source_offset(i) + 2 > self.last_comment_close and not self.rawdata.startswith(_SHORT_COMMENTS, i):
             return -1
         return super().parse_comment(i, report)
@@ -210,7 +205,7 @@ class _ProseCopier(HTMLParser):
         try:
             return super().parse_html_declaration(i)
         except AssertionError:  # a marked section it does not know (<![foo[ ...): a bogus comment, as in browsers
-            return self.parse_bogus_comment(i, report=0)
+            return self.parse_bogus_comment(i, report=False)
 
     def _source_offset(self, i: int) -> int:
         """The offset in the source of index `i` of the parser's buffer (the unparsed rest)."""
@@ -228,14 +223,16 @@ class _NextElement:
     text up to the next block tag."""
 
     def __init__(self) -> None:
-        self.ranges: list[Range] = []
+        self.ranges: list[KindRange] = []  # with the kinds each covers
+        self.kinds = ALL_KINDS  # those of the comment waited for
         self.waiting = False
         self.tag: str | None = None  # the element being covered; "" for loose text
         self.start = 0
         self.nested: list[str] = []  # block elements open inside it
 
-    def wait(self) -> None:
+    def wait(self, kinds: tuple[str, ...] = ALL_KINDS) -> None:
         if self.tag is None:
+            self.kinds = tuple(k for k in ALL_KINDS if k in kinds or (self.waiting and k in self.kinds))
             self.waiting = True
 
     def start_tag(self, tag: str, at: int) -> None:
@@ -277,7 +274,7 @@ class _NextElement:
 
     def finish(self, at: int) -> None:
         if self.tag is not None:
-            self.ranges.append((self.start, at))
+            self.ranges.append((self.start, at, self.kinds))
             self.tag = None
 
 

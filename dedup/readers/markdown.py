@@ -8,13 +8,16 @@ The segmenter ends a sentence at every line break, so the line breaks inside a p
 become spaces while each block (paragraph, list item, heading, table row) keeps the line
 break that ends it. Heading text goes to `headings`; what the author excluded with
 ``<!-- dedup: ignore -->`` (the next block) or ``<!-- dedup: off -->`` ... ``<!-- dedup: on -->``
-goes to `ignored`.
+goes to `ignored`, or with rule codes (``<!-- dedup: ignore DD003 -->``) to `ignored_kinds`
+(see `directives`).
 
 Two passes: a line scanner finds the blocks, then inline markup is blanked inside each
 block. Both run in linear time: the regular expressions have no overlapping quantifiers
 (possessive ones where parts could overlap) and every search is bounded by the next
 character of a kind that ends it.
 
+What it shares with the HTML reader is in `markup`; HTML blocks are read with `html.html_prose`,
+their directives (rule codes too) included.
 """
 from __future__ import annotations
 
@@ -24,16 +27,9 @@ from dataclasses import dataclass
 from html.entities import html5 as html5_entities
 
 from ..model import Document
+from .directives import Directive, DirectiveError, KindRange, directive, ignored_ranges
 from .html import html_prose
-from .markup import (
-    BLOCK_TAGS,
-    WORD_JOINER,
-    Directive,
-    directive,
-    join_words,
-    switched_off,
-    trimmed,
-)
+from .markup import BLOCK_TAGS, WORD_JOINER, join_words, trimmed
 
 __all__ = ["read_markdown"]
 
@@ -48,8 +44,8 @@ def read_markdown(path: str, text: str) -> Document:
     analysis = "".join(scanner.out)
     heading_ranges = sorted([(b.start, b.end) for b in scanner.blocks if b.heading] + scanner.html_headings)
     headings = tuple(r for a, b in heading_ranges for r in [trimmed(analysis, a, b)] if r)
-    ignored = _ignored(analysis, scanner.directives) + scanner.html_ignored
-    return Document(path, text, analysis, headings, tuple(sorted(ignored)))
+    ignored = ignored_ranges(analysis, scanner.directives, scanner.html_ignored)
+    return Document(path, text, analysis, headings, ignored.every, ignored.by_kind)
 
 
 # --- block structure -------------------------------------------------------------------------
@@ -156,7 +152,7 @@ class _BlockScanner:
         self.comment_start = -1  # start of a comment still open at the end of a line
         self.skip_to = -1  # the end of a link reference definition that spans lines
         self.html_headings: list[Range] = []
-        self.html_ignored: list[Range] = []
+        self.html_ignored: list[KindRange] = []  # what ``ignore`` directives in HTML blocks cover
         self.labels: set[str] = set()  # the labels of the link reference and footnote ("^1") definitions
 
     def run(self) -> None:
@@ -266,11 +262,14 @@ class _BlockScanner:
         assert block is not None
         self.html_block = None
         start = block.start
-        prose = html_prose("".join(self.out[start:block.end]))  # quote markers already blanked
+        try:
+            prose = html_prose("".join(self.out[start:block.end]))  # quote markers already blanked
+        except DirectiveError as err:  # a directive naming no rule: its offset in the file
+            raise DirectiveError(str(err), err.offset + start) from None
         self.out[start:block.end] = prose.analysis
         self.html_headings.extend((a + start, b + start) for a, b in prose.headings)
-        self.html_ignored.extend((a + start, b + start) for a, b in prose.ignored)
-        self.directives.extend(Directive(d.command, d.start + start, d.end + start)
+        self.html_ignored.extend((a + start, b + start, kinds) for a, b, kinds in prose.ignored)
+        self.directives.extend(Directive(d.command, d.start + start, d.end + start, d.kinds)
                                for d in prose.directives if d.command != "ignore")
 
     def _html_block_opening(self, pos: int, end: int, continues: bool) -> tuple[bool, re.Pattern[str] | None]:
@@ -767,29 +766,3 @@ def _url_length(url: str) -> int:
             opened += 1
         end -= 1
     return end
-
-
-# --- results -------------------------------------------------------------------------------------
-
-_NON_SPACE = re.compile(r"\S")
-
-
-def _ignored(analysis: str, directives: list[Directive]) -> list[Range]:
-    ranges = [r for d in directives if d.command == "ignore" for r in [_next_block(analysis, d)] if r]
-    return ranges + switched_off(directives, len(analysis))
-
-
-def _next_block(analysis: str, comment: Directive) -> Range | None:
-    """The first block (a line of the analysis text) that starts after `comment`: the one the
-    comment opens, or when the comment sits inside a block, the block after that one."""
-    first = _NON_SPACE.search(analysis, comment.end)
-    if first is None:
-        return None
-    line_start = analysis.rfind("\n", 0, first.start()) + 1
-    if _NON_SPACE.search(analysis, line_start, comment.start) is not None:
-        newline = analysis.find("\n", first.start())
-        first = _NON_SPACE.search(analysis, newline) if newline >= 0 else None
-        if first is None:
-            return None
-    newline = analysis.find("\n", first.start())
-    return first.start(), len(analysis) if newline < 0 else newline

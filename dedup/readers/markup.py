@@ -1,12 +1,11 @@
-"""What the Markdown and HTML readers share: the names of HTML's block elements, the
-``<!-- dedup: ignore|off|on -->`` directives, and the ranges they give."""
+"""What the Markdown and HTML readers share besides directives (those are in `directives`): the
+names of HTML's block elements, trimming a range of the analysis text, and keeping a word whole
+where inline markup stands inside it (`join_words`)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
 
-__all__ = ["BLOCK_TAGS", "WORD_JOINER", "Directive", "directive", "join_words", "switched_off", "trimmed"]
+__all__ = ["BLOCK_TAGS", "WORD_JOINER", "join_words", "trimmed"]
 
 Range = tuple[int, int]
 
@@ -32,39 +31,6 @@ def trimmed(analysis: str, start: int, end: int) -> Range | None:
     if first is None:
         return None
     return first.start(), start + len(analysis[start:end].rstrip())
-
-
-_DIRECTIVE = re.compile(r"\s*+dedup\s*+:\s*+(ignore|off|on)\s*+", re.IGNORECASE)
-
-
-@dataclass(frozen=True, slots=True)
-class Directive:
-    """A ``<!-- dedup: ignore|off|on -->`` comment at ``[start, end)`` of the source."""
-
-    command: str
-    start: int
-    end: int
-
-
-def directive(body: str, start: int, end: int) -> Directive | None:
-    """The directive a comment with `body` (the text between ``<!--`` and ``-->``) gives, if any."""
-    found = _DIRECTIVE.fullmatch(body)
-    return None if found is None else Directive(found.group(1).lower(), start, end)
-
-
-def switched_off(directives: Iterable[Directive], length: int) -> list[Range]:
-    """The ranges between an ``off`` and the next ``on`` (or the end of the text)."""
-    ranges: list[Range] = []
-    off_from = -1
-    for d in sorted(directives, key=lambda d: d.start):
-        if d.command == "off" and off_from < 0:
-            off_from = d.end
-        elif d.command == "on" and off_from >= 0:
-            ranges.append((off_from, d.start))
-            off_from = -1
-    if off_from >= 0:
-        ranges.append((off_from, length))
-    return ranges
 
 
 def join_words(out: list[str], markup: list[Range]) -> None:

@@ -2,7 +2,9 @@
 
 Each record is one document: its id from `id_field` (default ``id``; the file and record
 number when absent), its text from `text_field` (default ``text``), read as plain text: a
-hard-wrapped one as one text per paragraph (`wrap.unwrap`).
+hard-wrapped one as one text per paragraph (`wrap.unwrap`), with ``dedup: ignore`` lines
+(`directives.read_plain`). A record's ``dedup`` field (``"ignore"``, ``"ignore DD003"``)
+covers the whole record (`directives.record_directive`).
 """
 from __future__ import annotations
 
@@ -12,8 +14,8 @@ import json
 from typing import Iterator
 
 from ..model import Document
+from .directives import FIELD, Directive, DirectiveError, read_plain, record_directive
 from .errors import InputError
-from .wrap import unwrap
 
 
 def read_jsonl(path: str, text: str, id_field: str = "id", text_field: str = "text") -> Iterator[Document]:
@@ -26,7 +28,9 @@ def read_jsonl(path: str, text: str, id_field: str = "id", text_field: str = "te
             raise InputError(f"{path}:{number}: malformed JSON: {err.msg}") from None
         if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
             raise InputError(f"{path}:{number}: expected an object with a string {text_field!r} field")
-        yield _record(_record_id(record.get(id_field), path, number), record[text_field])
+        where = f"{path}:{number}"
+        yield _record(_record_id(record.get(id_field), path, number), record[text_field], where,
+                      _whole(record.get(FIELD), where))
 
 
 def read_csv(path: str, text: str, id_field: str = "id", text_field: str = "text") -> Iterator[Document]:
@@ -40,13 +44,27 @@ def read_csv(path: str, text: str, id_field: str = "id", text_field: str = "text
             value = row.get(text_field)
             if value is None:
                 raise InputError(f"{path}:{rows.line_num}: row has fewer fields than the header")
-            yield _record(_record_id(row.get(id_field), path, rows.line_num), value)
+            where = f"{path}:{rows.line_num}"
+            yield _record(_record_id(row.get(id_field), path, rows.line_num), value, where,
+                          _whole(row.get(FIELD), where))
     except csv.Error as err:
         raise InputError(f"{path}:{rows.line_num}: malformed CSV: {err}") from None
 
 
-def _record(doc_id: str, text: str) -> Document:
-    return Document(doc_id, text, unwrap(text))
+def _record(doc_id: str, text: str, where: str, whole: Directive | None) -> Document:
+    try:
+        return read_plain(doc_id, text, whole)
+    except DirectiveError as err:
+        line = text.count("\n", 0, err.offset) + 1
+        raise InputError(f"{where}: {err} (line {line} of the record's text)") from None
+
+
+def _whole(value: object, where: str) -> Directive | None:
+    """The directive of a record's ``dedup`` field; InputError naming the record for a bad one."""
+    try:
+        return record_directive(value)
+    except ValueError as err:
+        raise InputError(f"{where}: {err}") from None
 
 
 def _record_id(value: object, path: str, number: int) -> str:

@@ -1,7 +1,7 @@
 """The service's request and response bodies, as pydantic models (they make the OpenAPI spec).
 
 Requests are strict: unknown keys, wrong types and out-of-range values are refused with 422.
-Responses mirror the ``dedup.report/1`` schema (REPORT-SCHEMA.md), plus ``fails``.
+Responses mirror the ``dedup.report/1`` schema (docs/report.md), plus ``fails``.
 """
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ class CheckRequest(Strict):
     text: Text = Field(None, description="One text to check (give this or `documents`).")  # type: ignore[assignment]
     id: DocumentId = Field("draft", description="The id of `text` in the report.")
     format: SourceFormat = Field("text", description="How to read `text`.")
-    documents: list[DocumentIn] = Field(None, min_length=1, max_length=MAX_DOCUMENTS,  # type: ignore[assignment]
+    documents: list[DocumentIn] = Field(None, min_length=1, max_length=MAX_DOCUMENTS,  # type: ignore[assignment, arg-type]
                                         description="Documents checked together (give this or `text`).")
     options: CheckOptions = Field(default_factory=CheckOptions)
     report: ReportFormat = Field("json", description="json (this schema), html (a page for editors) or sarif.")
