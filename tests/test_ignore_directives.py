@@ -97,6 +97,30 @@ def test_html_ignore_with_codes() -> None:
     assert kinds("a.html", src) == [("exact", 5)]
 
 
+def test_markdown_html_block_ignore_with_a_code() -> None:
+    # the comment stands inside an HTML block: the HTML reader's rules, and its rule codes
+    src = f"{NEAR}\n\n{EXACT}\n\n<div>\n<!-- dedup: ignore DD003 -->\n<p>{NEAR_COPY}</p>\n<p>{EXACT}</p>\n</div>\n"
+    assert kinds("a.md", src) == [("exact", 8)]
+    doc, = read("a.md", src)
+    assert doc.ignored == () and [k for _, _, k in doc.ignored_kinds] == [("near",)]
+    assert kinds("a.md", src.replace("DD003", "DD001")) == [("near", 7), ("exact", 8)]  # covers exact only
+    assert kinds("a.md", src.replace(" DD003", "")) == [("exact", 8)]
+    assert kinds("a.md", src.replace("<!-- dedup: ignore DD003 -->\n", "")) == [("near", 6), ("exact", 7)]
+
+
+def test_markdown_html_block_off_and_on_by_code() -> None:
+    src = (f"{NEAR}\n\n{EXACT}\n\n<div><!-- dedup: off near --></div>\n\n{NEAR_COPY}\n\n{EXACT}\n\n"
+           f"<div><!-- dedup: on --></div>\n\n{NEAR_COPY}\n")
+    assert kinds("a.md", src) == [("exact", 9), ("near", 13)]
+    assert kinds("a.md", src.replace(" near -->", " -->")) == [("near", 13)]
+
+
+def test_an_unknown_code_in_a_markdown_html_block_names_its_line() -> None:
+    with pytest.raises(InputError) as caught:
+        read("a.md", f"{EN[1]}\n\n<div>\n<p>{EN[2]}</p>\n<!-- dedup: ignore DD03 -->\n</div>\n")
+    assert str(caught.value).startswith("a.md:5: 'dedup: ignore': unknown rule code 'DD03'")
+
+
 @pytest.mark.parametrize("name, comment", [("a.md", "<!-- dedup: ignore DD03 -->"),
                                            ("a.html", "<!-- dedup: ignore DD03 -->"),
                                            ("a.txt", "dedup: ignore DD03")])

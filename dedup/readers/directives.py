@@ -154,11 +154,12 @@ def next_block(analysis: str, comment: Directive) -> Range | None:
     return first.start(), len(analysis) if newline < 0 else newline
 
 
-def ignored_ranges(analysis: str, directives: Sequence[Directive]) -> IgnoredRanges:
+def ignored_ranges(analysis: str, directives: Sequence[Directive], covered: Iterable[KindRange] = ()) -> IgnoredRanges:
     """What `directives` cover in a text whose blocks are the lines of `analysis` (Markdown,
-    plain text): each ``ignore`` its next block, each ``off`` up to its ``on``."""
-    covered = [(*r, d.kinds) for d in directives if d.command == "ignore" for r in [next_block(analysis, d)] if r]
-    return resolve(covered, directives, len(analysis))
+    plain text): each ``ignore`` its next block, each ``off`` up to its ``on``; and the ranges
+    `covered` already (what the ``ignore`` directives of a Markdown file's HTML blocks cover)."""
+    by_ignore = [(*r, d.kinds) for d in directives if d.command == "ignore" for r in [next_block(analysis, d)] if r]
+    return resolve([*by_ignore, *covered], directives, len(analysis))
 
 
 def read_plain(path: str, text: str, whole: Directive | None = None) -> Document:

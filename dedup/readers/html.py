@@ -5,27 +5,31 @@ file. It starts out blank; the text of the document (outside script, style, pre,
 other elements that hold no prose, and outside ``<head>``) is copied
 in at its place, with line breaks turned into spaces and character references decoded. A
 block element's tags (``<p>``, ``</li>``, ``<br>``, ...) put a line break at their first
-character: the segmenter ends a sentence at every line break. Headings (``<h1>``..``<h6>``)
+character: the segmenter ends a sentence at every line break. Other tags (``<b>``, ``<a>``,
+``<span>``) and comments are no space in a browser: where one stands inside a word
+(``im<b>port</b>ant``) it becomes word joiners, which normalization drops, so the word stays
+one; elsewhere a blank. Headings (``<h1>``..``<h6>``)
 go to `headings`; the ``<title>`` is the page's metadata (it nearly always restates the ``<h1>``),
 not its prose, and is skipped; what the author excluded with ``<!-- dedup: ignore -->`` (the
 next block element) or ``<!-- dedup: off -->`` ... ``<!-- dedup: on -->`` goes to `ignored`, or
 with rule codes (``<!-- dedup: ignore DD003 -->``) to `ignored_kinds` (see `directives`).
 
 Parsing is the standard library's tolerant `html.parser`; positions come from its
-``getpos()``.
+``getpos()``. The Markdown reader reads its HTML blocks with `html_prose`.
 """
 from __future__ import annotations
 
 import html
 import re
 from collections import Counter
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from ..model import Document
-from .directives import ALL_KINDS, Directive, directive, resolve
-from .markdown import BLOCK_TAGS, trimmed
+from .directives import ALL_KINDS, Directive, KindRange, directive, resolve
+from .markup import BLOCK_TAGS, WORD_JOINER, join_words, trimmed
 
-__all__ = ["read_html"]
+__all__ = ["HtmlProse", "html_prose", "read_html"]
 
 Range = tuple[int, int]
 
@@ -43,18 +47,33 @@ _COMMENT_CLOSE = re.compile(r"--[!\s]*>")  # what ends a comment, in any version
 _SECTION_CLOSE = re.compile(r"\]\s*>")  # what ends a marked section (<![CDATA[ ... ]]>)
 _SHORT_COMMENTS = ("<!-->", "<!--->")
 _MARKUP_OPENING = re.compile(r"<[A-Za-z/!?]")
-_WORD_JOINER = "\u2060"  # invisible, not a space; normalization drops it
 _AS_SPACE = str.maketrans(dict.fromkeys("\n\r\u2028\u2029\x0b\x0c\x85", " "))
 
 
 def read_html(path: str, text: str) -> Document:
     """An HTML file as a Document: `text` as given, only its prose kept in `analysis`."""
+    prose = html_prose(text)
+    headings = tuple(r for a, b in prose.headings for r in [trimmed(prose.analysis, a, b)] if r)
+    ignored = resolve(prose.ignored, prose.directives, len(text))
+    return Document(path, text, prose.analysis, headings, ignored.every, ignored.by_kind)
+
+
+@dataclass(frozen=True, slots=True)
+class HtmlProse:
+    """What `html_prose` reads from a text of HTML: offsets are those of the text."""
+
+    analysis: str  # the text's length, only the prose kept
+    headings: list[Range]  # the content of each <h1>..<h6>, untrimmed
+    directives: list[Directive]  # the dedup comments
+    ignored: list[KindRange]  # what each ``dedup: ignore`` covers, with the kinds of its rules
+    # (``off``/``on`` ranges not included: `directives.resolve` adds them)
+
+
+def html_prose(text: str) -> HtmlProse:
+    """The prose of a text of HTML (a page, or an HTML block of a Markdown file)."""
     reader = _ProseCopier(text)
     reader.read()
-    analysis = "".join(reader.out)
-    headings = tuple(r for a, b in reader.headings for r in [trimmed(analysis, a, b)] if r)
-    ignored = resolve(reader.ignore.ranges, reader.directives, len(text))
-    return Document(path, text, analysis, headings, ignored.every, ignored.by_kind)
+    return HtmlProse("".join(reader.out), reader.headings, reader.directives, reader.ignore.ranges)
 
 
 class _ProseCopier(HTMLParser):
@@ -70,6 +89,7 @@ class _ProseCopier(HTMLParser):
         self.in_head = False
         self.heading_from = -1
         self.headings: list[Range] = []
+        self.inline_markup: list[Range] = []  # tags and comments that are no space in a browser
         self.directives: list[Directive] = []
         self.ignore = _NextElement()
         self.fed = _unterminated_markup_at(text)
@@ -84,6 +104,7 @@ class _ProseCopier(HTMLParser):
         self.close()
         self._close_heading(len(self.text))
         self.ignore.finish(len(self.text))
+        join_words(self.out, self.inline_markup)
 
     def _offset(self) -> int:
         line, column = self.getpos()
@@ -107,6 +128,8 @@ class _ProseCopier(HTMLParser):
         if tag in HEADINGS:
             self._close_heading(at)
             self.heading_from = at + len(self.get_starttag_text() or "")
+        if _is_inline(tag):
+            self.inline_markup.append((at, at + len(self.get_starttag_text() or "")))
 
     def handle_endtag(self, tag: str) -> None:
         at = self._offset()
@@ -121,6 +144,8 @@ class _ProseCopier(HTMLParser):
             self.skipping -= 1
         if tag in HEADINGS:
             self._close_heading(at)
+        if _is_inline(tag):
+            self.inline_markup.append((at, len(self.text) if close < 0 else close + 1))
 
     def handle_data(self, data: str) -> None:
         at = self._offset()
@@ -138,10 +163,10 @@ class _ProseCopier(HTMLParser):
         self._reference("&#" + name)
 
     def _reference(self, opening: str) -> None:
-        """A character reference becomes its character(s), padded to its length (or blank,
-        when it decodes to more characters than it has). The padding is spaces, or word
-        joiners when a word goes on right after it (``&#1605;&#1585;``, ``caf&eacute;s``):
-        they keep the word whole, and normalization drops them."""
+        """A character reference becomes its character(s), padded to its length with word
+        joiners (or blank, when it decodes to more characters than it has): a word goes on
+        after it (``&#1605;&#1585;``, ``caf&eacute;s``), a passage that ends with one ends
+        after it, and normalization drops them."""
         at = self._offset()
         if not self._keeps_prose():
             return
@@ -149,10 +174,8 @@ class _ProseCopier(HTMLParser):
         decoded = html.unescape(self.text[at:at + length]).translate(_AS_SPACE)
         if len(decoded) > length:
             return
-        after = self.text[at + length:at + length + 1]
-        padding = _WORD_JOINER if after.isalnum() or after == "&" else " "
         self.ignore.text(at)
-        self.out[at:at + length] = decoded + padding * (length - len(decoded))
+        self.out[at:at + length] = decoded + WORD_JOINER * (length - len(decoded))
 
     def handle_comment(self, data: str) -> None:
         at = self._offset()
@@ -160,6 +183,7 @@ class _ProseCopier(HTMLParser):
             return  # a bogus comment (<!x>, </ x>): no directive
         close = self.text.find(">", at + 4 + len(data))
         end = len(self.text) if close < 0 else close + 1
+        self.inline_markup.append((at, end))
         found = directive(data, at, end)
         if found is None:
             return
@@ -199,7 +223,7 @@ class _NextElement:
     text up to the next block tag."""
 
     def __init__(self) -> None:
-        self.ranges: list[tuple[int, int, tuple[str, ...]]] = []  # with the kinds each covers
+        self.ranges: list[KindRange] = []  # with the kinds each covers
         self.kinds = ALL_KINDS  # those of the comment waited for
         self.waiting = False
         self.tag: str | None = None  # the element being covered; "" for loose text
@@ -252,6 +276,12 @@ class _NextElement:
         if self.tag is not None:
             self.ranges.append((self.start, at, self.kinds))
             self.tag = None
+
+
+def _is_inline(tag: str) -> bool:
+    """Whether a tag is no space in a browser: not a block, nor a void element (``<img>``,
+    ``<input>``), nor an element whose content is not prose."""
+    return tag not in BLOCK_TAGS and tag not in VOID and tag not in SKIPPED
 
 
 def _unterminated_markup_at(text: str) -> int:
