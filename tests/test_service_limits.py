@@ -5,8 +5,8 @@ Retry-After), a worker process killed mid-check, SIGKILL of the server (nothing 
 a restart on the same port works), and a damaged index (/readyz).
 
 The large drafts are floods of short sentences from a 20-word vocabulary (every sentence a
-near-duplicate candidate of many others): 3 MB of them keeps the engine busy for well over
-the seconds these tests give it.
+near-duplicate candidate of many others): 4.5 MB of them keeps the engine busy for more than
+twice the seconds these tests give it, even with the candidate budget that bounds a flood.
 """
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ from dedup_server import TOKEN, dedup_server, free_port, start_server, stop_serv
 
 AUTH = {"authorization": f"Bearer {TOKEN}"}
 READ_TIMEOUT = 2
-BUDGET = 4
+BUDGET = 2
+LARGE = 4_500_000  # characters of flood: about 5 s of engine time on this 2-core machine (3 MB: about 3 s)
 GUARDED = ("--read-timeout", str(READ_TIMEOUT), "--time-budget", str(BUDGET), "--max-connections", "40",
            "--queue", "4", "--large-check", "20000", "--integrity-interval", "1", "--no-access-log")
 FLOOD_WORDS = "the cat dog ran sat on a mat park city river bank old new red blue big small fast slow".split()
@@ -154,7 +155,7 @@ def test_idle_half_open_connections_do_not_pile_up(guarded):
 
 def test_small_checks_are_answered_while_a_large_draft_is_checked(guarded):
     url, _ = guarded
-    large = flood(3_000_000)
+    large = flood(LARGE)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         in_flight = pool.submit(httpx.post, f"{url}/v1/check",
                                 json={"text": large, "options": {"archive": False}}, timeout=60)
@@ -168,7 +169,7 @@ def test_small_checks_are_answered_while_a_large_draft_is_checked(guarded):
 
 def test_a_check_past_the_time_budget_is_504_and_the_server_goes_on(guarded):
     url, log = guarded
-    answer = httpx.post(f"{url}/v1/check", json={"text": flood(3_000_000, seed=2), "options": {"archive": False}},
+    answer = httpx.post(f"{url}/v1/check", json={"text": flood(LARGE, seed=2), "options": {"archive": False}},
                         timeout=60)
     assert answer.status_code == 504, answer.text
     message = answer.json()["message"]
@@ -185,7 +186,7 @@ def test_a_full_queue_is_503_with_retry_after(guarded):
     """The large lane has one process and room for one waiting request: a third large draft
     sent meanwhile is refused at once."""
     url, _ = guarded
-    body = {"text": flood(3_000_000, seed=4), "options": {"archive": False}}
+    body = {"text": flood(LARGE, seed=4), "options": {"archive": False}}
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         first = [pool.submit(httpx.post, f"{url}/v1/check", json=body, timeout=60) for _ in range(2)]
         time.sleep(1.0)
@@ -239,7 +240,7 @@ def test_a_worker_killed_mid_check_is_500_and_replaced(tmp_path):
         before = children(process.pid)
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             in_flight = pool.submit(httpx.post, f"{url}/v1/check",
-                                    json={"text": flood(3_000_000, seed=5), "options": {"archive": False}}, timeout=60)
+                                    json={"text": flood(LARGE, seed=5), "options": {"archive": False}}, timeout=60)
             time.sleep(2.0)
             busy = max(before, key=lambda pid: _cpu_ticks(pid))  # the engine process checking the flood
             os.kill(busy, signal.SIGKILL)
