@@ -8,8 +8,8 @@
    of the words dropped) of archived passages, as bench_archive.py makes them; the requests
    cycle through them.
 3. For each --workers N: the index file is read once (into the page cache), then
-   ``dedup serve --isolated --index INDEX --port PORT --no-access-log --log-level warning
-   --workers N`` is started (the venv's ``dedup`` script; --server-command starts a variant
+   ``python -m dedup serve --isolated --index INDEX --port PORT --no-access-log --log-level warning
+   --workers N`` is started (this checkout's code; --server-command starts a variant
    instead) and the script waits for GET /readyz == 200.
 4. Phases, each POST /v1/check (the archive checked, JSON report) from this process on
    asyncio (a minimal keep-alive HTTP/1.1 client by default, httpx.AsyncClient with
@@ -140,7 +140,7 @@ class Server:
     def __init__(self, index: Path, workers: int, template: str | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.command = [str(Path(sys.executable).with_name("dedup")), "serve", "--isolated", "--index", str(index),
+        self.command = [sys.executable, "-m", "dedup", "serve", "--isolated", "--index", str(index),
                         "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log",
                         "--log-level", "warning", "--workers", str(workers)]
         if template:  # another way to serve the same application (see --server-command)
@@ -153,8 +153,10 @@ class Server:
         self.stop_seconds: float | None = None
 
     def __enter__(self) -> "Server":
+        repo = str(Path(__file__).resolve().parents[1])  # this checkout's dedup, not an installed one
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
         self.proc = subprocess.Popen(self.command, stdout=self.output, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+                                     stdin=subprocess.DEVNULL, start_new_session=True, env=env)
         return self
 
     def wait_ready(self, timeout: float = 120.0) -> float:

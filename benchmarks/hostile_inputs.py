@@ -314,6 +314,18 @@ def catalogue() -> list[Case]:
     add("flag/no-command", [], expect="error", names=("usage",))
     add("flag/index-no-action", ["index"], expect="error", names=("usage",))
     add("flag/debug-on-error", ["check", "nope.txt", "--debug"], expect="error", names=("nope.txt",))
+    add("flag/select-unknown", ["check", "a.txt", "--select", "DD999"], dup, expect="error", names=("--select",))
+    add("flag/ignore-empty", ["check", "a.txt", "--ignore", ","], dup, expect="error", names=("--ignore",))
+    add("flag/schema-unknown-part", ["schema", "everything"], expect="error", names=("part",))
+    add("out/schema-head", ["schema"], shell="DEDUP | head -c 1 >/dev/null", expect="ok")
+    add("directive/unknown-code", ["check", "a.txt"], write("a.txt", "dedup: ignore DD999\n" + DUP), expect="error",
+        names=("a.txt:1",))
+    add("directive/record-field-number", ["check", "d.jsonl"], write("d.jsonl", jsonl({"text": DUP, "dedup": 5})),
+        expect="error", names=("d.jsonl:1",))
+    add("directive/csv-field-unknown", ["check", "d.csv"], write("d.csv", f'text,dedup\n"{SENTENCE}",ignore XX1\n'),
+        expect="error", names=("d.csv:2",))
+    add("gitignore/unreadable-patterns", ["check", "."], both(dup, write(".gitignore", "a\\\n[z-a]\n**/[\n!\n/\n")),
+        expect="ok", repeats=True)
 
     # --- output ------------------------------------------------------------------------------
     add("out/o-is-input", ["check", "a.txt", "-o", "a.txt"], dup, expect="error", names=("a.txt",))
@@ -374,6 +386,10 @@ def catalogue() -> list[Case]:
         expect="error", names=("dedup.toml",))
     add("config/max-file-size-str", ["check", "a.txt"], both(dup, write("dedup.toml", 'max-file-size = "10"\n')),
         expect="error", names=("a.txt",))
+    add("config/respect-gitignore-str", ["check", "a.txt"], both(dup, write("dedup.toml", 'respect-gitignore = "no"\n')),
+        expect="error", names=("dedup.toml", "respect-gitignore"))
+    add("config/select-unknown", ["check", "a.txt"], both(dup, write("dedup.toml", 'select = ["XX1"]\n')),
+        expect="error", names=("dedup.toml", "select"))
     add("baseline/missing", ["check", "a.txt", "--baseline", "b.json"], dup, expect="error", names=("b.json",))
     add("baseline/binary", ["check", "a.txt", "--baseline", "b.json"], both(dup, write("b.json", b"\xff\xfe\x00")),
         expect="error", names=("b.json",))
@@ -417,6 +433,14 @@ def catalogue() -> list[Case]:
     add("serve/token-missing", ["serve", "--token-file", "nope", "--port", "0"], expect="error", names=("nope",))
     add("serve/token-empty", ["serve", "--token-file", "t", "--port", "0"], write("t", "\n"), expect="error",
         names=("t",))
+    add("serve/queue-zero", ["serve", "--queue", "0"], expect="error", names=("--queue",))
+    add("serve/max-connections-huge", ["serve", "--max-connections", "10000000"], expect="error",
+        names=("--max-connections",))
+    add("serve/large-check-negative", ["serve", "--large-check", "-1"], expect="error", names=("--large-check",))
+    add("serve/time-budget-nan", ["serve", "--time-budget", "nan"], expect="error", names=("--time-budget",))
+    add("serve/read-timeout-zero", ["serve", "--read-timeout", "0"], expect="error", names=("--read-timeout",))
+    add("serve/integrity-interval-inf", ["serve", "--integrity-interval", "inf"], expect="error",
+        names=("--integrity-interval",))
 
     # --- environment -------------------------------------------------------------------------
     add("env/ascii-stdout", ["check", "a.txt"], dup, env={"PYTHONIOENCODING": "ascii"}, expect="ok")

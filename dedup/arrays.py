@@ -128,4 +128,4 @@ def ordered_map(fn: Callable[[T], R], items: Sequence[T], workers: int = 1) -> l
 
 def codepoints_text(codepoints: np.ndarray) -> str:
     """The string whose code points are `codepoints` (uint32), decoded without a copy."""
-    return codecs.utf_32_le_decode(memoryview(np.ascontiguousarray(codepoints, dtype="<u4")))[0]
+    return codecs.utf_32_le_decode(np.ascontiguousarray(codepoints, dtype="<u4").data)[0]

@@ -2,7 +2,8 @@
 
 ``dedup check [PATH...]`` reports passages that repeat an earlier one, inside each file and
 across the files; ``dedup config --show`` prints the configuration a check would use;
-``dedup index ...`` keeps the archive index; ``dedup serve`` runs the HTTP service.
+``dedup index ...`` keeps the archive index; ``dedup serve`` runs the HTTP service;
+``dedup schema`` prints the JSON Schema of the json and jsonl reports.
 
 Exit codes (`dedup.exits`): 0 clean (or every finding below ``--fail-on``, or ``--exit-zero``),
 1 findings at or above ``--fail-on`` and nothing else, 2 usage, configuration, input or
@@ -15,6 +16,7 @@ import argparse
 import ctypes
 import difflib
 import io
+import json
 import logging
 import os
 import sys
@@ -35,8 +37,10 @@ from .formats import FORMATS, FormatContext, get_formatter
 from .model import Document, Report, count_kinds
 from .options import fraction, int_in, size
 from .index_cli import add_index_parser, add_location_option, open_index, run_index
-from .progress import Progress
+from .progress import LONG_RUN_SECONDS, Progress
 from .readers import InputError, printable, read_path, read_stdin
+from .rules import RULES, SelectorError, normalize_selector
+from .schema import PARTS, report_schema, schema_text
 from .serve_cli import ServeError, add_serve_parser, run_serve
 
 __all__ = ["EXIT_CLEAN", "EXIT_ERROR", "EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "main"]
@@ -76,6 +80,17 @@ def _kinds(text: str) -> list[str]:
     return kinds
 
 
+def _selectors(text: str) -> list[str]:
+    """A comma-separated list of rule selectors (ALL, DD003, DD, near)."""
+    try:
+        selectors = [normalize_selector(s) for s in text.split(",") if s.strip()]
+    except SelectorError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    if not selectors:
+        raise argparse.ArgumentTypeError(f"no rule code in {text!r}")
+    return selectors
+
+
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     parser = _Parser(prog="dedup", description="Find repeated and garbled near-duplicate sentences in prose.",
                      epilog=f"Run 'dedup COMMAND --help' for a command's options. {EXIT_STATUSES}")
@@ -92,7 +107,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     _add_config_options(check)
     out = check.add_argument_group("output")
     out.add_argument("--format", "--output-format", dest="format", choices=sorted(FORMATS), default=None,
-                     metavar="FORMAT", help="text (default), concise, json, jsonl, sarif, github, rdjsonl or html")
+                     metavar="FORMAT", help="text (default), concise, json, jsonl, sarif, github, rdjsonl, gitlab, junit or html")
     out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output")
     out.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                      help="colour the text format (default: auto, only on a terminal)")
@@ -107,7 +122,14 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     det.add_argument("--min-words", type=int_in(1, MAX_MIN_WORDS), metavar="N",
                      help=f"passages under N words are matched only as exact repeats, 1 to {MAX_MIN_WORDS} "
                           "(default: 5)")
-    det.add_argument("--kinds", type=_kinds, metavar="LIST", help=f"kinds to report (default: {','.join(KINDS)})")
+    codes = ", ".join(f"{rule.id} {rule.kind}" for rule in RULES)
+    det.add_argument("--select", type=_selectors, metavar="CODES",
+                     help=f"rule codes to report, comma-separated: ALL, a code or prefix ({codes}) or a kind "
+                          "(default: ALL; replaces the configured select and ignore)")
+    det.add_argument("--ignore", type=_selectors, metavar="CODES",
+                     help="rule codes not to report, comma-separated (added to the configured ignore)")
+    det.add_argument("--kinds", type=_kinds, metavar="LIST",
+                     help=f"kinds to report (default: {','.join(KINDS)}); --select and --ignore do the same by code")
     det.add_argument("--shingles", metavar="SPEC",
                      help="shingles for MinHash: word:N or char:N, N from 1 to 32 (default: word:1)")
     det.add_argument("--num-perm", type=int_in(1, MAX_NUM_PERM), metavar="N",
@@ -129,7 +151,11 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     _add_config_options(config)
     index = add_index_parser(sub, _Parser, _add_reading_options, _add_config_options)
     serve = add_serve_parser(sub, _add_config_options)
-    return parser, {"check": check, "config": config, "index": index, "serve": serve}
+    schema = sub.add_parser("schema", help="print the JSON Schema of the json and jsonl reports",
+                            description="Print the JSON Schema (draft 2020-12) of the report `--format json` writes "
+                                        "(dedup.report/1), or with `finding`, of one line of `--format jsonl`.")
+    schema.add_argument("part", nargs="?", choices=PARTS, default="report", help="report (default) or finding")
+    return parser, {"check": check, "config": config, "index": index, "serve": serve, "schema": schema}
 
 
 def _add_reading_options(parser: argparse.ArgumentParser) -> None:
@@ -139,8 +165,10 @@ def _add_reading_options(parser: argparse.ArgumentParser) -> None:
     files.add_argument("--exclude", action="append", metavar="GLOB",
                        help="paths to skip (repeatable; replaces the configured list)")
     files.add_argument("--extend-exclude", action="append", metavar="GLOB", help="paths to skip, added to the list")
-    files.add_argument("--force-exclude", action="store_true",
+    files.add_argument("--force-exclude", action="store_true", default=None,
                        help="apply excludes to files named on the command line too (for pre-commit)")
+    files.add_argument("--respect-gitignore", dest="respect_gitignore", action="store_true", default=None,
+                       help="skip files that .gitignore lists (the default; config: respect-gitignore)")
     files.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false",
                        help="also check files that .gitignore lists")
     files.add_argument("--stdin-filename", metavar="NAME",
@@ -197,6 +225,10 @@ def _run(argv: list[str]) -> int:
         return EXIT_ERROR
     if extra:
         commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "schema":
+        say((schema_text() if args.part == "report" else json.dumps(report_schema(args.part), indent=2)).rstrip("\n"),
+            sys.stdout)
+        return EXIT_CLEAN
     if args.command == "index" and args.index_command is None:
         commands["index"].print_help(sys.stderr)
         return EXIT_ERROR
@@ -225,14 +257,16 @@ def _configuration(args: argparse.Namespace) -> tuple[Config, Path | None]:
     return config.with_overrides(**overrides), source
 
 
-_OVERRIDES = ("threshold", "min_words", "kinds", "shingles", "num_perm", "fail_on", "include", "exclude",
-              "extend_exclude", "id_field", "text_field", "format", "structural", "max_file_size", "max_record_size")
+_OVERRIDES = ("threshold", "min_words", "kinds", "select", "ignore", "shingles", "num_perm", "fail_on", "include",
+              "exclude", "extend_exclude", "respect_gitignore", "force_exclude", "id_field", "text_field", "format",
+              "structural", "max_file_size", "max_record_size")
 
 
 def _check(args: argparse.Namespace, config: Config, source: Path | None) -> int:
     fmt = get_formatter(config.format)
     root = _root(source)
-    progress = Progress(enabled=not args.quiet and fmt.name not in MACHINE_FORMATS and sys.stderr.isatty())
+    progress = Progress(enabled=not args.quiet and fmt.name not in MACHINE_FORMATS and sys.stderr.isatty(),
+                        long_run=None if args.quiet else LONG_RUN_SECONDS)
     if args.baseline is None and args.update_baseline:
         raise UsageError("--update-baseline needs --baseline FILE")
     paths = _paths(args, config, source)
@@ -268,7 +302,7 @@ def _paths(args: argparse.Namespace, config: Config, source: Path | None) -> lis
     """The files the command's paths name (``-`` for standard input); an unreadable subdirectory
     is skipped with a warning."""
     return collect_files(args.paths or ["."], include=config.include, exclude=config.excluded,
-                         force_exclude=args.force_exclude, respect_gitignore=args.respect_gitignore,
+                         force_exclude=config.force_exclude, respect_gitignore=config.respect_gitignore,
                          root=_root(source), on_skipped=_warn)
 
 

@@ -6,6 +6,11 @@ the first directory holding a config file (``.dedup.toml`` > ``dedup.toml`` > a
 merged across files. Keys are kebab-case in TOML and snake_case on `Config`; command-line
 flags win over the file through `Config.with_overrides`, validated the same way.
 
+Which findings are reported is chosen by rule code, as in ruff: ``select`` and ``ignore`` hold
+selectors of `dedup.rules` (``ALL``, ``DD003``, a prefix such as ``DD``, or a kind's name);
+``per-file-ignores`` takes the same selectors per glob. The older ``kinds`` list still applies
+on top of them.
+
 Every problem is a `ConfigError` with a one-line message naming the file and the key.
 """
 from __future__ import annotations
@@ -29,6 +34,7 @@ from .model import Finding
 from .normalize import PROFILE, normalize_many
 from .readers.errors import InputError, printable
 from .readers.limits import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_RECORD_BYTES, ReadLimits, parse_size, read_file
+from .rules import ALL, SelectorError, kinds_of, normalize_selector, selected_kinds
 from .shingle import ShingleSpec
 from .verify import KINDS, Thresholds
 
@@ -38,7 +44,7 @@ PYPROJECT = "pyproject.toml"
 LEVELS = ("error", "warning", "info")
 """Severity levels, most severe first."""
 ALL_KINDS = "all"
-"""In ``per-file-ignores``, stands for every kind."""
+"""In ``per-file-ignores``, stands for every kind (as ``ALL`` does)."""
 
 DEFAULT_SEVERITY: Mapping[str, str] = {
     "exact": "error", "normalized": "error", "near": "warning", "contained": "warning", "conflict": "error",
@@ -68,12 +74,16 @@ class Config:
     min_words: int = 5  # shorter passages are matched only for exact repeats
     num_perm: int = 128
     shingles: str = "word:1"
-    kinds: tuple[str, ...] = KINDS  # the kinds reported
+    kinds: tuple[str, ...] = KINDS  # the kinds reported (with select and ignore)
+    select: tuple[str, ...] = (ALL,)  # rule selectors to report (dedup.rules)
+    ignore: tuple[str, ...] = ()  # rule selectors not to report
     severity: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SEVERITY))
     fail_on: str = "warning"  # findings at or above this level fail the run
     include: tuple[str, ...] = DEFAULT_INCLUDE
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
+    respect_gitignore: bool = True  # skip what .gitignore and .git/info/exclude list
+    force_exclude: bool = False  # apply exclude and .gitignore to files named on the command line too
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # glob -> kinds
     allowlist: tuple[str, ...] = ()  # boilerplate sentences, compared after normalization
     allowlist_patterns: tuple[re.Pattern[str], ...] = ()  # searched in the later passage's raw text
@@ -90,17 +100,25 @@ class Config:
         """`exclude` and `extend_exclude` together."""
         return self.exclude + tuple(g for g in self.extend_exclude if g not in self.exclude)
 
+    @property
+    def reported_kinds(self) -> tuple[str, ...]:
+        """The kinds reported: selected by `select` and `ignore`, and listed in `kinds`."""
+        return tuple(kind for kind in selected_kinds(self.select, self.ignore) if kind in self.kinds)
+
     def with_overrides(self, **values: Any) -> Config:
         """A copy with command-line `values` (snake_case names; None means not given) winning.
 
-        ``severity`` entries override this config's per kind, and ``extend_exclude`` adds to
-        this config's, as in the file; every other value replaces the file's.
+        ``severity`` entries override this config's per kind, and ``extend_exclude`` and
+        ``ignore`` add to this config's, as in the file; every other value replaces the file's.
+        A given ``select`` starts the selection afresh, dropping this config's ``ignore`` (as
+        ruff's ``--select`` does); an ``ignore`` given with it applies.
         """
         given = {name: value for name, value in values.items() if value is not None}
         unknown = sorted(given.keys() - _VALIDATORS.keys())
         if unknown:
             raise TypeError(f"Config.with_overrides() got unknown setting {unknown[0]!r}")
-        return _apply(self, given, _Source("command line", cli=True))
+        base = dataclasses.replace(self, ignore=()) if "select" in given else self
+        return _apply(base, given, _Source("command line", cli=True))
 
     @property
     def read_limits(self) -> ReadLimits:
@@ -257,10 +275,10 @@ def _apply(base: Config, values: Mapping[str, Any], source: _Source) -> Config:
 
 
 def _merge(name: str, current: Any, given: Any) -> Any:
-    """Given severity entries override per kind; extend-exclude adds; others replace."""
+    """Given severity entries override per kind; extend-exclude and ignore add; others replace."""
     if name == "severity":
         return {**current, **given}
-    if name == "extend_exclude":
+    if name in ("extend_exclude", "ignore"):
         return current + tuple(g for g in given if g not in current)
     return given
 
@@ -281,6 +299,12 @@ def _fraction(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value <= 1.0:
         raise _Invalid(f"must be a number in (0, 1], not {_show(value)}")
     return float(value)
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"must be true or false, not {_show(value)}")
+    return value
 
 
 def _positive_int(value: Any, most: int) -> int:
@@ -358,14 +382,27 @@ def _severity(value: Any) -> dict[str, str]:
     return {_choice(kind, KINDS, "kind"): _level(level) for kind, level in value.items()}
 
 
+def _selectors(value: Any) -> tuple[str, ...]:
+    """Rule selectors (``ALL``, ``DD003``, ``DD``, ``near``), in their written form."""
+    try:
+        return tuple(dict.fromkeys(normalize_selector(s) for s in _string_list(value)))
+    except SelectorError as err:
+        raise _Invalid(str(err)) from None
+
+
+def _selector_kinds(value: Any) -> tuple[str, ...]:
+    """The kinds a list of selectors (or ``all``) names, in the order of the kinds."""
+    listed = _string_list(value)
+    if ALL_KINDS in listed:
+        return KINDS
+    named = {kind for selector in _selectors(listed) for kind in kinds_of(selector)}
+    return tuple(kind for kind in KINDS if kind in named)
+
+
 def _per_file_ignores(value: Any) -> dict[str, tuple[str, ...]]:
     if not isinstance(value, Mapping):
-        raise _Invalid(f"must be a table of glob = [kinds], not {_show(value)}")
-    ignores: dict[str, tuple[str, ...]] = {}
-    for glob, kinds in value.items():
-        listed = _string_list(kinds)
-        ignores[_glob(_string(glob))] = KINDS if ALL_KINDS in listed else _kinds(listed)
-    return ignores
+        raise _Invalid(f"must be a table of glob = [rule codes or kinds], not {_show(value)}")
+    return {_glob(_string(glob)): _selector_kinds(selectors) for glob, selectors in value.items()}
 
 
 def _allowlist(value: Any) -> tuple[str, ...]:
@@ -402,11 +439,15 @@ _VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "num_perm": lambda value: _positive_int(value, MAX_NUM_PERM),
     "shingles": _shingle_spec,
     "kinds": _kinds,
+    "select": _selectors,
+    "ignore": _selectors,
     "severity": _severity,
     "fail_on": _level,
     "include": _globs,
     "exclude": _globs,
     "extend_exclude": _globs,
+    "respect_gitignore": _boolean,
+    "force_exclude": _boolean,
     "per_file_ignores": _per_file_ignores,
     "allowlist": _allowlist,
     "allowlist_patterns": _patterns,
@@ -441,13 +482,14 @@ def fails(findings: Iterable[Finding], config: Config) -> bool:
 
 def filter_findings(findings: list[Finding], config: Config, root: Path | None,
                     cwd: Path | None = None) -> list[Finding]:
-    """The findings `config` reports: of the listed `kinds`, not ignored for the later
-    passage's file, and with neither passage allowlisted.
+    """The findings `config` reports: of its `reported_kinds` (``select``, ``ignore`` and
+    ``kinds``), not ignored for the later passage's file, and with neither passage allowlisted.
 
     `per_file_ignores` globs are relative to `root` (the config file's directory); a finding's
     document id is read as a path relative to `cwd` (default: the working directory).
     """
-    kept = [f for f in findings if f.kind in config.kinds]
+    reported = set(config.reported_kinds)
+    kept = [f for f in findings if f.kind in reported]
     if config.per_file_ignores:
         ignored = _ignored_by_file(kept, config.per_file_ignores, root, Path.cwd() if cwd is None else cwd)
         kept = [f for f, drop in zip(kept, ignored) if not drop]
@@ -523,6 +565,8 @@ def _toml_key(key: str) -> str:
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, re.Pattern):
         return _toml_string(value.pattern)
     if isinstance(value, str):

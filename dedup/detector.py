@@ -18,14 +18,14 @@ from .editorial import REPORT, STRUCTURAL, EditorialRules, count_verdicts, judge
 from .group import clusters, select
 from .model import Document, Finding, Report, count_kinds
 from .normalize import PROFILE, word_counts
-from .passages import (PassageTable, SegmentOptions, build_passages, concat_tables, in_ranges,
+from .passages import (PassageTable, SegmentOptions, build_passages, concat_tables, in_kind_ranges, in_ranges,
                        passages_as_documents)
 from .report import build_findings
 from .segment import QUOTES
 from .shingle import Shingles, ShingleSpec, shingle_batch, shingle_batches, text_hashes
 from .sketch import MinHasher
 from .stopwords import STOPWORDS
-from .verify import CONTAINED, EXACT, NO_KIND, NORMALIZED, TERMS, Thresholds, build_features, verify
+from .verify import CONTAINED, EXACT, KINDS, NO_KIND, NORMALIZED, TERMS, Thresholds, build_features, verify
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,13 @@ class Settings:
     shingles: str = "word:1"
     stopwords: bool = True  # leave function words out of the sketch shingles
     bucket_cap: int = 64
+    # The candidate budget: the LSH buckets may give at most this many pairs per sentence
+    # searched (and at least `candidate_budget_min` in all); past it, the passages with the most
+    # bucket pairs (a flood of alike sentences) are linked only to the first member of their
+    # bucket in `flood_links` bands of the main banding, and grouped through those links.
+    candidate_budget: float = 16.0
+    candidate_budget_min: int = 250_000
+    flood_links: int = 2
     # A third search for shortened copies (a contiguous part of a sentence): bands of `rows`
     # MinHash values over content-word bigrams, which a fragment keeps intact, unlike its share
     # of the whole sentence's words. (0, 0) turns it off.
@@ -55,6 +62,8 @@ class Settings:
                 raise ValueError(f"{name} must be in (0, 1], not {value}")
         if self.num_perm < 1 or self.bucket_cap < 2:
             raise ValueError("num_perm must be at least 1 and bucket_cap at least 2")
+        if self.candidate_budget < 0 or self.candidate_budget_min < 0 or self.flood_links < 0:
+            raise ValueError("candidate_budget, candidate_budget_min and flood_links must not be negative")
         if min(self.fragment_bands) < 0 or (0 in self.fragment_bands and any(self.fragment_bands)):
             raise ValueError(f"fragment_bands must be two positive numbers or (0, 0), not {self.fragment_bands}")
 
@@ -151,6 +160,9 @@ class Detector:
         pairs, verdicts, words = self._find_pairs(table, stats, clock, presketched)
         accepted = np.flatnonzero((verdicts.kind != NO_KIND) & (pairs[:, 1] >= len(archived)))
         accepted = accepted[~in_ranges(table.documents, "ignored", table.doc, table.start)[pairs[accepted, 1]]]
+        later = pairs[accepted, 1]
+        accepted = accepted[~in_kind_ranges(table.documents, table.doc[later], table.start[later],
+                                            verdicts.kind[accepted], KINDS)]
         rules = self.settings.editorial
         recurring = recurring_texts(table, rules, len(archived), archive_boilerplate)
         judged = judge(table, words, pairs[accepted, 0], pairs[accepted, 1], verdicts.kind[accepted],
@@ -203,6 +215,7 @@ class Detector:
         found = {"exact": cand.pairs_from_keys(features.norm_hash, eligible=nonempty & (~table.is_clause | quotable),
                                                cap=s.bucket_cap, stats=stats)}
         quotes = np.flatnonzero(quotable)
+        searches: list[tuple[Banding, cand.Buckets]] = []
         for k, (layout, band_keys) in enumerate(zip(self._banding(), keys)):
             rows = sentences
             if k == 0 and known:
@@ -214,7 +227,15 @@ class Detector:
             if layout.sketch == "fragment":  # shortened copies with enough content words to be reported
                 enough = np.diff(features.word_indptr)[rows] >= s.verify.contained_terms
                 rows, band_keys = rows[enough], band_keys[enough]
-            pairs = rows[cand.pairs_from_keys(band_keys, cap=s.bucket_cap, stats=stats)]
+            searches.append((layout, cand.key_buckets(band_keys, rows=rows)))
+        # the budget: a flood of alike sentences is linked through representatives, not pair by pair
+        budget = max(s.candidate_budget_min, int(s.candidate_budget * len(sentences)))
+        flooded = cand.flood_passages([b for _, b in searches], len(table), s.bucket_cap, budget, s.flood_links,
+                                      stats)
+        later_copies = None if flooded is None else _later_copies(found["exact"], len(table))
+        for k, (layout, buckets) in enumerate(searches):
+            pairs = cand.pairs_from_buckets(buckets, s.bucket_cap, flooded, s.flood_links if k == 0 else 0, stats,
+                                            unlinked=later_copies)
             if layout.sketch == "fragment":  # it looks for shortened copies only: the other searches cover the rest
                 pairs = pairs[_clearly_shorter(features.words, pairs, s.verify.contained_length)]
             found[layout.name] = pairs
@@ -263,7 +284,9 @@ class Detector:
         passage left with none gets keys of its own, which match no other passage's.
         """
         layouts = self._banding() if layouts is None else layouts
-        sketches = {"main": (self._spec, self._hasher), "fragment": (self._fragment_spec, self._fragment_hasher)}
+        sketches = {"main": (self._spec, self._hasher)}
+        if self._fragment_hasher is not None:  # else no layout names it
+            sketches["fragment"] = (self._fragment_spec, self._fragment_hasher)
         names = sorted({layout.sketch for layout in layouts})
         starts = list(range(0, len(passages), _BLOCK))
 
@@ -309,6 +332,8 @@ class Detector:
             "candidates": stats.pairs,
             "capped_buckets": stats.capped_buckets,
             "capped_passages": stats.capped_passages,
+            "flood": {"bucket_pairs": stats.bucket_pairs, "budget": stats.budget, "passages": stats.flooded,
+                      "least_load": stats.flood_load, "representative_links": stats.representative_links},
             "normalization": PROFILE,
             "shingles": s.shingles,
             "num_perm": s.num_perm,
@@ -349,6 +374,13 @@ def _own_keys(passages: np.ndarray, bands: int) -> np.ndarray:
     (band keys of real sketches are hashes: a clash with one is rare, and verification
     rejects it)."""
     return np.repeat(passages.astype(np.uint32)[:, None], bands, axis=1)
+
+
+def _later_copies(exact_pairs: np.ndarray, passages: int) -> np.ndarray:
+    """Passages whose normalized text an earlier passage has (the later side of an exact pair)."""
+    out = np.zeros(passages, dtype=bool)
+    out[exact_pairs[:, 1]] = True
+    return out
 
 
 def _clearly_shorter(words: np.ndarray, pairs: np.ndarray, most: float) -> np.ndarray:

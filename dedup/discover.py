@@ -6,10 +6,14 @@ git-ignored directories are pruned, not descended. Files named on the command li
 always read, unless ``force_exclude`` is set and they are excluded or git-ignored (what
 pre-commit needs, as it names every changed file; ruff's ``--force-exclude``).
 
-Patterns use gitignore syntax, and are matched the way git matches them, one directory
-level at a time: a pattern without a ``/`` (but a trailing one) matches the name of a file
-or directory at any depth, one with a ``/`` the path relative to `root` (for include and
-exclude) or to the directory of its ``.gitignore``; the last matching pattern decides.
+Patterns use gitignore syntax, and are matched the way git matches them (its ``wildmatch``),
+one directory level at a time: a pattern without a ``/`` (but a trailing one) matches the name
+of a file or directory at any depth, one with a ``/`` the path relative to `root` (for include
+and exclude) or to the directory of its ``.gitignore``; the last matching pattern decides. A
+pattern matches an entry itself, never the entries below a directory it matches: a directory
+is pruned where it is ignored, so what is below it stays ignored whatever a later ``!``
+pattern says (git "cannot re-include a file if a parent directory of that file is
+excluded"), and ``*.md`` then ``!/sub/`` keeps ``sub/x.md`` ignored, as git does.
 ``.gitignore`` files apply to their own directory and below, from the repository root (the
 nearest directory holding ``.git``) down, deeper files overriding shallower ones;
 ``.git/info/exclude`` applies under the whole repository, and a nested repository has its
@@ -25,11 +29,9 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
-
-from pathspec import GitIgnoreSpec
 
 from .readers.errors import InputError, printable
 
@@ -64,13 +66,20 @@ def collect_files(paths: Sequence[str], *, include: Sequence[str], exclude: Sequ
 class _Pattern:
     """One gitignore-syntax pattern."""
 
-    matcher: Any  # the pattern compiled by pathspec: .match_file(path) is None when it does not match
+    regex: re.Pattern[str]  # the pattern's body as git's wildmatch reads it, to match a whole path or name
     negated: bool  # a "!pattern"
     anchored: bool  # has a "/" before its end: matched against the relative path, else the name
+    directories_only: bool  # ends with "/"
+    parent: re.Pattern[str] | None = None  # for a pattern ending in "/**": the directory whose contents it matches
 
     def matches(self, prefix: str, name: str, is_dir: bool) -> bool:
-        path = f"{prefix}{name}" if self.anchored else name
-        return self.matcher.match_file(path + "/" if is_dir else path) is not None
+        if self.directories_only and not is_dir:
+            return False
+        return self.regex.fullmatch(f"{prefix}{name}" if self.anchored else name) is not None
+
+    def matches_all_inside(self, prefix: str, name: str) -> bool:
+        """Whether the pattern matches every entry below the directory `name` (``docs/**``)."""
+        return self.parent is not None and self.parent.fullmatch(f"{prefix}{name}") is not None
 
 
 class _Patterns:
@@ -94,6 +103,16 @@ class _Patterns:
 
     def select(self, prefix: str, name: str, is_dir: bool) -> bool:
         return self.verdict(prefix, name, is_dir) is True
+
+    def select_all_inside(self, prefix: str, name: str) -> bool:
+        """Whether every entry below the directory `name` is selected, whatever its name: a
+        ``docs/**`` pattern matches the directory and no later pattern is a negation."""
+        for pattern in reversed(self.patterns):
+            if pattern.negated:
+                return False
+            if pattern.matches_all_inside(prefix, name):
+                return True
+        return False
 
     def select_path(self, path: str, is_dir: bool) -> bool:
         """Whether the relative `path` ("/"-separated), or a directory on the way to it, is selected."""
@@ -124,18 +143,105 @@ def _levels(directory: str) -> list[tuple[str, str]]:
 
 
 def _compile(line: str) -> _Pattern | None:
-    """One pattern; None for a blank line, a comment, or a pattern git cannot read either
-    (``a\\``, ``[z-a]``: git ignores such a line of a .gitignore; include and exclude globs
-    are checked when the configuration is read)."""
+    """The pattern of one line of a gitignore-syntax list; None for a blank line, a comment, or
+    a pattern git cannot read either (``a\\``, ``[z-a]``: git ignores such a line of a
+    .gitignore; include and exclude globs are checked when the configuration is read)."""
+    body = _strip_trailing_spaces(line)
+    if not body or body.startswith("#") or _ends_in_lone_backslash(body):
+        return None
+    negated = body.startswith("!")
+    body = body[1:] if negated else body  # "\!" and "\#" are escapes that `_wildmatch` reads
+    directories_only = body.endswith("/")
+    body = body.rstrip("/") if directories_only else body
+    anchored = "/" in body
+    body = body.lstrip("/")
+    if not body:
+        return None
     try:
-        compiled = GitIgnoreSpec.from_lines([line]).patterns
-    except (ValueError, re.error):
+        parent = _wildmatch(body[:-3]) if body.endswith("/**") and not directories_only else None
+        return _Pattern(_wildmatch(body), negated, anchored, directories_only, parent)
+    except re.error:  # a range backwards, [z-a]
         return None
-    if not compiled or compiled[0].include is None:  # a blank line or a comment
-        return None
-    body = line.rstrip()
-    body = body[1:] if body.startswith(("!", "\\")) else body
-    return _Pattern(compiled[0], negated=not compiled[0].include, anchored="/" in body.rstrip("/"))
+
+
+def _ends_in_lone_backslash(body: str) -> bool:
+    """Whether `body` ends in a backslash that escapes nothing (an odd run of them)."""
+    return (len(body) - len(body.rstrip("\\"))) % 2 == 1
+
+
+def _strip_trailing_spaces(line: str) -> str:
+    """`line` without its line break and its trailing spaces, unless a backslash escapes one."""
+    line = line.rstrip("\r\n")
+    stripped = line.rstrip(" ")
+    if stripped.endswith("\\") and len(stripped) < len(line) and not stripped.endswith("\\\\"):
+        return stripped + " "
+    return stripped
+
+
+def _wildmatch(body: str) -> re.Pattern[str]:
+    """A regular expression that matches (with ``fullmatch``) the paths git's wildmatch matches
+    with pattern `body`: ``*`` and ``?`` and ``[...]`` within one path component, a leading
+    ``**/`` any leading directories, ``/**/`` zero or more directories, a trailing ``/**``
+    everything inside; any other ``**`` is a ``*``."""
+    out: list[str] = []
+    i, n = 0, len(body)
+    if body.startswith("**/"):
+        out.append("(?:.*/)?")
+        i = 3
+    while i < n:
+        if body.startswith("/**/", i):
+            out.append("/(?:.*/)?")
+            i += 4
+        elif body.startswith("/**", i) and i + 3 == n:
+            out.append("/.+")
+            i = n
+        elif body[i] == "*":
+            while i < n and body[i] == "*":
+                i += 1
+            out.append("[^/]*")
+        elif body[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif body[i] == "[":
+            part, i = _character_class(body, i)
+            out.append(part)
+        elif body[i] == "\\" and i + 1 < n:
+            out.append(re.escape(body[i + 1]))
+            i += 2
+        else:
+            out.append(re.escape(body[i]))
+            i += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
+_POSIX_CLASSES = {"alnum": "0-9A-Za-z", "alpha": "A-Za-z", "blank": " \\t", "digit": "0-9", "lower": "a-z",
+                  "upper": "A-Z", "space": " \\t\\n\\r\\f\\v", "xdigit": "0-9A-Fa-f",
+                  "punct": re.escape("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")}
+
+
+def _character_class(body: str, start: int) -> tuple[str, int]:
+    """The regular expression of the bracket expression at `start` and where it ends; a "["
+    that no "]" closes is a "[" to match."""
+    i = start + 1
+    negated = i < len(body) and body[i] in "!^"
+    i += negated
+    members: list[str] = []
+    first = True
+    while i < len(body) and (body[i] != "]" or first):
+        first = False
+        if body.startswith("[:", i) and (close := body.find(":]", i + 2)) > 0 and body[i + 2:close] in _POSIX_CLASSES:
+            members.append(_POSIX_CLASSES[body[i + 2:close]])
+            i = close + 2
+            continue
+        char, i = (body[i + 1], i + 2) if body[i] == "\\" and i + 1 < len(body) else (body[i], i + 1)
+        if body.startswith("-", i) and i + 1 < len(body) and body[i + 1] != "]":
+            last, i = (body[i + 2], i + 3) if body[i + 1] == "\\" and i + 2 < len(body) else (body[i + 1], i + 2)
+            members.append(f"{re.escape(char)}-{re.escape(last)}")
+        else:
+            members.append(re.escape(char))
+    if i >= len(body):
+        return re.escape("["), start + 1
+    return ("[^/" if negated else "(?!/)[") + "".join(members) + "]", i + 1
 
 
 # --- .gitignore files --------------------------------------------------------------------
@@ -377,6 +483,8 @@ class _Finder:
             return False
         if directory.exclude.select(directory.rel, name, is_dir):
             return False
+        if is_dir and directory.exclude.select_all_inside(directory.rel, name):
+            return False  # pruned: it could only give excluded files
         return not _is_ignored(directory.rules, name, is_dir)
 
     def _subdir(self, parent: _Dir, name: str) -> _Dir:

@@ -9,11 +9,12 @@ that hold a pair:
 - `BOILERPLATE`: a passage whose normalized text recurs in many documents of the run (app
   promos, newsletter lines, agency sign-offs, author bios): counted once in the stats.
 - `STRUCTURAL`: a repeat by the house's design inside one article: the summary paragraph
-  (standfirst) restated in the body, an intertitle or pull quote lifted from a quotation, a
+  (standfirst) restated in the body, or one of its sentences carried into it word for word, an intertitle or pull quote lifted from a quotation, a
   statement summarized with a quoted fragment and then given as the full quote, the headline
-  restated further down. Reported at ``info`` severity when asked for.
+  restated further down, a bulleted fact box (the winners, a sentence's terms) restating the prose. Reported at ``info`` severity when asked for.
 - `TEASER`: a page's related-article teasers (another story's lead less its dateline, and the
-  rest of the page after it) and previews cut off with an ellipsis.
+  rest of the page after it), previews cut off with an ellipsis, and a closing block of
+  paragraphs that each retell one above them (a page's list of its story's latest items).
 - `SHORT`: an exact repeat of a passage under `min_words` words inside one article (a refrain,
   a timeline's date, a fragment cut at an abbreviation), unless a whole line is doubled right
   after itself (a pasted caption); and a passage under `fragment_words` words standing inside
@@ -42,7 +43,7 @@ from .passages import PassageTable
 from .segment import FINAL_PUNCT, QUOTES
 from .shingle import text_hashes
 from .stopwords import STOPWORDS
-from .verify import CONTAINED, EXACT, NEAR, NORMALIZED
+from .verify import CONFLICT, CONTAINED, EXACT, NEAR, NORMALIZED
 
 REPORT, BOILERPLATE, STRUCTURAL, SHORT, TEMPLATE, TEASER, LABEL = range(7)
 REASONS = ("reported", "boilerplate", "structural", "short", "template", "teaser", "label")
@@ -63,6 +64,7 @@ class EditorialRules:
     link_words: int = 20  # ... or this short after a label and a colon ("Read also: <headline>")
     label_words: int = 8  # a line of its own this short, without final punctuation, matches only exactly
     template_family: int = 3  # passages of one article linked by fuzzy matches: a template
+    recap_paragraphs: int = 3  # closing paragraphs that each retell one above them: teasers
     report_structural: bool = False  # report structural repeats (at info severity) instead of leaving them out
 
     def boilerplate_limit(self, documents: int) -> float:
@@ -104,6 +106,9 @@ def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np
                               np.unique(table.doc[earlier[inside]]))
     verdict[open_pairs] = _page_furniture(table, layout, words, earlier[open_pairs], later[open_pairs],
                                           kind[open_pairs], rules)
+    retold = inside[~np.isin(kind[inside], (EXACT, NORMALIZED, CONFLICT))]  # teasers or not, they count
+    recap = retold[_recap_tail(table, layout, earlier[retold], later[retold], rules.recap_paragraphs)]
+    verdict[recap[verdict[recap] == REPORT]] = TEASER
     rows = np.flatnonzero((table.doc[earlier] == table.doc[later]) & (verdict == REPORT))
     verdict[rows] = _inside_one_document(table, layout, words, earlier[rows], later[rows], kind[rows], min_words,
                                          rules)
@@ -148,9 +153,32 @@ def _inside_one_document(table: PassageTable, layout: Layout, words: np.ndarray,
     verdict[fuzzy & (family | items)] = TEMPLATE  # one frame, other facts; two items of one list
     both_labels = _label_lines(table, layout, words, e, rules) & _label_lines(table, layout, words, l, rules)
     verdict[identical & both_labels & ~doubled & (verdict == REPORT)] = LABEL  # a recurring label
-    structural = _structural(table, layout, words, e, l, kind, rules) & ~doubled & ~short
+    fact_box = fuzzy & (_bullet_lines(table, e) ^ _bullet_lines(table, l))  # a fact box, a list of winners
+    structural = (_structural(table, layout, words, e, l, kind, rules) | fact_box) & ~doubled & ~short
     verdict[structural & (verdict == REPORT)] = STRUCTURAL
     return verdict
+
+
+def _recap_tail(table: PassageTable, layout: Layout, e: np.ndarray, l: np.ndarray, most: int) -> np.ndarray:
+    """Pairs whose later passage lies in a page's closing block of teasers: at least `most`
+    consecutive paragraphs at the end of the page (the last or the one before it included)
+    that each retell, in other words, a paragraph above them. A page that lists
+    its own story's latest items, or its related stories, after the text; a hasty copy is
+    one paragraph, and a pasted block is word for word."""
+    out = np.zeros(len(e), dtype=bool)
+    bounds = document_bounds(table)
+    for d in np.unique(table.doc[l]).tolist():
+        rows = np.flatnonzero(table.doc[l] == d)
+        last = int(layout.paragraph[bounds[d]:bounds[d + 1]].max())
+        retelling = sorted(set(layout.paragraph[l[rows]].tolist()) - set(layout.paragraph[e[rows]].tolist()))
+        block: list[int] = []
+        for paragraph in reversed(retelling):
+            if (block[-1] - paragraph > 1) if block else (last - paragraph > 1):
+                break
+            block.append(paragraph)
+        if len(block) >= most:
+            out[rows[np.isin(layout.paragraph[l[rows]], block)]] = True
+    return out
 
 
 def _structural(table: PassageTable, layout: Layout, words: np.ndarray, e: np.ndarray, l: np.ndarray,
@@ -162,7 +190,7 @@ def _structural(table: PassageTable, layout: Layout, words: np.ndarray, e: np.nd
                         for a, b in zip(e.tolist(), l.tolist())], dtype=bool)
     pull_quote = (lone_e ^ lone_l) & quoting  # a short line of its own, lifted from a quotation in the body
     restated = (kind == NEAR) | (kind == CONTAINED)  # a verbatim copy or a changed figure is no restatement
-    standfirst = layout.standfirst[e] & ~layout.standfirst[l] & restated
+    standfirst = layout.standfirst[e] & ~layout.standfirst[l] & (kind != CONFLICT)  # word for word too: house style
     headline = layout.headline[e] & ~table.heading[l]  # the headline restated further down
     quoted_later = _full_quote_after_summary(table, e, l) & restated
     titled = _lone_short(layout, words, e, rules.title_words) & (layout.paragraph[l] == layout.paragraph[e] + 1)
@@ -252,6 +280,8 @@ def _full_quote_after_summary(table: PassageTable, earlier: np.ndarray, later: n
 
 _STATEMENT_END = re.compile("[.\u2026:;\u061b][\"'\u201d\u2019\u00bb)\\]]*\\s*$")
 _LABELLED = re.compile(r"\s*\w+(?:\s+\w+){0,2}\s*:\s+\S")  # a label of one to three words, then a colon
+_BULLETS = " \t-\u2013\u2014*\u2022\u25aa\u00b7"
+_BULLET = re.compile("[ \t]*[-\u2013\u2014*\u2022\u25aa\u00b7][ \t]")  # a numbered step is prose (a how-to)
 _LIST_ITEM = re.compile("\\s*(?:[-\u2013\u2014*\u2022\u25aa\u00b7]|\\d{1,3}[.)])\\s")
 
 
@@ -265,6 +295,17 @@ def _label_lines(table: PassageTable, layout: Layout, words: np.ndarray, passage
         raw = table.raw[int(passages[k])]
         short = words[int(passages[k])] <= rules.label_words or bool(_LABELLED.match(raw))  # "Read also: ..."
         out[k] = short and not FINAL_PUNCT.search(raw) and not _LIST_ITEM.match(raw)
+    return out
+
+
+def _bullet_lines(table: PassageTable, passages: np.ndarray) -> np.ndarray:
+    """Which `passages` open a bulleted line: an item of a list that sums up what
+    the prose tells (a fact box, the winners), which restates the prose by design."""
+    out = np.zeros(len(passages), dtype=bool)
+    for k, p in enumerate(passages.tolist()):
+        prose = table.documents[int(table.doc[p])].prose
+        line_start = prose.rfind("\n", 0, int(table.start[p])) + 1
+        out[k] = bool(_BULLET.match(prose, line_start)) and not prose[line_start:int(table.start[p])].strip(_BULLETS)
     return out
 
 
@@ -370,6 +411,8 @@ def _standfirst(table: PassageTable, sentences: np.ndarray, ordinal: np.ndarray,
     lead = sentences[ordinal == first + 1]
     if len(lead) == 0:
         return -1
+    if [table.normalized[i] for i in lead.tolist()] == [table.normalized[i] for i in sentences[ordinal == first].tolist()]:
+        return -1  # a paragraph pasted twice: no summary, a defect
     summary = set().union(*(_content_words(table.normalized[i]) for i in sentences[ordinal == first].tolist()))
     opening = _content_words(table.normalized[int(lead[0])])
     return first if len(opening & summary) >= rules.standfirst_overlap * max(1, len(opening)) else -1

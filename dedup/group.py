@@ -61,8 +61,27 @@ def clusters(earlier: np.ndarray, later: np.ndarray) -> np.ndarray:
     are numbered 0, 1, ... in the order of their earliest passage."""
     if len(earlier) == 0:
         return np.zeros(0, dtype=np.int64)
-    sets = UnionFind(int(max(later.max(), earlier.max())) + 1)
-    for e, l in zip(earlier.tolist(), later.tolist()):
-        sets.union(e, l)
-    roots = np.array([sets.find(e) for e in earlier.tolist()], dtype=np.int64)
-    return np.unique(roots, return_inverse=True)[1].astype(np.int64)
+    smallest = components(int(max(later.max(), earlier.max())) + 1, earlier, later)
+    return np.unique(smallest[earlier], return_inverse=True)[1].astype(np.int64)
+
+
+def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """For each of 0..n-1, the smallest node of its connected component, the edges being
+    ``(a[k], b[k])``: the partition `UnionFind` makes, over whole arrays (a flood of
+    findings makes no Python loop). Each round hooks every edge's larger label onto its
+    smaller one, then shortens the label chains by pointer jumping, until every edge joins
+    equal labels."""
+    label = np.arange(n, dtype=np.int64)
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    while True:
+        la, lb = label[a], label[b]
+        apart = la != lb
+        if not apart.any():
+            return label
+        low, high = np.minimum(la[apart], lb[apart]), np.maximum(la[apart], lb[apart])
+        np.minimum.at(label, high, low)  # a label's node points at the smallest label it meets
+        while True:
+            jumped = label[label]
+            if np.array_equal(jumped, label):
+                break
+            label = jumped

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from json.encoder import encode_basestring
+from typing import Any, Final, Literal
 
-SCHEMA = "dedup.report/1"
+# encode_basestring: the C encoder that json.dumps(ensure_ascii=False) uses for strings
+SCHEMA: Final = "dedup.report/1"
 Kind = Literal["exact", "normalized", "near", "contained", "conflict"]
 Scope = Literal["document", "corpus", "archive"]
 
@@ -16,8 +18,10 @@ class Document:
 
     Readers of marked-up sources (Markdown, HTML) also give `analysis`: the same text with
     markup, code and comments blanked out (same length, so every offset into it is an offset
-    into `text`), `headings` (ranges read as headings: matched only for exact repeats) and
-    `ignored` (ranges the author excluded: no finding is reported *on* a passage starting there).
+    into `text`), `headings` (ranges read as headings: matched only for exact repeats),
+    `ignored` (ranges the author excluded: no finding is reported *on* a passage starting there)
+    and `ignored_kinds` (ranges excluded for some kinds only, ``(start, end, kinds)``: an ignore
+    comment with rule codes, ``<!-- dedup: ignore DD003 -->``).
     """
 
     id: str
@@ -25,6 +29,7 @@ class Document:
     analysis: str | None = None
     headings: tuple[tuple[int, int], ...] = ()
     ignored: tuple[tuple[int, int], ...] = ()
+    ignored_kinds: tuple[tuple[int, int, tuple[str, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         if self.analysis is not None and len(self.analysis) != len(self.text):
@@ -49,7 +54,17 @@ class Span:
     text: str
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"doc": self.doc, "start": self.start, "end": self.end, "line": self.line, "column": self.column,
+                "text": self.text}
+
+    def to_json(self) -> str:
+        """``json.dumps(self.to_dict(), ensure_ascii=False)``, written directly (several times faster)."""
+        start, end, line, column = self.start, self.end, self.line, self.column
+        if (type(start) is not int or type(end) is not int or type(line) is not int or type(column) is not int
+                or type(self.doc) is not str or type(self.text) is not str):
+            return json.dumps(self.to_dict(), ensure_ascii=False)  # a caller's odd types: the exact path
+        return (f'{{"doc": {encode_basestring(self.doc)}, "start": {start}, "end": {end}, "line": {line}, '
+                f'"column": {column}, "text": {encode_basestring(self.text)}}}')
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +92,24 @@ class Finding:
         return out
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False)
+        """``json.dumps(self.to_dict(), ensure_ascii=False)``, byte for byte, written directly:
+        a report of 100,000 findings is rendered in a fraction of the time ``json.dumps`` of
+        the dicts takes. Values of other types than the schema's (a caller's bool or numpy
+        number, a score that is not finite) take ``json.dumps`` itself."""
+        s, m, score = self.sentence, self.match, self.score
+        if not (type(s.start) is type(s.end) is type(s.line) is type(s.column) is type(m.start) is type(m.end)
+                is type(m.line) is type(m.column) is type(self.group) is int
+                and type(s.doc) is type(s.text) is type(m.doc) is type(m.text) is type(self.kind)
+                is type(self.scope) is str
+                and type(score) is float and score - score == 0.0):  # finite: inf - inf and nan are nan
+            return json.dumps(self.to_dict(), ensure_ascii=False)
+        structural = ', "structural": true' if self.structural else ""
+        return (f'{{"kind": {encode_basestring(self.kind)}, "scope": {encode_basestring(self.scope)}, '
+                f'"score": {score!r}, "sentence": {{"doc": {encode_basestring(s.doc)}, "start": {s.start}, '
+                f'"end": {s.end}, "line": {s.line}, "column": {s.column}, "text": {encode_basestring(s.text)}}}, '
+                f'"match": {{"doc": {encode_basestring(m.doc)}, "start": {m.start}, "end": {m.end}, '
+                f'"line": {m.line}, "column": {m.column}, "text": {encode_basestring(m.text)}}}, '
+                f'"group": {self.group}{structural}}}')
 
 
 @dataclass(frozen=True)

@@ -258,8 +258,8 @@ def _build_lexicon() -> Mapping[str, _Lexeme]:
         add_arabic(word, _Kind.SCALE, scale)
     for word, scale in _AR_PLURALS.items():
         add_arabic(word, _Kind.PLURAL, scale)
-    for word, value in _AR_DUALS.items():
-        add_arabic(word, _Kind.DUAL, value)
+    for word, dual in _AR_DUALS.items():
+        add_arabic(word, _Kind.DUAL, dual)
     for word in _AR_TEEN_ONES:
         add_arabic(word, _Kind.TEEN_ONE, _D(1))
     return MappingProxyType(table)

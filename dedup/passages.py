@@ -104,9 +104,28 @@ def concat_tables(first: PassageTable, second: PassageTable) -> PassageTable:
 
 def in_ranges(documents: Sequence[Document], attr: str, doc: np.ndarray, start: np.ndarray) -> np.ndarray:
     """Which passages start inside one of their document's ranges `attr` (``headings``, ``ignored``)."""
+    return _inside([getattr(document, attr) for document in documents], doc, start)
+
+
+def in_kind_ranges(documents: Sequence[Document], doc: np.ndarray, start: np.ndarray, kind: np.ndarray,
+                   kinds: Sequence[str]) -> np.ndarray:
+    """Which passages (each with the index `kind` into `kinds` of the repeat it is in) start
+    inside a range of their document's `ignored_kinds` that covers that kind."""
     inside = np.zeros(len(doc), dtype=bool)
-    for d, document in enumerate(documents):
-        ranges = getattr(document, attr)
+    if not any(document.ignored_kinds for document in documents):
+        return inside
+    for k, name in enumerate(kinds):
+        rows = np.flatnonzero(kind == k)
+        ranges = [[(a, b) for a, b, covered in document.ignored_kinds if name in covered] for document in documents]
+        if rows.size and any(ranges):
+            inside[rows] = _inside(ranges, doc[rows], start[rows])
+    return inside
+
+
+def _inside(ranges_of: Sequence[Sequence[tuple[int, int]]], doc: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Which passages start inside one of the ranges of their document (`ranges_of[d]`)."""
+    inside = np.zeros(len(doc), dtype=bool)
+    for d, ranges in enumerate(ranges_of):
         if not ranges:
             continue
         bounds = np.asarray(sorted(ranges), dtype=np.int64)

@@ -194,7 +194,7 @@ def _segment_chunk(texts: Sequence[str], doc_base: int, sentence_base: int, clau
     if first_line_heading:
         heading = _headings(texts, doc, local_start, local_end)
     number = sentence_base + np.arange(len(starts), dtype=np.int64)
-    rows = [(doc, local_start, local_end, number, np.zeros(len(starts), dtype=bool), heading)]
+    rows: list[tuple[np.ndarray, ...]] = [(doc, local_start, local_end, number, np.zeros(len(starts), dtype=bool), heading)]
     space = (cls & _SPACE) != 0
     word_starts = np.flatnonzero(~space & np.r_[True, space[:-1]])
     rows.append(_clause_rows(joined, cls, word_starts, starts, ends, doc, doc_start, number, heading,
@@ -243,8 +243,8 @@ def _sentence_bounds(joined: str, cps: np.ndarray, cls: np.ndarray) -> tuple[np.
     cut_before = np.concatenate([ends_at + 1, breaks])
     cut_after = np.concatenate([ends_at + 1, breaks + 1])
     order = np.argsort(cut_before, kind="stable")
-    seg_start = np.r_[0, cut_after[order]]
-    seg_end = np.r_[cut_before[order], n]
+    seg_start: np.ndarray = np.r_[0, cut_after[order]]
+    seg_end: np.ndarray = np.r_[cut_before[order], n]
     text_at = np.flatnonzero(~space)  # trim each segment to its first and last non-space
     first = np.searchsorted(text_at, seg_start)
     last = np.searchsorted(text_at, seg_end) - 1

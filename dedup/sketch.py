@@ -5,7 +5,8 @@ is pre-mixed with MurmurHash3's 32-bit finalizer, then ``a*h + b mod 2**32`` wit
 drawn from ``numpy.random.RandomState(seed)`` exactly as ``datasketch.MinHash`` draws them.
 So ``datasketch.MinHash(num_perm, seed, hashfunc=dedup.shingle.shingle_hash)`` fed the
 strings of `dedup.shingle.shingle_strings` holds the same values as our signature row, and
-`to_lean_minhash` hands a row to datasketch's LSH and its storage backends.
+`to_lean_minhash` hands a row to datasketch's LSH and its storage backends (`dedup.interop`
+converts both ways, with datasketch as an optional extra).
 """
 from __future__ import annotations
 
@@ -86,10 +87,11 @@ class MinHasher:
         return minimum
 
     def to_lean_minhash(self, signature: np.ndarray) -> "LeanMinHash":
-        """One signature row as a ``datasketch.LeanMinHash`` (same seed and scheme)."""
-        from datasketch import LeanMinHash
+        """One signature row as a ``datasketch.LeanMinHash`` (same seed and scheme); needs the
+        datasketch extra (see `dedup.interop`)."""
+        from .interop import to_lean_minhash
 
-        return LeanMinHash(seed=self.seed, hashvalues=np.asarray(signature, dtype=np.uint32), scheme=SCHEME)
+        return to_lean_minhash(signature, self.seed)
 
 
 def _block_signatures(a: np.ndarray, b: np.ndarray, mixed: np.ndarray, starts: np.ndarray, counts: np.ndarray,

@@ -9,7 +9,6 @@ Features per pair (all computed over whole arrays of pairs):
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,20 +131,28 @@ def score_pairs(f: PassageFeatures, left: np.ndarray, right: np.ndarray, candida
     weighted_containment = shared / np.maximum(1e-9, np.minimum(w_l, w_r))
     keep = weighted_containment >= min_containment
     candidates, fl, fr = candidates[keep], fl[keep], fr[keep]
-    texts_l = [f.normalized[i] for i in fl.tolist()]
-    texts_r = [f.normalized[i] for i in fr.tolist()]
+    passages, inverse = np.unique(np.concatenate([fl, fr]), return_inverse=True)  # each string made once
+    texts_l, texts_r, chars_l, chars_r = _per_pair([f.normalized[i] for i in passages.tolist()], inverse)
     chars = process.cpdist(texts_l, texts_r, scorer=fuzz.ratio, workers=workers) / 100.0
-    words_l = [f.word_string(i) for i in fl.tolist()]
-    words_r = [f.word_string(i) for i in fr.tolist()]
+    words_l, words_r, _, _ = _per_pair([f.word_string(i) for i in passages.tolist()], inverse)
     indel = process.cpdist(words_l, words_r, scorer=Indel.distance, workers=workers)
     len_l, len_r = np.diff(f.word_code_indptr)[fl], np.diff(f.word_code_indptr)[fr]
     short = np.minimum(len_l, len_r)
     in_order = (len_l + len_r - indel) / 2 / np.maximum(1, short)
-    chars_l = np.array([len(t) for t in texts_l], dtype=np.int64)
-    chars_r = np.array([len(t) for t in texts_r], dtype=np.int64)
     length_ratio = np.minimum(chars_l, chars_r) / np.maximum(1, np.maximum(chars_l, chars_r))
     return PairScores(candidates, weighted_jaccard[keep], weighted_containment[keep], np.asarray(chars, dtype=float),
                       in_order, short, length_ratio, (texts_l, texts_r), (words_l, words_r))
+
+
+def _per_pair(strings: list[str], inverse: np.ndarray) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+    """The left and right strings of each pair, and their lengths, from the distinct passages'
+    `strings` (`inverse`: each left side's index in them, then each right side's)."""
+    table = np.empty(len(strings), dtype=object)
+    table[:] = strings
+    lengths = np.fromiter(map(len, strings), np.int64, len(strings))[inverse]
+    half = len(inverse) // 2
+    picked = table[inverse]
+    return picked[:half].tolist(), picked[half:].tolist(), lengths[:half], lengths[half:]
 
 
 def decide(s: PairScores, th: Thresholds, same_sentence: np.ndarray | None = None,
@@ -186,8 +193,12 @@ def decide(s: PairScores, th: Thresholds, same_sentence: np.ndarray | None = Non
         kept = word_bag_containment([texts_l[k] for k in shuffled], [texts_r[k] for k in shuffled])
         repeat[shuffled[kept >= th.shuffled_words]] = True
     numbers_differ = np.zeros(len(s.pairs), dtype=bool)
+    numbers: dict[str, tuple[str, ...]] = {}  # each text's number tokens, found once however many pairs it is in
     for k in np.flatnonzero(repeat).tolist():
-        replaced, rest, figures = _number_measures(texts_l[k], texts_r[k])
+        a, b = texts_l[k], texts_r[k]
+        if _numbers_of(a, numbers) == _numbers_of(b, numbers):  # the same numbers, written the same way
+            continue
+        replaced, rest, figures = _number_measures(a, b)
         numbers_differ[k] = replaced
         # else a template with other facts: other words too, or several figures, changed
         repeat[k] = not replaced or (rest >= th.conflict_rest and figures <= th.conflict_figures)
@@ -260,13 +271,50 @@ def _as_written(raw: str) -> str:
 
 def word_bag_containment(left: list[str], right: list[str]) -> np.ndarray:
     """Share of the words of the shorter text of each pair (counted with repeats, function
-    words included) that the other text has too, in any order."""
-    shares = np.zeros(len(left))
-    for k, (a, b) in enumerate(zip(left, right)):
-        words_a, words_b = Counter(a.split()), Counter(b.split())
-        shorter = min(words_a.total(), words_b.total())
-        shares[k] = (words_a & words_b).total() / max(1, shorter)
-    return shares
+    words included) that the other text has too, in any order.
+
+    Each distinct text is split once; its k-th occurrence of a word becomes the token
+    (word, k), so the words two texts share, with repeats, are the tokens they share, counted
+    over all pairs at once by sorting (pair, token) keys as `_shared_weight` does."""
+    n = len(left)
+    if n == 0:
+        return np.zeros(0)
+    number: dict[str, int] = {}
+    left_text = np.fromiter((number.setdefault(t, len(number)) for t in left), np.int64, n)
+    right_text = np.fromiter((number.setdefault(t, len(number)) for t in right), np.int64, n)
+    split = [t.split() for t in number]
+    lengths = np.fromiter(map(len, split), np.int64, len(split))
+    vocabulary: dict[str, int] = {}
+    words = np.fromiter((vocabulary.setdefault(w, len(vocabulary)) for ws in split for w in ws), np.int64,
+                        int(lengths.sum()))
+    indptr = np.zeros(len(split) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    text = owners(indptr)
+    order = np.lexsort((words, text))  # by text, then word: a word's occurrences in one run
+    run_start = np.r_[True, (text[order][1:] != text[order][:-1]) | (words[order][1:] != words[order][:-1])]
+    position = np.arange(len(order))
+    occurrence = np.empty(len(order), dtype=np.int64)
+    occurrence[order] = position - np.maximum.accumulate(np.where(run_start, position, 0))
+    token = _dense(words * (int(occurrence.max(initial=0)) + 1) + occurrence)
+    len_l, len_r = lengths[left_text], lengths[right_text]
+    pair = np.concatenate([np.repeat(np.arange(n, dtype=np.uint64), len_l), np.repeat(np.arange(n, dtype=np.uint64), len_r)])
+    tokens = token[np.concatenate([ranges(indptr[left_text], len_l), ranges(indptr[right_text], len_r)])]
+    keys = np.sort(pair << np.uint64(32) | tokens.astype(np.uint64))
+    shared = keys[1:][keys[1:] == keys[:-1]] >> np.uint64(32)
+    common = np.bincount(shared.astype(np.int64), minlength=n)
+    return common / np.maximum(1, np.minimum(len_l, len_r))
+
+
+def _dense(values: np.ndarray) -> np.ndarray:
+    """Each value's rank among the distinct `values` (so that it fits 32 bits)."""
+    return np.unique(values, return_inverse=True)[1].astype(np.int64)
+
+
+def _numbers_of(text: str, found: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    tokens = found.get(text)
+    if tokens is None:
+        tokens = found[text] = number_tokens(text)
+    return tokens
 
 
 def _number_measures(a: str, b: str) -> tuple[bool, float, int]:

@@ -164,7 +164,7 @@ BAD_VALUES = [
     ('severity = "error"', "severity", "table"),
     ('[severity]\nnear = "fatal"', "severity", "unknown level 'fatal'"),
     ('[severity]\nclose = "error"', "severity", "unknown kind 'close'"),
-    ('[per-file-ignores]\n"*.md" = ["nothing"]', "per-file-ignores", "unknown kind 'nothing'"),
+    ('[per-file-ignores]\n"*.md" = ["nothing"]', "per-file-ignores", "unknown rule code 'nothing'"),
     ('per-file-ignores = ["*.md"]', "per-file-ignores", "table"),
 ]
 

@@ -1,11 +1,16 @@
 """File discovery: recursion, include/exclude, .gitignore, explicit files, order and errors."""
 from __future__ import annotations
 
+import itertools
 import os
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dedup.discover import collect_files
 from dedup.readers import InputError
@@ -230,3 +235,72 @@ def test_two_thousand_files_are_found_well_under_a_second(in_tree: Path) -> None
     assert len(found) == 2000 - 100 - 10  # d2 excluded, d1/s3 ignored
     assert found == collect(["."], exclude=[*EXCLUDE, "d2/**"])
     assert elapsed < 0.5, f"took {elapsed:.2f}s"
+
+
+# --- against git itself --------------------------------------------------------------------
+
+GIT = shutil.which("git")
+
+
+def git_unignored(root: Path) -> list[str]:
+    """The files git does not ignore under `root` (a repository), by `git ls-files`."""
+    listed = subprocess.run([GIT, "ls-files", "--others", "--exclude-standard", "-z"], cwd=root, check=True,
+                            capture_output=True).stdout.decode()
+    return sorted(p for p in listed.split("\0") if p and not p.endswith(".gitignore"))
+
+
+def git_repository(root: Path, files: dict[str, str]) -> Path:
+    if GIT is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("git is not installed")
+        pytest.skip("git is not installed")
+    subprocess.run([GIT, "init", "-q", str(root)], check=True)
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def dedup_unignored(root: Path) -> list[str]:
+    found = collect_files([str(root)], include=["*"], exclude=[], root=root)
+    return sorted(Path(p).relative_to(root).as_posix() for p in found if not p.endswith(".gitignore"))
+
+
+TREE = ["a.md", "a.txt", "sub/x.md", "sub/y.txt", "sub/deep/z.md", "sub/deep/w.txt", "other/sub/v.md",
+        "other/u.md", "docs/api/p.md", "docs/q.md", "sub.md/k.md", "[x]/b.md"]
+
+
+@pytest.mark.parametrize("gitignore", [
+    "*.md\n!/sub/\n",  # the directory is re-included, its files stay ignored
+    "*.md\n!sub/\n",
+    "*.md\n!/sub/**\n",  # everything inside is re-included
+    "/sub/**\n!/sub/x.md\n",  # the directory itself is not ignored, so a file in it can come back
+    "sub/\n!sub/x.md\n",  # a parent directory is ignored: nothing inside can come back
+    "*.md\n!docs/api\n", "docs/*\n!docs/api/\n", "sub/*\n!sub/deep/\n", "**/deep\n", "sub/**/z.md\n",
+    "*\n!*/\n!*.md\n", "*.md\n!**/sub/**\n", "\\[x]/\n", "[ab].md\n", "[!a].txt\n", "sub.md\n",
+    "/*.md\n", "other/**\n!other/u.md\n", "*.md \n", "#comment\n\n!a.md\n*.txt\n",
+])
+def test_ignored_files_are_those_git_ignores(tmp_path: Path, gitignore: str) -> None:
+    root = git_repository(tmp_path / "repo", {**dict.fromkeys(TREE, ""), ".gitignore": gitignore})
+    assert dedup_unignored(root) == git_unignored(root)
+
+
+PATTERNS = ["*.md", "*.txt", "sub", "sub/", "/sub/", "/sub/**", "sub/**", "**/sub", "**/deep/", "sub/*",
+            "sub/deep", "deep/*.md", "x.md", "/a.md", "docs/**/p.md", "other/", "*", "*/", "?.md", "[a-x].md"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.booleans(), st.sampled_from(PATTERNS)), min_size=1, max_size=5),
+       st.lists(st.tuples(st.booleans(), st.sampled_from(PATTERNS)), max_size=3))
+def test_random_gitignores_agree_with_git(tmp_path: Path, top: list, nested: list) -> None:
+    """Lists of patterns and negations, at the root and in ``sub/``: dedup keeps exactly the
+    files `git ls-files --others --exclude-standard` lists."""
+    def lines(patterns: list) -> str:
+        return "".join(("!" if negated else "") + p + "\n" for negated, p in patterns)
+    root = tmp_path / f"repo{next(_COUNTER)}"
+    git_repository(root, {**dict.fromkeys(TREE, ""), ".gitignore": lines(top), "sub/.gitignore": lines(nested)})
+    assert dedup_unignored(root) == git_unignored(root), (lines(top), lines(nested))
+
+
+_COUNTER = itertools.count()

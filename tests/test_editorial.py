@@ -96,6 +96,23 @@ def test_standfirst_restated_in_the_body_is_structural():
     assert all(f.to_dict()["structural"] is True for f in on_request.findings)
 
 
+def test_a_standfirst_sentence_carried_word_for_word_into_the_body_is_structural():
+    """A house that writes its chapeau from the body's sentences repeats them verbatim."""
+    sentence = "Civil defence teams evacuated 350 families from low-lying areas on Sunday."
+    text = STANDFIRST_ARTICLE.replace(
+        "Civil defence teams evacuated 350 families from the low-lying areas to schools and temporary shelters.",
+        sentence)
+    report = Detector().check_many([("a.txt", text)])
+    assert report.findings == []
+    assert report.stats["left_out"]["structural"] >= 1
+    elsewhere = text.replace("Floods cut off three villages in the Sadr valley on Sunday after a night of heavy rain. "
+                             + sentence, "A body sentence stands in for the lead here and says something else.")
+    copied = elsewhere.replace("Schools in the area will stay closed on Monday, the governor said.",
+                               "The water in the riverbed rose by three metres within a few hours, the head of the "
+                               "civil defence said.")
+    assert [f.kind for f in Detector().check_many([("b.txt", copied)]).findings] == ["exact"]
+
+
 def test_a_repeat_of_a_lead_that_summarizes_nothing_is_reported():
     """Without a lead restating it, the first paragraph is just the story's opening: a later
     copy of its sentence is a repeat."""
@@ -297,3 +314,72 @@ def test_a_read_also_line_restating_the_lead_is_a_label():
 def test_a_one_word_fragment_doubled_by_the_splitter_is_not_a_pasted_line():
     text = f"{STORIES[0]} The channel C. N. N. said so.\n\n{STORIES[1]}"
     assert [f for f in Detector().check(text, "a.txt") if f.sentence.text.count(" ") == 0] == []
+
+
+FACT_BOX_ARTICLE = """Singer sentenced for drug possession
+
+The singer was sentenced on Friday at the city's crown court after admitting possession of cocaine.
+She must also do 100 hours of community service, attend a drug treatment programme and pay a fine.
+Her lawyer said she was relieved that the case was over and wanted to return to the studio.
+
+The sentence in full:
+- Do 100 hours of community service
+- Stay away from the nightclub named in the case for a year
+"""
+
+
+def test_a_bulleted_fact_box_restating_the_prose_is_structural():
+    report = Detector().check_many([("a.txt", FACT_BOX_ARTICLE)])
+    assert report.findings == []
+    assert report.stats["left_out"]["structural"] >= 1
+
+
+def test_a_numbered_step_copied_into_the_prose_is_still_reported():
+    """A how-to numbers its steps as paragraphs: a step's sentence copied later is a repeat."""
+    step = "Make sure you are ready for this step, because leaving the network affects the other accounts you use."
+    text = (f"How to leave a social network\n\n1. Download a copy of your data before anything else.\n\n2. {step}\n\n"
+            "3. Tell your friends where they can find you. Make sure you are ready for this step, because leaving "
+            "the network affects your other accounts.\n")
+    assert [f.kind for f in Detector().check_many([("b.txt", text)]).findings] in (["near"], ["contained"])
+
+
+RECAP_BODY = """Minister suspends work on the new city project
+
+The former energy minister suspended his work on the new city project on Wednesday over the journalist's disappearance.
+
+He had been asked to join an advisory board that helps to plan the smart city, he said in a statement.
+
+The president said he was in touch with the government at the highest levels about the missing journalist.
+
+A senior official categorically denied in a statement that his country was involved in the disappearance.
+
+The project, worth 500 billion dollars, is part of a plan to develop tourism and industry over the next decade."""
+
+RECAP_TAIL = """
+
+President says he is in contact at the highest levels with the government over the missing journalist.
+
+Official categorically denies in a statement that the country was involved in the journalist's disappearance.
+
+Former minister suspends his work on the new city project over the disappearance of the journalist."""
+
+
+def test_a_closing_block_that_retells_the_page_is_a_teaser_block():
+    report = Detector().check_many([("a.txt", RECAP_BODY + RECAP_TAIL)])
+    assert report.findings == []
+    assert report.stats["left_out"]["teaser"] == 3
+
+
+def test_two_retold_paragraphs_at_the_end_are_still_repeats():
+    """Two hasty copies can both end an article: two defects, no teaser block (that takes three)."""
+    two = RECAP_BODY + "\n\n".join(RECAP_TAIL.split("\n\n")[:3])
+    report = Detector().check_many([("a.txt", two)])
+    assert [f.kind for f in report.findings] == ["near", "near"]
+
+
+def test_a_first_paragraph_pasted_twice_in_a_row_is_no_standfirst():
+    paragraph = ("The council approved the new budget on Monday after a long debate. "
+                 "It includes money for three new schools and a public library.")
+    text = f"Council approves budget\n\n{paragraph}\n\n{paragraph}\n\nThe mayor thanked the staff.\n\nVoting ends soon.\n"
+    report = Detector().check_many([("a.txt", text)])
+    assert sorted(f.kind for f in report.findings) == ["exact", "exact"]

@@ -141,7 +141,7 @@ def test_region_falls_back_to_the_span_when_the_source_is_missing_or_differs() -
 # --- the interface -------------------------------------------------------------------------
 
 def test_formats_are_registered_under_their_names() -> None:
-    assert set(FORMATS) == {"text", "concise", "json", "jsonl", "sarif", "github", "rdjsonl", "html"}
+    assert set(FORMATS) == {"text", "concise", "json", "jsonl", "sarif", "github", "rdjsonl", "gitlab", "junit", "html"}
     for name, formatter in FORMATS.items():
         assert formatter.name == name and get_formatter(name) is formatter
 

@@ -3,9 +3,11 @@ prose, keeps block boundaries as line breaks, and carries heading and ignored ra
 engine honours end to end."""
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
+from conftest import AR, EN, line_col
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,8 +16,7 @@ from dedup.model import Document
 from dedup.readers import read_bytes
 from dedup.readers.html import read_html
 from dedup.readers.markdown import read_markdown
-
-from conftest import AR, EN, line_col
+from dedup.readers.markup import WORD_JOINER
 
 FARM = EN[1]  # 15 words
 FARM_WRAPPED = FARM.replace("record wheat", "record\nwheat")
@@ -43,16 +44,20 @@ def assert_ranges_valid(doc: Document) -> None:
 
 
 def assert_markdown_offsets(src: str, doc: Document) -> None:
-    """Every character of the analysis text is the source's, a blank, or a block boundary."""
+    """Every character of the analysis text is the source's, a blank, a word joiner (markup
+    inside a word), a block boundary, or part of a decoded character reference in its place."""
     assert doc.text == src
     assert_ranges_valid(doc)
+    in_reference = {i for m in re.finditer(r"&#?[A-Za-z0-9]+;?", src) for i in range(m.start(), m.end())}
     for i, (a, s) in enumerate(zip(doc.analysis, src)):
-        assert a == s or a == " " or (a == "\n" and s in "\n<"), (i, a, s)
+        assert a == s or a in " " + WORD_JOINER or (a == "\n" and s in "\n<") or i in in_reference, (i, a, s)
 
 
 def blocks(doc: Document) -> list[str]:
-    """The non-empty lines of the analysis text, blanks collapsed: what the segmenter sees."""
-    return [" ".join(line.split()) for line in doc.analysis.split("\n") if line.strip()]
+    """The non-empty lines of the analysis text, blanks collapsed and word joiners (invisible)
+    left out: what the segmenter sees."""
+    lines = doc.analysis.replace(WORD_JOINER, "").split("\n")
+    return [" ".join(line.split()) for line in lines if line.strip()]
 
 
 def covered(src: str, ranges, part: str) -> bool:
@@ -153,7 +158,7 @@ def test_links_keep_their_text_only():
     src = ('See [the report](https://example.com/r?id=1 "Report title") and [the map][map], '
            "[a (paren) link](<https://x.org/a b>) or [ref][] here.\n\n[map]: https://example.com/map \"Map\"\n")
     doc = md(src)
-    assert blocks(doc) == ["See the report and the map , a (paren) link or ref here."]
+    assert blocks(doc) == ["See the report and the map, a (paren) link or [ref][] here."]  # no definition of ref
     for token in ("example", "Report title", "http", "x.org"):
         assert token not in doc.analysis
 
@@ -168,8 +173,122 @@ def test_images_autolinks_urls_and_footnotes_are_blanked():
         assert token not in doc.analysis
 
 
-def test_entities_are_blanked():
-    assert blocks(md("Salt &amp; pepper&nbsp;here &#1605;.")) == ["Salt pepper here ."]
+def test_character_references_decode_in_place():
+    src = "Salt &amp; pepper&nbsp;here, caf&eacute;s &#1605;&#1585;&#1581;&#1576;&#1575; &#x1F600; &bogus; x &#0;"
+    doc = md(src)
+    at = src.index("&amp;")
+    assert doc.analysis[at] == "&" and doc.analysis[at + 1:at + 5] == WORD_JOINER * 4
+    assert normalize(doc.analysis) == "salt pepper here cafes مرحبا bogus x"
+    assert "&bogus;" in doc.analysis and doc.analysis[src.index("&#0;")] == "\ufffd"
+
+
+def test_a_sentence_written_with_numeric_references_repeats_its_plain_copy():
+    encoded = "".join(f"&#{ord(c)};" if c != " " else " " for c in AR_TAX)
+    src = f"{AR_TAX}\n\n{EN[2]}\n\n{encoded}\n"
+    doc = md(src)
+    (finding,) = findings(doc)
+    assert finding.kind == "normalized"  # the same words, written otherwise
+    assert_points_at(doc, finding, encoded)
+
+
+@pytest.mark.parametrize("definitions, prose", [
+    ('[foo]: /url\n"the title"\n', []),  # the title on its own line
+    ("[foo]:\n/url\n  'title\nover two lines'\n", []),  # destination and title each on a line
+    ("[foo]: <a b>\n(title)\n[bar]: /x 'y'\n", []),
+    ('[foo]: /url\n"title" and words\n', ['"title" and words']),  # not a title: a paragraph (cmark-gfm)
+    ("[foo]: /url 'unclosed\n\nNext paragraph.\n", ["[foo]: /url 'unclosed", "Next paragraph."]),
+])
+def test_link_reference_definitions_span_lines(definitions, prose):
+    """Checked against cmark-gfm and markdown-it: a definition's destination and title may each
+    start a new line; what does not parse as a title is prose."""
+    doc = md(f"{FARM}\n\n{definitions}\n{BRIDGE}\n")
+    assert blocks(doc) == [FARM, *prose, BRIDGE]
+
+
+def test_images_whose_alt_text_holds_brackets_are_blanked():
+    src = "An ![alt [with] brackets](x.png) image, ![a [b] c][ref] and [a [nested] link](u)."
+    doc = md(src)
+    assert blocks(doc) == ["An image, and a [nested] link."]
+    for token in ("alt", "brackets", "x.png", "u)"):
+        assert token not in doc.analysis
+
+
+def test_processing_instructions_declarations_and_cdata_are_blanked():
+    src = ("Run <?php echo 'secret'; ?> now <!DOCTYPE html> and <![CDATA[ raw data ]]> here.\n\n"
+           "<?php\n$secret = 1;\n?>\n\n<!DOCTYPE html>\n\n<![CDATA[\nsecret data\n]]>\n\n" + FARM + "\n")
+    doc = md(src)
+    assert blocks(doc) == ["Run now and here.", FARM]
+    assert "secret" not in doc.analysis and "DOCTYPE" not in doc.analysis
+
+
+@pytest.mark.parametrize("src, prose", [
+    ("- item\n\n      indented code\n\n- two\n", ["item", "two"]),
+    ("1. one\n\n       code line\n   para\n", ["one", "para"]),  # content at column 3: code at 7
+    ("- a\n  - b\n\n          code\n\n    more b\n", ["a", "b", "more b"]),
+    ("- item\n\n    second paragraph\n", ["item", "second paragraph"]),  # at column 4: prose
+    ("-   wide\n\n         code\n", ["wide"]),  # content at column 4
+    ("- a\n  ```\n  code\nlazy\n", ["a", "lazy"]),  # a line outside the item ends its fence
+])
+def test_indented_code_inside_a_list_item_is_code(src, prose):
+    assert blocks(md(src)) == prose
+
+
+def test_a_list_item_may_start_with_a_fence_a_heading_or_an_html_block():
+    src = ("1. ```\n   PUSH 0x01\n   ---\n   0x02\n   ```\n\n2. ## Heading in an item\n"
+           "3. <details>\n   <summary>More</summary>\n   text\n   </details>\n- next item\n")
+    doc = md(src)
+    assert blocks(doc) == ["Heading in an item", "More", "text", "next item"]
+    assert heading_texts(doc) == ["Heading in an item"]
+
+
+@pytest.mark.parametrize("src, prose", [
+    ("Claim[^1] and [^nodef].\n\n[^1]: The note.\n", ["Claim and [^nodef].", "The note."]),  # no definition: text
+    ("One[^1], two[^2].\n\n[^1]: First.\n[^2]: Second.\n", ["One , two .", "First.", "Second."]),
+    ("- 1. nested on one line\n- [x]: /u\n- -\n", ["nested on one line"]),  # a definition, an empty item
+    ("-      indented code\n- prose\n", ["prose"]),  # five spaces after the marker: code
+    ("1.\n[x]: /u 'title'\n", []),  # after an empty item no paragraph goes on
+])
+def test_list_items_and_references_as_cmark_gfm_reads_them(src, prose):
+    assert blocks(md(src)) == prose
+
+
+def test_a_footnote_keeps_its_later_paragraphs():
+    src = (f"Claim[^1].\n\n[^1]: {FARM}\n\n    {BRIDGE}\n\n        code in the note\n\n"
+           f"    {AR_TAX}\n\nAfter.\n")
+    assert blocks(md(src)) == ["Claim .", FARM, BRIDGE, AR_TAX, "After."]
+
+
+def test_html_blocks_are_read_as_html():
+    src = ('<div class="note">\n  <h5>Note title</h5>\n  <p>Some <code>x = 1</code> text, im<b>port</b>ant.\n'
+           '  &copy; caf&eacute;</p>\n</div>\n\n<table>\n<tr><td>cell one</td><td>cell two</td></tr>\n</table>\n\n'
+           f"{FARM}\n")
+    doc = md(src)
+    assert blocks(doc) == ["Note title", "Some text, important. © café", "cell one", "cell two", FARM]
+    assert heading_texts(doc) == ["Note title"]
+    assert "x = 1" not in doc.analysis
+
+
+def test_an_html_block_ends_at_a_blank_line_and_markdown_goes_on():
+    src = "<details>\n<summary>More</summary>\n\n**Bold** text [a link](u).\n\n</details>\n"
+    assert blocks(md(src)) == ["More", "**Bold** text a link."]
+
+
+def test_a_lone_inline_tag_starts_an_html_block_but_does_not_interrupt_a_paragraph():
+    src = f"{FARM}\n<span>still the paragraph</span>\n\n<span>\n{BRIDGE}\n</span>\n"
+    assert blocks(md(src)) == [f"{FARM} still the paragraph", BRIDGE]
+
+
+def test_inline_tags_do_not_split_words_in_markdown():
+    src = "An im<b>port</b>ant w<!-- x -->ord, a<img src=i.png>b, <code>code</code> and <kbd>K</kbd>ey."
+    doc = md(src)
+    assert normalize(doc.analysis) == "an important word a b and key"
+
+
+def test_markdown_ignore_directive_inside_an_html_block():
+    src = f"<div>\n<p>{FARM}</p>\n<!-- dedup: ignore -->\n<p>{BRIDGE}</p>\n<p>{AR_TAX}</p>\n</div>\n"
+    doc = md(src)
+    assert covered(src, doc.ignored, BRIDGE)
+    assert not covered(src, doc.ignored, FARM) and not covered(src, doc.ignored, AR_TAX)
 
 
 def test_url_trailing_punctuation_stays():
@@ -205,7 +324,7 @@ def test_blockquote_markers_are_blanked_and_lines_join():
 
 def test_table_rows_are_blocks_and_the_delimiter_row_is_blanked():
     src = f"{FARM}\n| Name | Town |\n|:-----|:----:|\n| Ali | Cairo |\n| Sara \\| Lee | Rabat |\n\n{BRIDGE}\n"
-    assert blocks(md(src)) == [FARM, "Name Town", "Ali Cairo", "Sara \\| Lee Rabat", BRIDGE]
+    assert blocks(md(src)) == [FARM, "Name Town", "Ali Cairo", "Sara | Lee Rabat", BRIDGE]
 
 
 def test_a_heading_ends_a_table():
@@ -363,7 +482,7 @@ HTML_PAGE = f"""<!DOCTYPE html>
 
 def test_html_keeps_prose_and_drops_the_rest():
     doc = page(HTML_PAGE)
-    assert blocks(doc) == ["Home", "Harvest news", f"{FARM} Officials said so .", BRIDGE, AR_TAX,
+    assert blocks(doc) == ["Home", "Harvest news", f"{FARM} Officials said so.", BRIDGE, AR_TAX,
                            "after break", "Use with care."]
     for token in ("secret", "color", "meta", "href", "example", "rm -rf", "enable", "template", "svg", EN[4],
                   "Harvest & rain"):
@@ -388,9 +507,26 @@ def test_html_character_references_decode_in_place():
     src = "<p>Salt &amp; pepper&nbsp;here, caf&eacute;s &#1605;&#1585;&#1581;&#1576;&#1575; &#x1F600; &bogus; x</p>"
     doc = page(src)
     at = src.index("&amp;")
-    assert doc.analysis[at] == "&" and doc.analysis[at + 1:at + 5] == "    "
+    assert doc.analysis[at] == "&" and doc.analysis[at + 1:at + 5] == WORD_JOINER * 4
     assert normalize(doc.analysis) == "salt pepper here cafes مرحبا bogus x"
     assert "&bogus;" in doc.analysis
+
+
+def test_html_inline_tags_do_not_split_words():
+    src = ("<p>An im<b>port</b>ant w<!-- x -->ord, <a href='u'>link</a>ed, a<img src=i.png>b, "
+           "foo<code>x</code>bar, caf&eacute;<i>s</i>.</p><p>block</p>tags<br>apart")
+    doc = page(src)
+    assert normalize(doc.analysis) == "an important word linked a b foo bar cafes block tags apart"
+    at = src.index("port")
+    assert doc.analysis[at:at + 4] == "port"
+
+
+def test_html_engine_finds_a_repeat_with_markup_inside_a_word():
+    marked = FARM.replace("record", "rec<b>ord</b>").replace("harvest", "<i>harvest</i>")
+    src = f"<p>{FARM}</p><p>{EN[2]}</p><p>{marked}</p>"
+    doc = page(src)
+    (finding,) = findings(doc)
+    assert_points_at(doc, finding, marked)
 
 
 def test_html_inline_whitespace_joins_and_blocks_break():
@@ -478,6 +614,8 @@ MARKDOWN_PIECES = [
     "|---|", ":-:", "---", "===", "***", "___", "+++", "<div>", "</div>", "<br>", "<script>", "</script>",
     "<pre>", "<https://a.example/x>", "<a@b.co>", "http://x.example/a?b=1", "www.example.com", "&amp;", "&#1605;",
     "\\", "\"", "'", "<", ">", "مرحبا", "الحكومة", "قال", "word", "Sentence one.", " ", "  ", ".", "؟", "*", "_",
+    "<?php ", "?>", "<!DOCTYPE x>", "<![CDATA[", "<b>", "</b>", "<code>", "</code>", "<p>", "<table>", "&eacute;",
+    "&#0;", "&bogus;", "\\*", "a@b.co", "[ref]: /u 'title'\n", "\"t\"", "<details>", "</details>", "      ",
 ]
 
 
@@ -506,7 +644,7 @@ def test_html_tag_soup_never_raises_and_keeps_offsets(pieces):
     src = "".join(pieces)
     doc = page(src)
     if "&" not in src:  # without references, every character is the source's or a blank
-        assert all(a == s or a in " \n" for a, s in zip(doc.analysis, src))
+        assert all(a == s or a in " \n" + WORD_JOINER for a, s in zip(doc.analysis, src))
 
 
 # --- linear time -------------------------------------------------------------------------------------
@@ -525,6 +663,10 @@ ADVERSARIAL = {
     "heading spaces": lambda n: "# " + " " * n + "x",
     "delimiter dashes": lambda n: "|" + "-" * n + "x\n",
     "many lines": lambda n: "a\n=\n- b\n> c\n" * (n // 12),
+    "definitions with open titles": lambda n: "[a]: b\n'x\n" * (n // 10),
+    "nested list items": lambda n: "".join(" " * (2 * i) + "- x\n" for i in range(int((n / 2) ** 0.5))),
+    "html block lines": lambda n: "<div>\n" + "<p>x <b>y</b>\n" * (n // 14),
+    "nested brackets": lambda n: "![a [b] " * (n // 8),
 }
 
 

@@ -5,11 +5,15 @@ against the service's own OpenAPI spec with every check.
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("fastapi", reason="the server extra is not installed (pip install -e '.[test]')")
 pytest.importorskip("uvicorn", reason="the server extra is not installed (pip install -e '.[test]')")
@@ -17,6 +21,7 @@ httpx = pytest.importorskip("httpx", reason="httpx is not installed (pip install
 
 from conftest import EN, FILLER, REPO, dedup_command  # noqa: E402
 from dedup_server import TOKEN, dedup_server  # noqa: E402
+from report_schema import assert_valid_report  # noqa: E402
 
 MAX_BODY = 100_000
 AUTH = {"authorization": f"Bearer {TOKEN}"}
@@ -39,9 +44,12 @@ def client(server):
 
 
 def check(client, **body):
+    """POST /v1/check; the JSON report, validated against the report schema (closed)."""
     response = client.post("/v1/check", json=body)
     assert response.status_code == 200, response.text
-    return response.json()
+    report = response.json()
+    assert_valid_report(report)
+    return report
 
 
 def assert_problem(response, status: int, *words: str) -> dict:
@@ -241,6 +249,86 @@ def test_malformed_check_is_422_with_a_message(client, body, words):
     assert problem["errors"] and all({"location", "message", "type"} <= e.keys() for e in problem["errors"])
 
 
+@pytest.mark.parametrize("body, words", [
+    (b'{"text": "caf\xe9 au lait"}', ["UTF-8", "byte 13"]),  # Latin-1, not UTF-8
+    (b'{"text": "\xed\xa0\x80 lone"}', ["surrogate"]),  # a surrogate encoded in UTF-8
+    (b"[" * 40_000 + b"]" * 40_000, ["nested too deeply"]),
+    (b"{\"text\": \"a\", \"options\": " + b"{\"a\": " * 5_000 + b"1" + b"}" * 5_001, ["nested too deeply"]),
+    (b'{"text": "a", "options": {"min_words": ' + b"9" * 5000 + b"}}", ["not valid JSON"]),
+    (b'{"text": "a", "options": {"min_words": NaN}}', ["min_words"]),
+    (b'{"text": "a", "options": {"min_words": 1e999}}', ["min_words"]),
+    (b'{"text": "a", "options": {"min_words": 5.5}}', ["min_words"]),
+    (b'{"text": ["a"]}', ["text"]),
+    (b'{"text": "a", "id": 7}', ["id"]),
+    (b'{"documents": {"id": "a", "text": "b"}}', ["documents"]),
+    (b'{"documents": [{"id": "a", "text": "b", "format": "pdf"}]}', ["format"]),
+    (b'{"text": "a", "options": []}', ["options"]),
+    (b'"just a string"', ["body"]),
+    (b"null", ["body"]),
+    (b"", ["body"]),
+])
+def test_every_malformed_body_is_422(client, body, words):
+    response = client.post("/v1/check", content=body, headers={"content-type": "application/json"})
+    problem = assert_problem(response, 422, *words)
+    assert problem["errors"]
+
+
+@pytest.mark.parametrize("doc_id, words", [
+    ("a\x00b", ["printable", "U+0000"]),
+    ("line\nbreak", ["printable", "U+000A"]),
+    ("tab\there", ["printable", "U+0009"]),
+    ("esc\x1b[31m", ["printable", "U+001B"]),
+    ("\u202eevil", ["printable", "RIGHT-TO-LEFT OVERRIDE"]),
+    ("para\u2029graph", ["printable"]),
+    (" ", ["blank"]),
+    ("\u00a0 \u3000", ["blank"]),
+])
+def test_document_ids_must_be_printable(client, doc_id, words):
+    problem = assert_problem(check_response(client, text=EN[0], id=doc_id), 422, "id", *words)
+    assert problem["errors"][0]["location"] == ["body", "id"]
+    documents = [{"id": "fine", "text": EN[1]}, {"id": doc_id, "text": EN[2]}]
+    assert_problem(check_response(client, documents=documents), 422, *words)
+    from urllib.parse import quote
+    assert_problem(client.put(f"/v1/archive/{quote(doc_id, safe='')}", json={"text": EN[0]}, headers=AUTH),
+                   422, "document id", *words)
+    assert_problem(client.delete(f"/v1/archive/{quote(doc_id, safe='')}", headers=AUTH), 422, "document id")
+
+
+def test_printable_ids_of_any_script_are_accepted(client):
+    for doc_id in ("مقال/٢٠٢٦/رئيسي", "نامه\u200cها", "desk draft 1", "日本語-ニュース", "a" * 1024):
+        assert check(client, text=f"{EN[0]} {EN[0]}", id=doc_id, options={"archive": False}
+                     )["findings"][0]["sentence"]["doc"] == doc_id
+
+
+def json_values():
+    scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                        | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+
+
+def request_like():
+    """Bodies shaped like a check request, with any value in any field."""
+    fields = {name: json_values() for name in ("text", "id", "format", "documents", "options", "report")}
+    return st.fixed_dictionaries({}, optional=fields).map(lambda body: json.dumps(body).encode())
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(st.binary(max_size=200), json_values().map(lambda v: json.dumps(v).encode()), request_like(),
+                      request_like().map(lambda b: b[: len(b) // 2])))
+def test_any_body_is_answered_200_or_422(server, body):
+    """Whatever the bytes, a check is answered (200) or refused with a JSON message (422):
+    never 400, never 5xx."""
+    response = httpx.post(f"{server[0]}/v1/check", content=body, headers={"content-type": "application/json"},
+                          timeout=30)
+    assert response.status_code in (200, 422), (body, response.status_code, response.text)
+    if response.status_code == 422:
+        assert response.json()["message"]
+
+
+def check_response(client, **body):
+    return client.post("/v1/check", json={**body, "options": {"archive": False}})
+
+
 def test_a_body_that_is_not_json_says_so(client):
     response = client.post("/v1/check", content=b"text=hello", headers={"content-type": "application/x-www-form-urlencoded"})
     assert_problem(response, 422, "application/json")
@@ -291,7 +379,7 @@ def test_an_internal_error_is_500_without_a_traceback(tmp_path, monkeypatch):
         raise RuntimeError("secret internals at /srv/dedup")
 
     monkeypatch.setattr(Detector, "check_many", broken)
-    app = create_app(ServiceSettings(index=str(tmp_path / "i.sqlite")))
+    app = create_app(ServiceSettings(index=str(tmp_path / "i.sqlite"), engine_processes=False))
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.post("/v1/check", json={"text": "x", "options": {"archive": False}})
     body = assert_problem(response, 500)
@@ -342,7 +430,11 @@ def test_requests_wait_for_a_slow_index_with_503_and_retry_after(tmp_path, monke
         assert waiting.headers["retry-after"] == "1"
         gate.set()
         app.state.opener.wait(30)
-        assert client.get("/readyz").status_code == 200
+        deadline = time.monotonic() + 60  # and the engine processes start
+        while (ready := client.get("/readyz")).status_code != 200 and time.monotonic() < deadline:
+            assert ready.json()["status"] == "starting"
+            time.sleep(0.2)
+        assert ready.status_code == 200
         assert client.get("/v1/archive/stats").json()["documents"] == 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.verify import word_bag_containment
@@ -37,3 +37,14 @@ def test_word_bag_share_is_symmetric_and_bounded(a, b):
     forward, backward = word_bag_containment([left], [right])[0], word_bag_containment([right], [left])[0]
     assert forward == backward
     assert 0.0 <= forward <= 1.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.sampled_from(["a", "bb", "c", "dd", "e"]), max_size=12),
+                          st.lists(st.sampled_from(["a", "bb", "c", "dd", "e"]), max_size=12)), min_size=1, max_size=20))
+def test_word_bag_containment_counts_shared_words_with_repeats(pairs):
+    from collections import Counter
+
+    left, right = [" ".join(a) for a, _ in pairs], [" ".join(b) for _, b in pairs]
+    expected = [(Counter(a) & Counter(b)).total() / max(1, min(len(a), len(b))) for a, b in pairs]
+    assert word_bag_containment(left, right).tolist() == pytest.approx(expected)

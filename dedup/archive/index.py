@@ -139,9 +139,8 @@ class Index:
         """The passages under the boilerplate limit, and those over it."""
         if not passages:
             return passages, []
-        if all(p.documents is not None for p in passages):
-            counts = [p.documents for p in passages]
-        else:
+        counts = [p.documents for p in passages if p.documents is not None]
+        if len(counts) < len(passages):
             counts = self.store.document_counts(np.array([p.norm_hash for p in passages], dtype=np.int64)).tolist()
         return ([p for p, c in zip(passages, counts) if c <= limit],
                 [p for p, c in zip(passages, counts) if c > limit])
@@ -150,7 +149,7 @@ class Index:
         bands = self.store.settings.bands
         if not passages or any(p.band_keys is None or len(p.band_keys) != 4 * bands for p in passages):
             return None
-        return np.frombuffer(b"".join(p.band_keys for p in passages), dtype="<u4").reshape(-1, bands).astype(np.uint32)
+        return np.frombuffer(b"".join(p.band_keys or b"" for p in passages), dtype="<u4").reshape(-1, bands).astype(np.uint32)
 
     def stats(self) -> dict[str, Any]:
         return {**self.store.stats(), "boilerplate": {"share": self.boilerplate.share,

@@ -176,6 +176,7 @@ class SQLiteStore:
                 document = connection.execute(
                     "INSERT INTO documents(doc_id, metadata, added_at) VALUES (?, ?, ?)",
                     (doc_id, metadata_json, time.time())).lastrowid
+                assert document is not None  # an INSERT sets it
                 passage_ids = np.arange(next_id, next_id + len(rows), dtype=np.int64)
                 next_id += len(rows)
                 connection.executemany(INSERT_PASSAGE, _passage_tuples(document, passage_ids, rows))

@@ -6,8 +6,9 @@ report: the documents' source texts (to turn code-point offsets into each format
 unit), the severity of each kind, colour, and the version to stamp.
 
 Formats: ``text`` (default), ``concise``, ``json`` and ``jsonl`` (the ``dedup.report/1``
-schema), ``sarif`` (SARIF 2.1.0), ``github`` (workflow commands), ``rdjsonl`` (reviewdog)
-and ``html`` (a self-contained report page for editors).
+schema), ``sarif`` (SARIF 2.1.0), ``github`` (workflow commands), ``rdjsonl`` (reviewdog),
+``gitlab`` (GitLab Code Quality), ``junit`` (JUnit XML) and ``html`` (a self-contained report
+page for editors). Rule codes come from `dedup.rules`.
 """
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from .. import __version__
 from ..model import Finding, Report
 from .concise import ConciseFormat
 from .github import GithubFormat
+from .gitlab import GitlabFormat
 from .html import HtmlFormat
 from .jsonreport import JsonFormat, JsonlFormat
+from .junit import JunitFormat
 from .rdjsonl import RdjsonlFormat
 from .sarif import SarifFormat
 from .text import TextFormat
@@ -67,7 +70,7 @@ class Formatter(Protocol):
 FORMATS: dict[str, Formatter] = {
     formatter.name: formatter
     for formatter in (TextFormat(), ConciseFormat(), JsonFormat(), JsonlFormat(),
-                      SarifFormat(), GithubFormat(), RdjsonlFormat(), HtmlFormat())
+                      SarifFormat(), GithubFormat(), RdjsonlFormat(), GitlabFormat(), JunitFormat(), HtmlFormat())
 }
 
 

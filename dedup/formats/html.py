@@ -1,11 +1,21 @@
 """The ``html`` format: one self-contained page for editors (inline CSS and script, no assets).
 
-The page has a summary table (findings by kind and scope), then every document involved in a
-finding, in report order, rendered from its source text: each repeated passage (a finding's
-`sentence`) is a ``<mark class="kind-…" id="fN" data-finding="N">``, each passage it repeats
-(the `match`) a lighter ``<mark class="match" id="mN">``. Clicking a mark (or Enter on it)
-shows the finding's details panel (``<section class="detail" id="dN" hidden>``): both passages
-side by side and a word-level diff. Findings are numbered from 1 in report order.
+The page opens with a summary table (findings by kind and scope), filters (tick boxes for each
+kind, severity and scope the report holds) and, for more than one document, an index of the
+documents with their counts (findings in each, by kind) linking to each. Then every document
+involved in a finding, in report order, as a collapsible ``<details class="document"
+id="docN">`` (collapsed at first in a report of more than `OPEN_DOCUMENTS` documents, or when
+longer than `OPEN_CHARACTERS`; a one-document report is always open), rendered from its
+source text: each repeated passage (a finding's `sentence`) is a ``<mark class="kind-…"
+id="fN" data-finding="N">``, each passage it repeats (the `match`) a lighter ``<mark
+class="match" id="mN">``. Clicking a mark (or Enter on it) shows the finding's details panel
+(``<section class="detail" id="dN" hidden>``): both passages side by side and a word-level
+diff. Findings are numbered from 1 in report order. Marks and panels carry ``data-kind``,
+``data-severity`` and ``data-scope`` for the filters (applied in the page, see `html_assets`).
+
+Direction: the page's own words are English, so the page is ``dir="ltr"``; each document's
+body (its source, its panels) takes the direction of its text (`text_direction`), and every
+passage is ``dir="auto"`` with each paragraph directed by its own text.
 
 Overlapping spans are nested safely: a span that crosses another's end is closed there and
 reopened after it (the continuation carries no id), so the markup is always well formed.
@@ -18,11 +28,13 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from typing import IO, TYPE_CHECKING, Iterable
+from typing import IO, TYPE_CHECKING
 
 from ..model import Finding, Report, Span
+from .html_assets import CSS, filter_css, script
 from .messages import place
 
 if TYPE_CHECKING:
@@ -30,82 +42,28 @@ if TYPE_CHECKING:
 
 KINDS = ("exact", "normalized", "near", "contained", "conflict")
 SCOPES = ("document", "corpus", "archive")
+SEVERITIES = ("error", "warning", "info")
+SCOPE_LABELS = {"document": "inside one document", "corpus": "across documents", "archive": "against the archive"}
+# a report of more documents than this starts with every document collapsed; so does a longer document
+OPEN_DOCUMENTS = 10
+OPEN_CHARACTERS = 10_000
 # characters HTML does not allow as text (C0/C1 controls other than tab, LF, CR; lone surrogates)
 _INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-
-CSS = """
-:root { --exact: #f4a3a3; --normalized: #f7c08a; --near: #fbe38e; --contained: #a9cdf5;
-  --conflict: #d5b3f0; --match: #e3f2e1; --line: #555; }
-body { font: 16px/1.5 system-ui, sans-serif; margin: 1.5rem auto; max-width: 70rem; padding: 0 1rem; color: #222; }
-table.summary { border-collapse: collapse; margin: 1rem 0; }
-table.summary th, table.summary td { border: 1px solid #bbb; padding: .25rem .6rem; text-align: end; }
-table.summary th:first-child { text-align: start; }
-.swatch { display: inline-block; width: .9em; height: .9em; margin-inline-end: .4em; vertical-align: -.1em;
-  border: 1px solid var(--line); }
-.document { border-top: 1px solid #ccc; margin-top: 2rem; }
-.document h2 { font-size: 1.1rem; font-family: ui-monospace, monospace; overflow-wrap: anywhere; }
-.source { white-space: pre-wrap; unicode-bidi: plaintext; overflow-wrap: anywhere; background: #fafafa;
-  border: 1px solid #ddd; padding: .75rem; font-size: 1.05rem; }
-mark { color: inherit; border-bottom: 2px solid var(--line); padding: 0 1px; }
-mark[data-finding] { cursor: pointer; }
-mark:focus { outline: 2px solid #1a5fb4; }
-.kind-exact { background: var(--exact); border-bottom-style: solid; }
-.kind-normalized { background: var(--normalized); border-bottom-style: solid; }
-.kind-near { background: var(--near); border-bottom-style: dashed; }
-.kind-contained { background: var(--contained); border-bottom-style: dotted; }
-.kind-conflict { background: var(--conflict); border-bottom-style: double; border-bottom-width: 3px; }
-mark.match { background: var(--match); border-bottom: 1px dotted var(--line); }
-.detail { border: 1px solid #bbb; border-inline-start: 4px solid var(--line); margin: .75rem 0; padding: .5rem .9rem; }
-.detail h3 { font-size: 1rem; margin: .2rem 0 .5rem; }
-.pair { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 1rem; }
-.pair figure { margin: 0; }
-.pair figcaption { font-size: .85rem; color: #555; overflow-wrap: anywhere; }
-.passage, .diff { white-space: pre-wrap; unicode-bidi: plaintext; overflow-wrap: anywhere; margin: .3rem 0; }
-.diff del { background: #fcd4d4; text-decoration: line-through; }
-.diff ins { background: #cdeccd; text-decoration: underline; }
-.note { color: #666; font-style: italic; }
-@media (max-width: 40rem) {
-  body { padding: 0 .5rem; }
-  .pair { grid-template-columns: minmax(0, 1fr); }
-  table.summary { display: block; overflow-x: auto; }
-  table.summary th, table.summary td { padding: .2rem .35rem; }
-}
-@media print {
-  .detail[hidden] { display: block !important; }
-  .detail, .source { break-inside: avoid-page; }
-  mark, .diff del, .diff ins { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-  mark { border-bottom-width: 2px; text-decoration: underline; }
-  mark.match { border: 1px dotted #000; text-decoration: none; }
-}
-"""
-
-SCRIPT = """
-(function () {
-  function toggle(mark) {
-    mark.getAttribute("data-finding").split(" ").forEach(function (n) {
-      var panel = document.getElementById("d" + n);
-      if (!panel) return;
-      panel.hidden = !panel.hidden;
-      mark.setAttribute("aria-expanded", String(!panel.hidden));
-      if (!panel.hidden) panel.scrollIntoView({block: "nearest"});
-    });
-  }
-  document.addEventListener("click", function (e) {
-    var mark = e.target.closest && e.target.closest("mark[data-finding]");
-    if (mark) toggle(mark);
-  });
-  document.addEventListener("keydown", function (e) {
-    if (e.key !== "Enter" && e.key !== " ") return;
-    var mark = e.target.closest && e.target.closest("mark[data-finding]");
-    if (mark) { e.preventDefault(); toggle(mark); }
-  });
-})();
-"""
+# letters of the right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, NKo, Samaritan, ...)
+_RTL_LETTER = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]")
+_LETTER = re.compile(r"[^\W\d_]")
+_NAME = re.compile(r"[a-z][a-z0-9-]*\Z")  # a kind, severity or scope usable in a class name
 
 
 def esc(text: object) -> str:
     """`text` escaped for HTML text and attribute values, invalid characters replaced."""
     return html.escape(_INVALID.sub("\ufffd", str(text)), quote=True)
+
+
+def text_direction(text: str) -> str:
+    """"rtl" when most letters of `text` are of a right-to-left script, else "ltr"."""
+    rtl = len(_RTL_LETTER.findall(text))
+    return "rtl" if rtl and 2 * rtl > len(_LETTER.findall(text)) else "ltr"
 
 
 @dataclass(frozen=True)
@@ -120,6 +78,34 @@ class Marked:
     again: str
 
 
+@dataclass
+class Involved:
+    """A document on the page: its number (``docN``), id, source text (None when not given),
+    the findings on it (their sentence is here) and those whose match is here."""
+
+    number: int
+    doc: str
+    source: str | None
+    own: list[tuple[int, Finding]] = field(default_factory=list)
+    matched: list[tuple[int, Finding]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Values:
+    """The kinds, severities and scopes a report holds, in the filters' (and columns') order."""
+
+    kinds: list[str]
+    severities: list[str]
+    scopes: list[str]
+
+    @classmethod
+    def of(cls, findings: list[Finding], ctx: FormatContext) -> Values:
+        def ordered(known: tuple[str, ...], present: set[str]) -> list[str]:
+            return [v for v in known if v in present] + sorted(present - set(known))
+        return cls(ordered(KINDS, {f.kind for f in findings}), ordered(SEVERITIES, {ctx.level(f) for f in findings}),
+                   ordered(SCOPES, {f.scope for f in findings}))
+
+
 class HtmlFormat:
     name = "html"
 
@@ -130,26 +116,34 @@ class HtmlFormat:
 def render_page(report: Report, ctx: FormatContext) -> str:
     """The whole page for `report`."""
     numbered = list(enumerate(report.findings, 1))
-    docs = involved_documents(report.findings)
+    docs = involved(numbered, ctx)
+    values = Values.of(report.findings, ctx)
     if numbered:
-        body = (summary_table(report.findings)
-                + "".join(document_section(i, doc, numbered, ctx) for i, doc in enumerate(docs, 1)))
+        placed = placed_matches(numbered, ctx)
+        tools = (summary_table(report.findings) + filters(report.findings, values, ctx)
+                 + document_index(docs, values))
+        body = "".join(document_section(d, ctx, placed, starts_open(d, len(docs))) for d in docs)
+        data = script(len(docs), values.kinds, values.severities, values.scopes, finding_numbers(docs, values, ctx))
     else:
+        tools, data = "", script(0, [], [], [], [])
         body = '<p class="empty">No repeats were found.</p>\n'
+    hide = filter_css([("kind", values.kinds), ("severity", values.severities), ("scope", values.scopes)])
     return ("<!DOCTYPE html>\n"
-            '<html lang="und">\n<head>\n<meta charset="utf-8">\n'
+            '<html lang="und" dir="ltr">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             "<title>dedup: repeated passages</title>\n"
-            f"<style>{CSS}</style>\n</head>\n<body>\n"
-            f"<header><h1>Repeated passages</h1>\n<p>{headline(report, docs)} "
+            f"<style>{CSS}{hide}</style>\n</head>\n<body>\n"
+            f'<header lang="en"><h1>Repeated passages</h1>\n<p>{headline(report, docs)} '
             f"&middot; dedup {esc(ctx.version)}</p>\n"
             + ('<p class="note">Click a marked passage (or press Enter on it) for its details.</p>\n'
                if numbered else "")
-            + "</header>\n<main>\n" + body + "</main>\n"
-            f"<script>{SCRIPT}</script>\n</body>\n</html>\n")
+            + "</header>\n"
+            + (f'<nav lang="en" aria-label="Findings and documents">\n{tools}</nav>\n' if tools else "")
+            + "<main>\n" + body + "</main>\n"
+            f"<script>{data}</script>\n</body>\n</html>\n")
 
 
-def headline(report: Report, docs: list[str]) -> str:
+def headline(report: Report, docs: list[Involved]) -> str:
     n = len(report.findings)
     return f"{n} finding{'s' * (n != 1)} in {len(docs)} document{'s' * (len(docs) != 1)}"
 
@@ -165,11 +159,36 @@ def involved_documents(findings: Iterable[Finding]) -> list[str]:
     return list(seen)
 
 
-# --- summary ---------------------------------------------------------------------------------
+def involved(numbered: list[tuple[int, Finding]], ctx: FormatContext) -> list[Involved]:
+    """The documents on the page (see `involved_documents`), numbered from 1, with their findings."""
+    docs = {doc: Involved(i, doc, ctx.sources.get(doc))
+            for i, doc in enumerate(involved_documents(f for _, f in numbered), 1)}
+    for n, f in numbered:
+        docs[f.sentence.doc].own.append((n, f))
+        if f.scope != "archive":
+            docs[f.match.doc].matched.append((n, f))
+    return list(docs.values())
+
+
+def finding_numbers(docs: list[Involved], values: Values, ctx: FormatContext) -> list[int]:
+    """Five numbers per finding, in report order, for the page's script: the number of its
+    document, of its match's document (0 for an archive match), its kind, severity and scope
+    (as indexes into `values`)."""
+    number = {d.doc: d.number for d in docs}
+    rows: dict[int, list[int]] = {}
+    for d in docs:
+        for n, f in d.own:
+            rows[n] = [d.number, number[f.match.doc] if f.scope != "archive" else 0,
+                       values.kinds.index(f.kind), values.severities.index(ctx.level(f)),
+                       values.scopes.index(f.scope)]
+    return [x for n in sorted(rows) for x in rows[n]]
+
+
+# --- summary, filters, index -----------------------------------------------------------------
 
 def summary_table(findings: list[Finding]) -> str:
     """Counts by kind (rows) and scope (columns), with totals; cells carry data-kind/data-scope."""
-    counts = Counter((f.kind, f.scope) for f in findings)
+    counts: Counter[tuple[str, str]] = Counter((f.kind, f.scope) for f in findings)
     kinds = list(KINDS) + sorted({f.kind for f in findings} - set(KINDS))
     scopes = list(SCOPES) + sorted({f.scope for f in findings} - set(SCOPES))
     head = "".join(f"<th scope=\"col\">{esc(s)}</th>" for s in scopes)
@@ -190,26 +209,97 @@ def _count_cell(kind: str, scope: str, count: int) -> str:
     return f'<td data-kind="{esc(kind)}" data-scope="{esc(scope)}">{count}</td>'
 
 
+def filters(findings: list[Finding], values: Values, ctx: FormatContext) -> str:
+    """Tick boxes for each kind, severity and scope the report holds (with its count), and the
+    line saying how many findings are shown; nothing for a report of one finding."""
+    if len(findings) < 2:
+        return ""
+    counts: dict[str, Counter[str]] = {"kind": Counter(f.kind for f in findings),
+                                       "severity": Counter(ctx.level(f) for f in findings),
+                                       "scope": Counter(f.scope for f in findings)}
+    groups = (("kind", "Kind", values.kinds), ("severity", "Severity", values.severities),
+              ("scope", "Scope", values.scopes))
+    sets = []
+    for group, legend, present in groups:
+        boxes = "".join(filter_box(group, value, counts[group][value]) for value in present if _NAME.match(value))
+        sets.append(f"<fieldset><legend>{legend}</legend>{boxes}</fieldset>\n")
+    return (f'<form class="filters" id="filters" aria-label="Show findings of">\n{"".join(sets)}</form>\n'
+            f'<p id="shown" class="note" role="status" aria-live="polite">All {len(findings)} findings shown.</p>\n')
+
+
+def filter_box(group: str, value: str, count: int) -> str:
+    label = SCOPE_LABELS.get(value, value) if group == "scope" else value
+    swatch = f'<span class="swatch kind-{value}"></span>' if group == "kind" else ""
+    return (f'<label><input type="checkbox" name="{group}" value="{value}" checked> {swatch}{esc(label)} '
+            f'<span class="count">({count})</span></label>\n')
+
+
+def document_index(docs: list[Involved], values: Values) -> str:
+    """For more than one document: buttons to expand or collapse them all and a table of the
+    documents (each a link to it) with the findings on each, in all and by kind."""
+    if len(docs) < 2:
+        return ""
+    head = "".join(f'<th scope="col"><span class="swatch kind-{esc(k)}"></span>{esc(k)}</th>' for k in values.kinds)
+    rows = "".join(index_row(d, values) for d in docs)
+    return ('<p class="tools"><button type="button" data-open="all">Expand all documents</button>'
+            '<button type="button" data-open="none">Collapse all documents</button></p>\n'
+            f'<details class="index" id="index" open>\n<summary>Documents ({len(docs)})</summary>\n'
+            '<div class="index-wrap"><table class="index">\n'
+            f'<thead><tr><th scope="col">document</th><th scope="col">findings</th>{head}</tr></thead>\n'
+            f"<tbody>\n{rows}</tbody>\n</table></div>\n</details>\n")
+
+
+def index_row(d: Involved, values: Values) -> str:
+    kinds: Counter[str] = Counter(f.kind for _, f in d.own)
+    cells = "".join(_index_cell(kinds[k]) for k in values.kinds)
+    return (f'<tr data-doc="{d.number}"><td><a href="#doc{d.number}">{esc(d.doc)}</a></td>'
+            f"{_index_cell(len(d.own))}{cells}</tr>\n")
+
+
+def _index_cell(count: int) -> str:
+    return f'<td class="zero">{count}</td>' if count == 0 else f"<td>{count}</td>"
+
+
 # --- documents -------------------------------------------------------------------------------
 
-def document_section(index: int, doc: str, numbered: list[tuple[int, Finding]], ctx: FormatContext) -> str:
-    """One document: its source with the marks, then the details of the findings on it."""
-    source = ctx.sources.get(doc)
-    marks, loose = document_marks(doc, source, numbered, ctx)
-    own = [(n, f) for n, f in numbered if f.sentence.doc == doc]
-    note = f"{len(own)} repeated passage{'s' * (len(own) != 1)}" if own else "earlier passages only"
-    parts = [f'<section class="document" id="doc{index}">\n<h2>{esc(doc)}</h2>\n<p class="note">{note}</p>\n']
-    if source is None:
-        parts.append('<p class="note">Source text not available; passages shown on their own.</p>\n')
+def starts_open(d: Involved, documents: int) -> bool:
+    """Whether document `d` of a page of `documents` starts open: always when it is the only
+    one; else when the page holds at most OPEN_DOCUMENTS and it is at most OPEN_CHARACTERS long."""
+    return documents == 1 or (documents <= OPEN_DOCUMENTS and len(d.source or "") <= OPEN_CHARACTERS)
+
+
+def document_section(d: Involved, ctx: FormatContext, placed: set[int], is_open: bool) -> str:
+    """One document, collapsible (open when `is_open`): its id and counts, then its source with
+    the marks and the details of the findings on it, in the direction of its text."""
+    marks, loose = document_marks(d, ctx)
+    text = d.source if d.source is not None else " ".join(f.sentence.text for _, f in d.own)
+    opening = (f'<details class="document" id="doc{d.number}"{" open" if is_open else ""}>\n'
+               f'<summary lang="en"><h2>{esc(d.doc)}</h2> <span class="counts">{document_counts(d)}</span></summary>\n'
+               f'<div class="doc-body" dir="{text_direction(text)}">\n')
+    parts = [opening]
+    if d.source is None:
+        parts.append('<p class="note" lang="en" dir="ltr">Source text not available; passages shown on their own.</p>\n')
     else:
-        parts.append(f'<div class="source" dir="auto">{nest(source, marks)}</div>\n')
+        parts.append(f'<div class="source" dir="auto">{nest(d.source, marks)}</div>\n')
     if loose:
         parts.append('<div class="loose">\n' + "".join(
             f'<p class="passage" dir="auto">{m.first}{esc(text)}</mark></p>\n' for m, text in loose) + "</div>\n")
-    placed = placed_matches(numbered, ctx)
-    parts.extend(detail_panel(n, f, ctx, n in placed) for n, f in own)
-    parts.append("</section>\n")
+    parts.extend(detail_panel(n, f, ctx, n in placed) for n, f in d.own)
+    parts.append("</div>\n</details>\n")
     return "".join(parts)
+
+
+def document_counts(d: Involved) -> str:
+    """"3 repeated passages: 2 exact, 1 near", or what else the document holds."""
+    if not d.own:
+        return "earlier passages only"
+    kinds: Counter[str] = Counter(f.kind for _, f in d.own)
+    by_kind = ", ".join(f"{kinds[k]} {esc(k)}" for k in sorted(kinds, key=_kind_order))
+    return f"{len(d.own)} repeated passage{'s' * (len(d.own) != 1)}: {by_kind}"
+
+
+def _kind_order(kind: str) -> tuple[int, str]:
+    return (KINDS.index(kind) if kind in KINDS else len(KINDS), kind)
 
 
 def fits(span: Span, source: str | None) -> bool:
@@ -222,34 +312,37 @@ def placed_matches(numbered: list[tuple[int, Finding]], ctx: FormatContext) -> s
     return {n for n, f in numbered if f.scope != "archive" and fits(f.match, ctx.sources.get(f.match.doc))}
 
 
-def document_marks(doc: str, source: str | None, numbered: list[tuple[int, Finding]],
-                   ctx: FormatContext) -> tuple[list[Marked], list[tuple[Marked, str]]]:
-    """The spans to mark in `doc`'s source, and the sentences that do not fit it (with their text)."""
+def document_marks(d: Involved, ctx: FormatContext) -> tuple[list[Marked], list[tuple[Marked, str]]]:
+    """The spans to mark in `d`'s source, and the sentences that do not fit it (with their text)."""
     marks: list[Marked] = []
     loose: list[tuple[Marked, str]] = []
-    for n, f in numbered:
-        if f.sentence.doc == doc:
-            mark = sentence_mark(n, f, ctx)
-            if fits(f.sentence, source):
-                marks.append(mark)
-            else:
-                loose.append((mark, f.sentence.text))
-        if f.match.doc == doc and f.scope != "archive" and fits(f.match, source):
-            marks.append(match_mark(n, f))
+    for n, f in d.own:
+        mark = sentence_mark(n, f, ctx)
+        if fits(f.sentence, d.source):
+            marks.append(mark)
+        else:
+            loose.append((mark, f.sentence.text))
+    marks.extend(match_mark(n, f, ctx) for n, f in d.matched if fits(f.match, d.source))
     return marks, loose
+
+
+def filter_data(f: Finding, ctx: FormatContext) -> str:
+    """The attributes the filters select marks and panels by."""
+    return f'data-kind="{esc(f.kind)}" data-severity="{esc(ctx.level(f))}" data-scope="{esc(f.scope)}"'
 
 
 def sentence_mark(n: int, f: Finding, ctx: FormatContext) -> Marked:
     classes = f"kind-{esc(f.kind)} sev-{esc(ctx.level(f))}"
     title = esc(f"#{n} {f.kind} repeat ({f.scope}), score {f.score:.2f}: click for details")
-    common = f'class="{classes}" data-finding="{n}" title="{title}"'
+    common = f'class="{classes}" data-finding="{n}" {filter_data(f, ctx)} title="{title}"'
     return Marked(f.sentence.start, f.sentence.end, 0,
                   f'<mark id="f{n}" {common} tabindex="0" role="button" aria-controls="d{n}" aria-expanded="false">',
                   f"<mark {common}>")
 
 
-def match_mark(n: int, f: Finding) -> Marked:
-    common = f'class="match" data-match="{n}" title="{esc(f"earlier passage repeated by #{n}")}"'
+def match_mark(n: int, f: Finding, ctx: FormatContext) -> Marked:
+    common = (f'class="match" data-match="{n}" {filter_data(f, ctx)} '
+              f'title="{esc(f"earlier passage repeated by #{n}")}"')
     return Marked(f.match.start, f.match.end, 1, f'<mark id="m{n}" {common}>', f"<mark {common}>")
 
 
@@ -286,12 +379,14 @@ def nest(text: str, marks: list[Marked]) -> str:
 # --- details ---------------------------------------------------------------------------------
 
 def detail_panel(n: int, f: Finding, ctx: FormatContext, match_marked: bool) -> str:
-    """The hidden panel of finding `n`: both passages side by side and their word diff."""
+    """The hidden panel of finding `n`: both passages side by side and their word diff. Its
+    own words are a left-to-right run, whatever the direction of the document around it."""
     later = passage_figure("Later copy", f.sentence, f"#f{n}")
     earlier = passage_figure("Earlier passage", f.match, f"#m{n}" if match_marked else None)
-    return (f'<section class="detail" id="d{n}" data-kind="{esc(f.kind)}" hidden>\n'
-            f"<h3>#{n} {esc(f.kind)} &middot; {esc(f.scope)} &middot; score {f.score:.2f} "
-            f"&middot; {esc(ctx.level(f))}</h3>\n"
+    scope = SCOPE_LABELS.get(f.scope, f.scope)
+    return (f'<section class="detail" id="d{n}" {filter_data(f, ctx)} hidden>\n'
+            f'<h3><span dir="ltr" lang="en">#{n} {esc(f.kind)} &middot; {esc(scope)} '
+            f"&middot; score {f.score:.2f} &middot; {esc(ctx.level(f))}</span></h3>\n"
             f'<div class="pair">\n{later}{earlier}</div>\n'
             f"{diff_paragraph(f.match.text, f.sentence.text)}\n"
             "</section>\n")
@@ -300,7 +395,7 @@ def detail_panel(n: int, f: Finding, ctx: FormatContext, match_marked: bool) -> 
 def passage_figure(label: str, span: Span, anchor: str | None) -> str:
     where = esc(place(span))
     link = f'<a href="{anchor}">{where}</a>' if anchor else where
-    return (f"<figure><figcaption>{label} &middot; {link}</figcaption>\n"
+    return (f'<figure><figcaption><span dir="ltr" lang="en">{label} &middot; {link}</span></figcaption>\n'
             f'<div class="passage" dir="auto">{esc(span.text)}</div></figure>\n')
 
 

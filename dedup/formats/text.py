@@ -28,7 +28,7 @@ class TextFormat:
 
 def text_line(finding: Finding, ctx: FormatContext) -> str:
     s = finding.sentence
-    path, kind = s.doc, finding.kind
+    path, kind = s.doc, str(finding.kind)
     if ctx.color:
         path = f"{BOLD}{path}{RESET}"
         kind = f"{SEVERITY_COLORS[ctx.level(finding)]}{kind}{RESET}"

@@ -3,21 +3,24 @@
 Plain text is one document; Markdown and HTML are one document each, with markup blanked out
 of the text the engine reads (offsets stay those of the source file); JSON Lines and CSV files
 are collections of records. Plain text and each record's text are read as one text per
-paragraph when their lines are hard-wrapped (`wrap.unwrap`). Errors name the file (and line)
-and the problem. Only regular files are read, within the size limits of `limits.ReadLimits`.
+paragraph when their lines are hard-wrapped (`wrap.unwrap`). Ignore directives (``<!-- dedup:
+ignore -->`` comments, ``dedup: ignore`` lines of plain text, a record's ``dedup`` field) are
+read by `directives`. Errors name the file (and line) and the problem. Only regular files are
+read, within the size limits of `limits.ReadLimits`.
 """
 from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
 from ..model import Document
+from .directives import DirectiveError, read_plain
 from .errors import InputError, printable
 from .limits import DEFAULT_LIMITS, ReadLimits, read_file, read_stream
 from .records import read_csv, read_jsonl
-from .wrap import unwrap
 
 __all__ = ["READERS", "InputError", "ReadLimits", "format_of", "printable", "read_bytes", "read_path", "read_stdin"]
 
@@ -25,17 +28,29 @@ Reader = Callable[[str, str], Document]
 
 
 def _plain(path: str, text: str) -> Document:
-    return Document(path, text, unwrap(text))
+    with _directive_errors(path, text):
+        return read_plain(path, text)
 
 
 def _markdown(path: str, text: str) -> Document:
     from .markdown import read_markdown
-    return read_markdown(path, text)
+    with _directive_errors(path, text):
+        return read_markdown(path, text)
 
 
 def _html(path: str, text: str) -> Document:
     from .html import read_html
-    return read_html(path, text)
+    with _directive_errors(path, text):
+        return read_html(path, text)
+
+
+@contextmanager
+def _directive_errors(path: str, text: str) -> Iterator[None]:
+    """A DirectiveError as an InputError naming the file and the directive's line."""
+    try:
+        yield
+    except DirectiveError as err:
+        raise InputError(f"{path}:{text.count(chr(10), 0, err.offset) + 1}: {err}") from None
 
 
 READERS: dict[str, Reader] = {"text": _plain, "markdown": _markdown, "html": _html}

@@ -5,25 +5,31 @@ file. It starts out blank; the text of the document (outside script, style, pre,
 other elements that hold no prose, and outside ``<head>``) is copied
 in at its place, with line breaks turned into spaces and character references decoded. A
 block element's tags (``<p>``, ``</li>``, ``<br>``, ...) put a line break at their first
-character: the segmenter ends a sentence at every line break. Headings (``<h1>``..``<h6>``)
+character: the segmenter ends a sentence at every line break. Other tags (``<b>``, ``<a>``,
+``<span>``) and comments are no space in a browser: where one stands inside a word
+(``im<b>port</b>ant``) it becomes word joiners, which normalization drops, so the word stays
+one; elsewhere a blank. Headings (``<h1>``..``<h6>``)
 go to `headings`; the ``<title>`` is the page's metadata (it nearly always restates the ``<h1>``),
 not its prose, and is skipped; what the author excluded with ``<!-- dedup: ignore -->`` (the
-next block element) or ``<!-- dedup: off -->`` ... ``<!-- dedup: on -->`` goes to `ignored`.
+next block element) or ``<!-- dedup: off -->`` ... ``<!-- dedup: on -->`` goes to `ignored`, or
+with rule codes (``<!-- dedup: ignore DD003 -->``) to `ignored_kinds` (see `directives`).
 
 Parsing is the standard library's tolerant `html.parser`; positions come from its
-``getpos()``.
+``getpos()``. The Markdown reader reads its HTML blocks with `html_prose`.
 """
 from __future__ import annotations
 
 import html
 import re
 from collections import Counter
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from ..model import Document
-from .markdown import BLOCK_TAGS, Directive, directive, switched_off, trimmed
+from .directives import ALL_KINDS, Directive, KindRange, directive, resolve
+from .markup import BLOCK_TAGS, WORD_JOINER, join_words, trimmed
 
-__all__ = ["read_html"]
+__all__ = ["HtmlProse", "html_prose", "read_html"]
 
 Range = tuple[int, int]
 
@@ -41,18 +47,33 @@ _COMMENT_CLOSE = re.compile(r"--[!\s]*>")  # what ends a comment, in any version
 _SECTION_CLOSE = re.compile(r"\]\s*>")  # what ends a marked section (<![CDATA[ ... ]]>)
 _SHORT_COMMENTS = ("<!-->", "<!--->")
 _MARKUP_OPENING = re.compile(r"<[A-Za-z/!?]")
-_WORD_JOINER = "\u2060"  # invisible, not a space; normalization drops it
 _AS_SPACE = str.maketrans(dict.fromkeys("\n\r\u2028\u2029\x0b\x0c\x85", " "))
 
 
 def read_html(path: str, text: str) -> Document:
     """An HTML file as a Document: `text` as given, only its prose kept in `analysis`."""
+    prose = html_prose(text)
+    headings = tuple(r for a, b in prose.headings for r in [trimmed(prose.analysis, a, b)] if r)
+    ignored = resolve(prose.ignored, prose.directives, len(text))
+    return Document(path, text, prose.analysis, headings, ignored.every, ignored.by_kind)
+
+
+@dataclass(frozen=True, slots=True)
+class HtmlProse:
+    """What `html_prose` reads from a text of HTML: offsets are those of the text."""
+
+    analysis: str  # the text's length, only the prose kept
+    headings: list[Range]  # the content of each <h1>..<h6>, untrimmed
+    directives: list[Directive]  # the dedup comments
+    ignored: list[KindRange]  # what each ``dedup: ignore`` covers, with the kinds of its rules
+    # (``off``/``on`` ranges not included: `directives.resolve` adds them)
+
+
+def html_prose(text: str) -> HtmlProse:
+    """The prose of a text of HTML (a page, or an HTML block of a Markdown file)."""
     reader = _ProseCopier(text)
     reader.read()
-    analysis = "".join(reader.out)
-    headings = tuple(r for a, b in reader.headings for r in [trimmed(analysis, a, b)] if r)
-    ignored = reader.ignore.ranges + switched_off(reader.directives, len(text))
-    return Document(path, text, analysis, headings, tuple(sorted(ignored)))
+    return HtmlProse("".join(reader.out), reader.headings, reader.directives, reader.ignore.ranges)
 
 
 class _ProseCopier(HTMLParser):
@@ -68,6 +89,7 @@ class _ProseCopier(HTMLParser):
         self.in_head = False
         self.heading_from = -1
         self.headings: list[Range] = []
+        self.inline_markup: list[Range] = []  # tags and comments that are no space in a browser
         self.directives: list[Directive] = []
         self.ignore = _NextElement()
         self.fed = _unterminated_markup_at(text)
@@ -82,6 +104,7 @@ class _ProseCopier(HTMLParser):
         self.close()
         self._close_heading(len(self.text))
         self.ignore.finish(len(self.text))
+        join_words(self.out, self.inline_markup)
 
     def _offset(self) -> int:
         line, column = self.getpos()
@@ -105,6 +128,8 @@ class _ProseCopier(HTMLParser):
         if tag in HEADINGS:
             self._close_heading(at)
             self.heading_from = at + len(self.get_starttag_text() or "")
+        if _is_inline(tag):
+            self.inline_markup.append((at, at + len(self.get_starttag_text() or "")))
 
     def handle_endtag(self, tag: str) -> None:
         at = self._offset()
@@ -119,6 +144,8 @@ class _ProseCopier(HTMLParser):
             self.skipping -= 1
         if tag in HEADINGS:
             self._close_heading(at)
+        if _is_inline(tag):
+            self.inline_markup.append((at, len(self.text) if close < 0 else close + 1))
 
     def handle_data(self, data: str) -> None:
         at = self._offset()
@@ -136,10 +163,10 @@ class _ProseCopier(HTMLParser):
         self._reference("&#" + name)
 
     def _reference(self, opening: str) -> None:
-        """A character reference becomes its character(s), padded to its length (or blank,
-        when it decodes to more characters than it has). The padding is spaces, or word
-        joiners when a word goes on right after it (``&#1605;&#1585;``, ``caf&eacute;s``):
-        they keep the word whole, and normalization drops them."""
+        """A character reference becomes its character(s), padded to its length with word
+        joiners (or blank, when it decodes to more characters than it has): a word goes on
+        after it (``&#1605;&#1585;``, ``caf&eacute;s``), a passage that ends with one ends
+        after it, and normalization drops them."""
         at = self._offset()
         if not self._keeps_prose():
             return
@@ -147,10 +174,8 @@ class _ProseCopier(HTMLParser):
         decoded = html.unescape(self.text[at:at + length]).translate(_AS_SPACE)
         if len(decoded) > length:
             return
-        after = self.text[at + length:at + length + 1]
-        padding = _WORD_JOINER if after.isalnum() or after == "&" else " "
         self.ignore.text(at)
-        self.out[at:at + length] = decoded + padding * (length - len(decoded))
+        self.out[at:at + length] = decoded + WORD_JOINER * (length - len(decoded))
 
     def handle_comment(self, data: str) -> None:
         at = self._offset()
@@ -158,17 +183,18 @@ class _ProseCopier(HTMLParser):
             return  # a bogus comment (<!x>, </ x>): no directive
         close = self.text.find(">", at + 4 + len(data))
         end = len(self.text) if close < 0 else close + 1
+        self.inline_markup.append((at, end))
         found = directive(data, at, end)
         if found is None:
             return
         self.directives.append(found)
         if found.command == "ignore":
-            self.ignore.wait()
+            self.ignore.wait(found.kinds)
 
     # html.parser searches for the end of a comment or a marked section to the end of the text
     # again at every "<!--" or "<![" that has none: these two answer "incomplete" at once.
 
-    def parse_comment(self, i: int, report: int = 1) -> int:
+    def parse_comment(self, i: int, report: bool = True) -> int:
         if self._source_offset(i) + 2 > self.last_comment_close and not self.rawdata.startswith(_SHORT_COMMENTS, i):
             return -1
         return super().parse_comment(i, report)
@@ -179,7 +205,7 @@ class _ProseCopier(HTMLParser):
         try:
             return super().parse_html_declaration(i)
         except AssertionError:  # a marked section it does not know (<![foo[ ...): a bogus comment, as in browsers
-            return self.parse_bogus_comment(i, report=0)
+            return self.parse_bogus_comment(i, report=False)
 
     def _source_offset(self, i: int) -> int:
         """The offset in the source of index `i` of the parser's buffer (the unparsed rest)."""
@@ -197,14 +223,16 @@ class _NextElement:
     text up to the next block tag."""
 
     def __init__(self) -> None:
-        self.ranges: list[Range] = []
+        self.ranges: list[KindRange] = []  # with the kinds each covers
+        self.kinds = ALL_KINDS  # those of the comment waited for
         self.waiting = False
         self.tag: str | None = None  # the element being covered; "" for loose text
         self.start = 0
         self.nested: list[str] = []  # block elements open inside it
 
-    def wait(self) -> None:
+    def wait(self, kinds: tuple[str, ...] = ALL_KINDS) -> None:
         if self.tag is None:
+            self.kinds = tuple(k for k in ALL_KINDS if k in kinds or (self.waiting and k in self.kinds))
             self.waiting = True
 
     def start_tag(self, tag: str, at: int) -> None:
@@ -246,8 +274,14 @@ class _NextElement:
 
     def finish(self, at: int) -> None:
         if self.tag is not None:
-            self.ranges.append((self.start, at))
+            self.ranges.append((self.start, at, self.kinds))
             self.tag = None
+
+
+def _is_inline(tag: str) -> bool:
+    """Whether a tag is no space in a browser: not a block, nor a void element (``<img>``,
+    ``<input>``), nor an element whose content is not prose."""
+    return tag not in BLOCK_TAGS and tag not in VOID and tag not in SKIPPED
 
 
 def _unterminated_markup_at(text: str) -> int:

@@ -2,7 +2,9 @@
 
 Each record is one document: its id from `id_field` (default ``id``; the file and record
 number when absent), its text from `text_field` (default ``text``), read as plain text: a
-hard-wrapped one as one text per paragraph (`wrap.unwrap`).
+hard-wrapped one as one text per paragraph (`wrap.unwrap`), with ``dedup: ignore`` lines
+(`directives.read_plain`). A record's ``dedup`` field (``"ignore"``, ``"ignore DD003"``)
+covers the whole record (`directives.record_directive`).
 
 Every problem stops the reading with an InputError naming the file and the line: malformed
 JSON, JSON nested deeper than `MAX_JSON_DEPTH` (refused before parsing, so no recursion runs
@@ -21,9 +23,9 @@ import sys
 from typing import Iterator
 
 from ..model import Document
+from .directives import FIELD, Directive, DirectiveError, read_plain, record_directive
 from .errors import InputError, printable
 from .limits import DEFAULT_LIMITS, ReadLimits
-from .wrap import unwrap
 
 MAX_JSON_DEPTH = 64
 """A record is an object of strings and numbers: deeper nesting is refused, never parsed."""
@@ -45,7 +47,9 @@ def read_jsonl(path: str, text: str, id_field: str = "id", text_field: str = "te
             raise InputError(f"{path}:{number}: expected an object with a string {text_field!r} field")
         if _SURROGATE_ESCAPE.search(line):
             _refuse_lone_surrogates(path, number, record[text_field])
-        yield _record(_record_id(record.get(id_field), path, number), record[text_field])
+        where = f"{path}:{number}"
+        yield _record(_record_id(record.get(id_field), path, number), record[text_field], where,
+                      _whole(record.get(FIELD), where))
 
 
 def _parse_json(path: str, number: int, line: str) -> object:
@@ -91,6 +95,7 @@ def read_csv(path: str, text: str, id_field: str = "id", text_field: str = "text
             found = ", ".join(header or []) or "none"
             raise InputError(f"{path}:1: no {text_field!r} column (columns: {printable(found)})")
         text_at, id_at = header.index(text_field), header.index(id_field) if id_field in header else None
+        field_at = header.index(FIELD) if FIELD in header else None
         while True:
             start = lines.count + 1
             row = _next_row(rows, lines, path, text)
@@ -104,7 +109,9 @@ def read_csv(path: str, text: str, id_field: str = "id", text_field: str = "text
             value = row[text_at]
             if limits.max_record_bytes and 4 * sum(map(len, row)) > limits.max_record_bytes:
                 limits.check_record(path, start, sum(len(field.encode("utf-8")) for field in row))
-            yield _record(_record_id(row[id_at] if id_at is not None else None, path, start), value)
+            where = f"{path}:{start}"
+            yield _record(_record_id(row[id_at] if id_at is not None else None, path, start), value, where,
+                          _whole(row[field_at] if field_at is not None else None, where))
 
 
 class _CountedLines:
@@ -148,8 +155,20 @@ def _field_size_limit(limit: int) -> Iterator[None]:
         csv.field_size_limit(previous)
 
 
-def _record(doc_id: str, text: str) -> Document:
-    return Document(doc_id, text, unwrap(text))
+def _record(doc_id: str, text: str, where: str, whole: Directive | None) -> Document:
+    try:
+        return read_plain(doc_id, text, whole)
+    except DirectiveError as err:
+        line = text.count("\n", 0, err.offset) + 1
+        raise InputError(f"{where}: {err} (line {line} of the record's text)") from None
+
+
+def _whole(value: object, where: str) -> Directive | None:
+    """The directive of a record's ``dedup`` field; InputError naming the record for a bad one."""
+    try:
+        return record_directive(value)
+    except ValueError as err:
+        raise InputError(f"{where}: {err}") from None
 
 
 def _record_id(value: object, path: str, number: int) -> str:

@@ -133,16 +133,20 @@ class _Line:
         rest = body
         if body[:1] == ">":
             quote = _QUOTE_PREFIX.match(body)
+            assert quote is not None  # it matches any run of ">"
             self.depth = quote.group().count(">")  # e-mail quotation depth
             rest = body[quote.end():]
         self.prefix_end = self.end - len(line) + self.length - len(rest)
-        self._rest, self._single = rest, None
+        self._rest = rest
+        self._single: bool | None = None
         self.blank = not rest  # (a quoted blank line too)
         if self.blank:
             self.word, self.item, self.final, self.lower, self.alpha = 0, False, False, False, False
             self.hyphen = self.continues = self.continued = False
             return
-        first_word = _FIRST_WORD.match(rest).group()
+        first = _FIRST_WORD.match(rest)
+        assert first is not None  # it matches the empty string too
+        first_word = first.group()
         self.word = len(first_word)
         self.continued = first_word in _CONTINUED
         head = rest[0]

@@ -1,10 +1,12 @@
 """The service's request and response bodies, as pydantic models (they make the OpenAPI spec).
 
 Requests are strict: unknown keys, wrong types and out-of-range values are refused with 422.
-Responses mirror the ``dedup.report/1`` schema (REPORT-SCHEMA.md), plus ``fails``.
+Responses mirror the ``dedup.report/1`` schema (docs/report.md), plus ``fails``.
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -34,9 +36,31 @@ def _whole(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+# Characters a document id may not hold: C0 and C1 control characters (NUL, tab, line breaks,
+# escape, ...), the line and paragraph separators, and the bidirectional embeddings, overrides
+# and isolates (they would make an id read differently from what it is).
+UNPRINTABLE = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+ID_PATTERN = rf"^[^{UNPRINTABLE}]*[^\s{UNPRINTABLE}][^{UNPRINTABLE}]*$"  # and not blank
+_UNPRINTABLE_CHAR = re.compile(f"[{UNPRINTABLE}]")
+
+
+def _printable_id(doc_id: str) -> str:
+    """A document id is printable (`UNPRINTABLE`) and not blank."""
+    _encodable(doc_id)
+    bad = _UNPRINTABLE_CHAR.search(doc_id)
+    if bad is not None:
+        char = bad.group()
+        raise ValueError(f"must be printable: U+{ord(char):04X} ({unicodedata.name(char, 'a control character')}) "
+                         f"at offset {bad.start()}")
+    if not doc_id.strip():
+        raise ValueError("must not be blank (only spaces)")
+    return doc_id
+
+
 Text = Annotated[str, AfterValidator(_encodable)]
 MinWords = Annotated[int, Field(ge=1, le=100), BeforeValidator(_whole)]  # constraints first: see JSON schema
-DocumentId = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH), AfterValidator(_encodable)]
+DocumentId = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH, json_schema_extra={"pattern": ID_PATTERN}),
+                       AfterValidator(_printable_id)]
 
 
 class Strict(BaseModel):
@@ -68,7 +92,7 @@ class CheckRequest(Strict):
     text: Text = Field(None, description="One text to check (give this or `documents`).")  # type: ignore[assignment]
     id: DocumentId = Field("draft", description="The id of `text` in the report.")
     format: SourceFormat = Field("text", description="How to read `text`.")
-    documents: list[DocumentIn] = Field(None, min_length=1, max_length=MAX_DOCUMENTS,  # type: ignore[assignment]
+    documents: list[DocumentIn] = Field(None, min_length=1, max_length=MAX_DOCUMENTS,  # type: ignore[assignment, arg-type]
                                         description="Documents checked together (give this or `text`).")
     options: CheckOptions = Field(default_factory=CheckOptions)
     report: ReportFormat = Field("json", description="json (this schema), html (a page for editors) or sarif.")
