@@ -5,7 +5,7 @@ Retry-After), a worker process killed mid-check, SIGKILL of the server (nothing 
 a restart on the same port works), and a damaged index (/readyz).
 
 The large drafts are floods of short sentences from a 20-word vocabulary (every sentence a
-near-duplicate candidate of many others): 4.5 MB of them keeps the engine busy for more than
+near-duplicate candidate of many others): 9 MB of them keeps the engine busy for more than
 twice the seconds these tests give it, even with the candidate budget that bounds a flood.
 """
 from __future__ import annotations
@@ -29,9 +29,10 @@ from dedup_server import TOKEN, dedup_server, free_port, start_server, stop_serv
 
 AUTH = {"authorization": f"Bearer {TOKEN}"}
 READ_TIMEOUT = 2
-BUDGET = 2
-LARGE = 4_500_000  # characters of flood: about 5 s of engine time on this 2-core machine (3 MB: about 3 s)
+BUDGET = 4
+LARGE = 9_000_000  # characters of flood: about 10 s of engine time on this 2-core machine, well past BUDGET
 GUARDED = ("--read-timeout", str(READ_TIMEOUT), "--time-budget", str(BUDGET), "--max-connections", "40",
+           "--max-body-size", str(16 * 1024 * 1024),
            "--queue", "4", "--large-check", "20000", "--integrity-interval", "1", "--no-access-log")
 FLOOD_WORDS = "the cat dog ran sat on a mat park city river bank old new red blue big small fast slow".split()
 
@@ -183,15 +184,16 @@ def test_a_check_past_the_time_budget_is_504_and_the_server_goes_on(guarded):
 
 
 def test_a_full_queue_is_503_with_retry_after(guarded):
-    """The large lane has one process and room for one waiting request: a third large draft
-    sent meanwhile is refused at once."""
+    """The large lane has one process and room for one waiting request: a third draft for it
+    (over --large-check, but quick to send) sent meanwhile is refused at once."""
     url, _ = guarded
     body = {"text": flood(LARGE, seed=4), "options": {"archive": False}}
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         first = [pool.submit(httpx.post, f"{url}/v1/check", json=body, timeout=60) for _ in range(2)]
-        time.sleep(1.0)
+        time.sleep(2.0)  # both are read and parsed: one is checked, one waits
         started = time.monotonic()
-        third = httpx.post(f"{url}/v1/check", json=body, timeout=60)
+        third = httpx.post(f"{url}/v1/check", json={"text": flood(25_000, seed=6), "options": {"archive": False}},
+                           timeout=60)
         assert time.monotonic() - started < BUDGET
         assert third.status_code == 503, third.text
         assert int(third.headers["retry-after"]) >= 1 and "busy" in third.json()["message"]
@@ -233,7 +235,8 @@ needs_proc = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="ne
 @needs_proc
 def test_a_worker_killed_mid_check_is_500_and_replaced(tmp_path):
     port = free_port()
-    process, log = start_server(tmp_path, "--time-budget", "60", "--large-check", "20000", port=port)
+    process, log = start_server(tmp_path, "--time-budget", "60", "--large-check", "20000",
+                                "--max-body-size", str(16 * 1024 * 1024), port=port)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, process, log)
