@@ -162,7 +162,7 @@ def _inside_one_document(table: PassageTable, layout: Layout, words: np.ndarray,
 def _recap_tail(table: PassageTable, layout: Layout, e: np.ndarray, l: np.ndarray, most: int) -> np.ndarray:
     """Pairs whose later passage lies in a page's closing block of teasers: at least `most`
     consecutive paragraphs at the end of the page (the last or the one before it included)
-    that each retell, in other words, a paragraph above them. A page that lists
+    that retell, in other words, as many different paragraphs above them. A page that lists
     its own story's latest items, or its related stories, after the text; a hasty copy is
     one paragraph, and a pasted block is word for word."""
     out = np.zeros(len(e), dtype=bool)
@@ -176,8 +176,9 @@ def _recap_tail(table: PassageTable, layout: Layout, e: np.ndarray, l: np.ndarra
             if (block[-1] - paragraph > 1) if block else (last - paragraph > 1):
                 break
             block.append(paragraph)
-        if len(block) >= most:
-            out[rows[np.isin(layout.paragraph[l[rows]], block)]] = True
+        in_block = rows[np.isin(layout.paragraph[l[rows]], block)]
+        if len(block) >= most and len(np.unique(layout.paragraph[e[in_block]])) >= most:
+            out[in_block] = True  # each retells another paragraph: one retold again and again is no list
     return out
 
 

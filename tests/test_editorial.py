@@ -383,3 +383,15 @@ def test_a_first_paragraph_pasted_twice_in_a_row_is_no_standfirst():
     text = f"Council approves budget\n\n{paragraph}\n\n{paragraph}\n\nThe mayor thanked the staff.\n\nVoting ends soon.\n"
     report = Detector().check_many([("a.txt", text)])
     assert sorted(f.kind for f in report.findings) == ["exact", "exact"]
+
+
+def test_one_paragraph_retold_again_and_again_at_the_end_is_no_teaser_block():
+    """Lines that all retell the same paragraph are pasted copies, not a list of latest items,
+    and leaving them out would make the findings depend on the order of the documents."""
+    first = "The central bank raised its main interest rate by a point on Tuesday to fight persistent inflation."
+    copy = "The central bank raised its main interest rate by half a point on Tuesday to fight persistent inflation."
+    docs = [("doc0", "\n".join([first] + [copy] * 4)), ("doc1", copy)]
+    forward = Detector().check_many(docs)
+    backward = Detector().check_many(docs[::-1])
+    assert "teaser" not in forward.stats["left_out"]
+    assert len(forward.findings) == len(backward.findings) == 5
