@@ -177,7 +177,7 @@ def _add_reading_options(parser: argparse.ArgumentParser) -> None:
     files.add_argument("--text-field", metavar="NAME", help="JSONL/CSV field with the text (default: text)")
     files.add_argument("--max-file-size", type=size, metavar="SIZE",
                        help="refuse a file (or standard input) larger than SIZE, such as 64MiB or 512k; "
-                            "0: no limit (default: 64MiB)")
+                            "0: no limit (default: 1GiB)")
     files.add_argument("--max-record-size", type=size, metavar="SIZE",
                        help="refuse a JSONL or CSV record larger than SIZE; 0: no limit (default: 8MiB)")
 

@@ -158,10 +158,11 @@ def test_a_file_over_the_size_limit_stops_the_run_naming_it(files):
 
 def test_standard_input_over_the_limit_is_refused_after_limit_bytes(files):
     one_error(run("check", "-", "--max-file-size", "100", cwd=files, stdin=b"x" * 10_000), "-:", "100 bytes")
-    # an endless stream ends too: the default limit of 64 MiB
-    proc = subprocess.run(f"head -c 100000000 /dev/zero | {' '.join(dedup_command())} check -", shell=True,
-                          cwd=files, capture_output=True, timeout=120, check=False)
+    # an endless stream ends too, at the limit (the default is 1 GiB)
+    proc = subprocess.run(f"head -c 100000000 /dev/zero | {' '.join(dedup_command())} check - --max-file-size 64MiB",
+                          shell=True, cwd=files, capture_output=True, timeout=120, check=False)
     assert proc.returncode == 2 and b"64 MiB" in proc.stderr and b"Traceback" not in proc.stderr
+    assert "default: 1GiB" in run("check", "--help", cwd=files).stdout
 
 
 def test_a_record_over_the_limit_is_refused_naming_file_and_line(files):

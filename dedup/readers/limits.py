@@ -20,7 +20,7 @@ __all__ = ["DEFAULT_LIMITS", "DEFAULT_MAX_FILE_BYTES", "DEFAULT_MAX_RECORD_BYTES
            "format_size", "parse_size", "read_file", "read_stream", "special_kind"]
 
 MIB = 1024 * 1024
-DEFAULT_MAX_FILE_BYTES = 64 * MIB
+DEFAULT_MAX_FILE_BYTES = 1024 * MIB  # 1 GiB: about 4M sentences, near what one `dedup check` can hold
 DEFAULT_MAX_RECORD_BYTES = 8 * MIB
 _CHUNK = 1 << 20
 
