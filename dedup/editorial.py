@@ -9,9 +9,11 @@ that hold a pair:
 - `BOILERPLATE`: a passage whose normalized text recurs in many documents of the run (app
   promos, newsletter lines, agency sign-offs, author bios): counted once in the stats.
 - `STRUCTURAL`: a repeat by the house's design inside one article: the summary paragraph
-  (standfirst) restated in the body, or one of its sentences carried into it word for word, an intertitle or pull quote lifted from a quotation, a
-  statement summarized with a quoted fragment and then given as the full quote, the headline
-  restated further down, a bulleted fact box (the winners, a sentence's terms) restating the prose. Reported at ``info`` severity when asked for.
+  (standfirst) restated in the body, or one of its sentences carried into it word for word, an
+  intertitle or pull quote lifted from a quotation, a statement summarized with a quoted
+  fragment and then given as the full quote, the headline restated further down, a bulleted
+  fact box (the winners, a sentence's terms) restating the prose. Reported at ``info``
+  severity when asked for.
 - `TEASER`: a page's related-article teasers (another story's lead less its dateline, and the
   rest of the page after it), previews cut off with an ellipsis, and a closing block of
   paragraphs that each retell one above them (a page's list of its story's latest items).
@@ -153,7 +155,8 @@ def _inside_one_document(table: PassageTable, layout: Layout, words: np.ndarray,
     verdict[fuzzy & (family | items)] = TEMPLATE  # one frame, other facts; two items of one list
     both_labels = _label_lines(table, layout, words, e, rules) & _label_lines(table, layout, words, l, rules)
     verdict[identical & both_labels & ~doubled & (verdict == REPORT)] = LABEL  # a recurring label
-    fact_box = fuzzy & (_bullet_lines(table, e) ^ _bullet_lines(table, l))  # a fact box, a list of winners
+    fact_box = np.zeros(len(e), dtype=bool)  # a fact box, a list of winners
+    fact_box[fuzzy] = _bullet_lines(table, e[fuzzy]) ^ _bullet_lines(table, l[fuzzy])
     structural = (_structural(table, layout, words, e, l, kind, rules) | fact_box) & ~doubled & ~short
     verdict[structural & (verdict == REPORT)] = STRUCTURAL
     return verdict
@@ -281,9 +284,9 @@ def _full_quote_after_summary(table: PassageTable, earlier: np.ndarray, later: n
 
 _STATEMENT_END = re.compile("[.\u2026:;\u061b][\"'\u201d\u2019\u00bb)\\]]*\\s*$")
 _LABELLED = re.compile(r"\s*\w+(?:\s+\w+){0,2}\s*:\s+\S")  # a label of one to three words, then a colon
-_BULLETS = " \t-\u2013\u2014*\u2022\u25aa\u00b7"
-_BULLET = re.compile("[ \t]*[-\u2013\u2014*\u2022\u25aa\u00b7][ \t]")  # a numbered step is prose (a how-to)
-_LIST_ITEM = re.compile("\\s*(?:[-\u2013\u2014*\u2022\u25aa\u00b7]|\\d{1,3}[.)])\\s")
+_BULLET_MARKS = "-\u2013\u2014*\u2022\u25aa\u00b7"
+_BULLET = re.compile(f"[ \t]*[{_BULLET_MARKS}][ \t]+")  # a numbered step is prose (a how-to)
+_LIST_ITEM = re.compile(f"\\s*(?:[{_BULLET_MARKS}]|\\d{{1,3}}[.)])\\s")
 
 
 def _label_lines(table: PassageTable, layout: Layout, words: np.ndarray, passages: np.ndarray,
@@ -303,10 +306,14 @@ def _bullet_lines(table: PassageTable, passages: np.ndarray) -> np.ndarray:
     """Which `passages` open a bulleted line: an item of a list that sums up what
     the prose tells (a fact box, the winners), which restates the prose by design."""
     out = np.zeros(len(passages), dtype=bool)
-    for k, p in enumerate(passages.tolist()):
-        prose = table.documents[int(table.doc[p])].prose
-        line_start = prose.rfind("\n", 0, int(table.start[p])) + 1
-        out[k] = bool(_BULLET.match(prose, line_start)) and not prose[line_start:int(table.start[p])].strip(_BULLETS)
+    for d in np.unique(table.doc[passages]).tolist():
+        rows = np.flatnonzero(table.doc[passages] == d)
+        prose = table.documents[d].prose
+        breaks = np.asarray(_breaks(prose), dtype=np.int64)
+        starts = table.start[passages[rows]]
+        line_starts = np.r_[0, breaks + 1][np.searchsorted(breaks, starts)]
+        out[rows] = [(bullet := _BULLET.match(prose, a)) is not None and b <= bullet.end()  # at its bullet or text
+                     for a, b in zip(line_starts.tolist(), starts.tolist())]
     return out
 
 
@@ -412,9 +419,10 @@ def _standfirst(table: PassageTable, sentences: np.ndarray, ordinal: np.ndarray,
     lead = sentences[ordinal == first + 1]
     if len(lead) == 0:
         return -1
-    if [table.normalized[i] for i in lead.tolist()] == [table.normalized[i] for i in sentences[ordinal == first].tolist()]:
+    paragraph = [table.normalized[i] for i in sentences[ordinal == first].tolist()]
+    if [table.normalized[i] for i in lead.tolist()] == paragraph:
         return -1  # a paragraph pasted twice: no summary, a defect
-    summary = set().union(*(_content_words(table.normalized[i]) for i in sentences[ordinal == first].tolist()))
+    summary = set().union(*(_content_words(text) for text in paragraph))
     opening = _content_words(table.normalized[int(lead[0])])
     return first if len(opening & summary) >= rules.standfirst_overlap * max(1, len(opening)) else -1
 
