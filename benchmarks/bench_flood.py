@@ -32,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import common
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
 VOCABULARY = ("river", "market", "engine", "garden", "signal", "harbor", "winter", "copper", "lantern", "meadow",
@@ -151,11 +153,7 @@ def main() -> int:
         met = result["status"] in (0, 1) and result["wall_s"] <= GOAL_SECONDS and rss <= GOAL_BYTES
         print(f"goal (<= {GOAL_SECONDS:.0f} s and <= {GOAL_BYTES / 1e9:.0f} GB at 50 MB): {'met' if met else 'NOT met'}")
     if args.json:
-        text = json.dumps(result, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n", encoding="utf-8")
+        common.write_json(result, args.json)
     return 0
 
 

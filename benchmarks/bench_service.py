@@ -371,12 +371,7 @@ def start_py_spy(pid: int, out: Path) -> subprocess.Popen:
 
 
 def stop_py_spy(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    common.stop_process(proc, signal.SIGINT, timeout=60)
 
 
 _FRAME = re.compile(r"^(?P<fn>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")

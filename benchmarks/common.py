@@ -19,6 +19,7 @@ import platform
 import random
 import re
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -518,13 +519,30 @@ def emit(args: argparse.Namespace, title: str, headers: Sequence[str], rows: Seq
         print(f"note: {note}", file=out)
     if getattr(args, "json", None):
         doc = {"benchmark": title, "environment": env, "results": results, "notes": list(notes)}
-        text = json.dumps(doc, indent=2, ensure_ascii=False, default=_json_default)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.json).write_text(text + "\n", encoding="utf-8")
+        if write_json(doc, args.json):
             print(f"wrote {args.json}", file=out)
+
+
+def write_json(doc: Any, dest: str) -> bool:
+    """Write `doc` as indented JSON to the file `dest`, or to stdout when `dest` is "-".
+    True when a file was written."""
+    text = json.dumps(doc, indent=2, ensure_ascii=False, default=_json_default)
+    if dest == "-":
+        print(text)
+        return False
+    Path(dest).parent.mkdir(parents=True, exist_ok=True)
+    Path(dest).write_text(text + "\n", encoding="utf-8")
+    return True
+
+
+def stop_process(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
+    """Send `sig` and wait up to `timeout` seconds for the process to end, then kill it."""
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _json_default(value: Any) -> Any:

@@ -40,7 +40,6 @@ import json
 import os
 import random
 import shlex
-import signal
 import socket
 import subprocess
 import sys
@@ -101,15 +100,6 @@ def wait_ready(port: int, process: subprocess.Popen, timeout: float = 120.0) -> 
             pass
         time.sleep(0.1)
     raise RuntimeError(f"dedup serve was not ready within {timeout:g} s")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def request(method: str, path: str, body: bytes | None = None, token: str | None = None) -> bytes:
@@ -337,7 +327,7 @@ def main() -> None:
                                                         args.publish_every, args.slow_clients, large))
             rss = sum(rss_bytes(pid) for pid in common.process_tree(process.pid))
         finally:
-            stop_server(process)
+            common.stop_process(process)
         log_text = log_path.read_text(encoding="utf-8", errors="replace")
         problems = integrity.sqlite_problems(index_path, thorough=True)
         lost = lost_writes(index_path, acknowledged)

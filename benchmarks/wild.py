@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+import common
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "wild"
 CORPORA = {"en": "bbc.jsonl", "ar": "ant-sample.jsonl"}
@@ -102,11 +104,7 @@ def main() -> int:
     if args.sample:
         print(f"\nunjudged findings to label: {RESULTS}/sample-{{en,ar}}.jsonl and sample-document-{{en,ar}}.jsonl")
     if args.json:
-        text = json.dumps(figures, ensure_ascii=False, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n", encoding="utf-8")
+        common.write_json(figures, args.json)
     return 0
 
 
