@@ -121,6 +121,16 @@ class Detector:
 
     def __init__(self, **params: Any) -> None:
         self.settings = Settings(**params)
+        self._prepare()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Detector:
+        detector = cls.__new__(cls)
+        detector.settings = settings
+        detector._prepare()
+        return detector
+
+    def _prepare(self) -> None:
         self._hasher = MinHasher(self.settings.num_perm, self.settings.seed)
         self._spec = ShingleSpec.parse(self.settings.shingles, STOPWORDS if self.settings.stopwords else frozenset())
         bands, rows = self.settings.fragment_bands
