@@ -14,7 +14,8 @@ null text, invalid UTF-8, a row over the record limit.
 """
 from __future__ import annotations
 
-from typing import IO, Any, Iterator
+from collections.abc import Iterator
+from typing import IO, Any
 
 from ..model import Document
 from .directives import FIELD

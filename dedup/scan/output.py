@@ -25,10 +25,11 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Final, Iterable, Iterator, Literal, get_args
+from typing import IO, Any, Final, Literal, Self, get_args
 
 from ..atomic import write_atomically
 from ..model import Finding, Span
@@ -102,7 +103,7 @@ class FindingWriter:
         self._parquet: Any = None
         self._pending: list[Finding] = []
 
-    def __enter__(self) -> FindingWriter:
+    def __enter__(self) -> Self:
         handle, self._temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{self.path.name}.", suffix=".tmp")
         try:
             if self.output == "jsonl":
@@ -375,10 +376,10 @@ def _finding(data: Any, where: str) -> Finding:
     group, structural = data.get("group", 0), data.get("structural", False)
     if kind not in _KINDS or scope not in _SCOPES:
         raise ScanOutputError(f"{where}: not a finding: kind {kind!r}, scope {scope!r}")
-    if type(score) not in (int, float) or type(group) is not int or structural not in (True, False):
+    if type(score) not in (int, float) or type(group) is not int or type(structural) is not bool:
         raise ScanOutputError(f"{where}: not a finding: score {score!r}, group {group!r}, structural {structural!r}")
-    return Finding(kind, scope, score, _span(data.get("sentence"), where), _span(data.get("match"), where),
-                   group, structural)
+    return Finding(kind, scope, score, _span(data.get("sentence"), where),  # type: ignore[arg-type]
+                   _span(data.get("match"), where), group, structural)
 
 
 def _span(data: Any, where: str) -> Span:
