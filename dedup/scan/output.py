@@ -47,7 +47,9 @@ MANIFEST: Final = "dedup-scan.json"
 STATS: Final = "stats.json"
 FINDINGS_FILES: Final[dict[str, str]] = {"jsonl": "findings.jsonl", "parquet": "findings.parquet"}
 ROW_GROUP_ROWS: Final = 65_536
-"""Findings per Parquet row group: what the writer holds, and the reader reads, at a time."""
+"""Findings per Parquet row group: what the writer holds at a time."""
+READ_BATCH_ROWS: Final = 8192
+"""Findings the reader turns into Python objects at a time (Arrow decodes a row group at a time)."""
 SPAN_COLUMNS: Final = ("doc", "start", "end", "line", "column", "text")
 PARQUET_COLUMNS: Final = ("kind", "scope", "score", "sentence", "match", "group", "structural")
 _KINDS = frozenset(("exact", "normalized", "near", "contained", "conflict"))
@@ -402,7 +404,7 @@ def _read_parquet(path: Path) -> Iterator[Finding]:
     _check_columns(pa, parquet.schema_arrow, shown)
     row = 0
     try:
-        for batch in parquet.iter_batches(batch_size=ROW_GROUP_ROWS):
+        for batch in parquet.iter_batches(batch_size=READ_BATCH_ROWS):
             columns = _batch_columns(batch, shown, row)
             for values in zip(*columns):
                 row += 1
