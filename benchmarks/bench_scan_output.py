@@ -84,8 +84,8 @@ def main() -> None:
                                arrow_before / 2**20}
     common.emit(args, "scan output: findings written and read back", (
         "output", "findings", "write s", "read s", "file MiB", "read: Python peak MiB", "Arrow pool max MiB"),
-        rows, results, notes=[f"median of {args.repeats}; writes in chunks of {CHUNK}, synced to disk; "
-                              "Arrow's pool max is the most it held since the process started"])
+        rows, results, notes=[(f"median of {args.repeats}; writes in chunks of {CHUNK}, synced to disk; "
+                               "Arrow's pool max is the most it held since the process started")])
 
 
 if __name__ == "__main__":
