@@ -89,7 +89,10 @@ class FindingWriter:
     as there are, in report order. The file appears under its name only when the block ends
     without an error (then a findings file of the other output left in the folder by an earlier
     run is removed, so that the folder holds one); on an error the temporary file is removed and
-    whatever was under the name stays as it was. `written` counts the findings written."""
+    whatever was under the name stays as it was. `written` counts the findings written.
+
+    Parquet stores a score as a double: a finding whose score is an int (the engine writes
+    floats) comes back with ``1.0`` for ``1``; everything else comes back as written."""
 
     def __init__(self, directory: Path | str, output: str = "jsonl", *, row_group_rows: int = ROW_GROUP_ROWS) -> None:
         require_output(output, directory)
