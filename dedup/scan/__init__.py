@@ -34,6 +34,7 @@ from ..readers.limits import ReadLimits
 from ..verify import KINDS
 from . import stages
 from .engine import ENGINES, Engine, make_engine
+from .output import FindingWriter, require_output, write_stats
 from .stages import PARTS, Job, Offsets, Piece
 from .store import FORMAT, ScanFolder, ScanFolderError
 
@@ -160,6 +161,7 @@ def scan(paths: Sequence[str], out: str | os.PathLike[str], *, engine: str | Eng
         if p == "-":
             raise UsageError("dedup scan reads files, not standard input")
     settings = settings or Settings()
+    require_output(output, out)
     folder = ScanFolder(Path(out))
     tasks = plan_tasks(paths, shards)
     manifest = {"format": FORMAT, "version": __version__, "state": "running", "output": output,
@@ -242,7 +244,7 @@ def _run(job: Job, engine: Engine, clock: _Clock, output: str,
     written, by_kind = _write_findings(job, n, output, keep)
     clock.lap("group+write")
     report_stats = _stats(job, shards, stats, judged, offsets, written, by_kind)
-    write_atomically(job.scan.root / "stats.json", json.dumps(report_stats, ensure_ascii=False) + "\n")
+    write_stats(job.scan.root, report_stats)
     return ScanResult(job.scan.root, written, report_stats)
 
 
@@ -286,17 +288,13 @@ def _write_findings(job: Job, n: int, output: str,
     picked, groups = _picked(kept)
     written = 0
     by_kind: dict[str, int] = {}
-
-    def write(out: Any) -> None:
-        nonlocal written
+    with FindingWriter(job.scan.root, output) as writer:
         for chunk in _findings(job, kept, picked, groups):
             chunk = keep(chunk) if keep is not None else chunk
-            out.write("".join(f.to_json() + "\n" for f in chunk))
+            writer.write(chunk)
             written += len(chunk)
             for kind, count in count_kinds(chunk).items():
                 by_kind[kind] = by_kind.get(kind, 0) + count
-
-    write_atomically(job.scan.root / "findings.jsonl", write)
     return written, by_kind
 
 

@@ -21,9 +21,8 @@ import numpy as np
 
 from ..arrays import ranges
 from ..readers import InputError
+from .output import FORMAT, MANIFEST
 
-FORMAT = "dedup.scan/1"
-MANIFEST = "dedup-scan.json"
 DONE = "DONE.json"
 
 
