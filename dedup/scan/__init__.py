@@ -162,7 +162,20 @@ def scan(paths: Sequence[str], out: str | os.PathLike[str], *, engine: str | Eng
             raise UsageError("dedup scan reads files, not standard input")
     settings = settings or Settings()
     require_output(output, out)
-    folder = ScanFolder(Path(out))
+    runner = make_engine(engine, address, workers) if isinstance(engine, str) else engine
+    try:
+        return _scan(paths, Path(out), runner, resume, output, settings, shards, id_field, text_field, limits, keep,
+                     on_stage)
+    finally:
+        if isinstance(engine, str):
+            runner.close()
+
+
+def _scan(paths: Sequence[str], out: Path, runner: Engine, resume: bool, output: str, settings: Settings,
+          shards: int | None, id_field: str, text_field: str, limits: ReadLimits,
+          keep: Callable[[list[Finding]], list[Finding]] | None,
+          on_stage: Callable[[str], None] | None) -> ScanResult:
+    folder = ScanFolder(out)
     tasks = plan_tasks(paths, shards)
     manifest = {"format": FORMAT, "version": __version__, "state": "running", "output": output,
                 "inputs": _inputs(paths), "settings": _settings_json(settings), "shards": shards,
@@ -176,13 +189,8 @@ def scan(paths: Sequence[str], out: str | os.PathLike[str], *, engine: str | Eng
             raise ScanFolderError(f"{folder.shown}: the scan there read its inputs otherwise; "
                                   "choose another folder")
     job = Job(str(folder.root), settings, tasks, id_field, text_field, limits)
-    runner = make_engine(engine, address, workers) if isinstance(engine, str) else engine
     clock = _Clock(runner, on_stage)
-    try:
-        result = _run(job, runner, clock, output, keep)
-    finally:
-        if isinstance(engine, str):
-            runner.close()
+    result = _run(job, runner, clock, output, keep)
     folder.write_manifest({**manifest, "state": "complete"})
     result.timings = {**clock.laps, "seconds": clock.total()}
     write_atomically(folder.root / "timings.json", json.dumps(
@@ -217,12 +225,12 @@ def _run(job: Job, engine: Engine, clock: _Clock, output: str,
     if stats.bucket_pairs > stats.budget:  # a flood: link through representatives, as check does
         load = sum(engine.map(stages.band_load, [(job, k, b, offsets) for k, b in bands]))
         flooded = cand.flood_from_load(np.asarray(load), stats.budget, s.flood_links, stats)
-        np.save(job.scan.work / "flooded.npy", flooded)
+        _save(job.scan.work / "flooded.npy", flooded)
         later = np.concatenate([np.zeros(0, dtype=np.int64)]
                                + [np.asarray(job.unit("exact", p).array("later")) for p in range(PARTS)])
         copies = np.zeros(int(offsets.passages[-1]), dtype=bool)
         copies[later] = True
-        np.save(job.scan.work / "later_copies.npy", copies)
+        _save(job.scan.work / "later_copies.npy", copies)
         found = engine.map(stages.band_pairs, [(job, k, b, offsets, True) for k, b in bands])
         stage = "pairs-flood"
     for m in [*found, *exact, *shards]:
@@ -246,6 +254,14 @@ def _run(job: Job, engine: Engine, clock: _Clock, output: str,
     report_stats = _stats(job, shards, stats, judged, offsets, written, by_kind)
     write_stats(job.scan.root, report_stats)
     return ScanResult(job.scan.root, written, report_stats)
+
+
+def _save(path: Path, values: np.ndarray) -> None:
+    """An array the next stage's tasks read, renamed into place whole."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "wb") as handle:
+        np.save(handle, values)
+    os.replace(temporary, path)
 
 
 def _offsets(shards: list[dict[str, Any]]) -> Offsets:

@@ -468,6 +468,10 @@ def _raw_texts(unit: Unit, local: np.ndarray) -> list[str]:
     return [prose[k][a:b] for k, a, b in zip(inverse.tolist(), starts, ends)]
 
 
+_DTYPES = {"doc": np.int64, "start": np.int64, "end": np.int64, "sentence": np.int64, "is_clause": bool,
+           "heading": bool, "listing": bool, "words": np.int32, "norm_hash": np.uint64, "quotable": bool}
+
+
 def gather(job: Job, ids: np.ndarray, offsets: Offsets, with_terms: bool = True, with_raw: bool = True) -> Gathered:
     """The columns of passages `ids` (sorted, unique) from their shards."""
     shard = offsets.shard_of(ids)
@@ -491,7 +495,7 @@ def gather(job: Job, ids: np.ndarray, offsets: Offsets, with_terms: bool = True,
             starts, ends = np.asarray(indptr[local]), np.asarray(indptr[local + 1])
             hashes.append(np.asarray(unit.array("terms.hashes"))[ranges(starts, ends - starts)])
             counts.append(ends - starts)
-    merged = {name: np.concatenate(values) if values else np.zeros(0) for name, values in cols.items()}
+    merged = {name: np.concatenate([np.zeros(0, dtype=_DTYPES[name])] + values) for name, values in cols.items()}
     terms = None
     if with_terms:
         indptr = np.zeros(len(ids) + 1, dtype=np.int64)
