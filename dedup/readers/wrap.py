@@ -314,10 +314,29 @@ def _evidence(lines: list[_Line], pairs: list[int]) -> Evidence | None:
     )
 
 
+def _cannot_fit(text: str) -> bool:
+    """A quick exit before the lines are read one by one: even if every line of at most
+    `MAX_WIDTH` were full, the lines surely longer than any width (multi-word, longer than
+    `MAX_WIDTH` + `WIDTH_TOLERANCE`) would keep the fit under `SHARE` (a text with one long
+    paragraph per line). The lines are cut at more separators and stripped of more blanks
+    than `_lines` does, which only makes the bound looser."""
+    short = long = 0
+    longest = MAX_WIDTH + WIDTH_TOLERANCE
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if len(line.rstrip()) <= MAX_WIDTH:
+            short += 1
+        elif len(line.rstrip()) > longest and " " in stripped and stripped[0] != ">":
+            long += 1
+    return short == 0 or short < SHARE * (short + long)
+
+
 def unwrap(text: str) -> str | None:
     """The analysis text of a hard-wrapped `text`: its wraps made spaces (same length, so
     offsets hold), or None when `text` is not hard-wrapped (see the module's notes)."""
-    if not _adjacent_lines(text):
+    if not _adjacent_lines(text) or _cannot_fit(text):
         return None
     lines, breaks = _lines(text)
     pairs = _pairs(lines, breaks)
