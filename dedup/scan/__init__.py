@@ -161,7 +161,7 @@ def scan(paths: Sequence[str], out: str | os.PathLike[str], *, engine: str | Eng
         if p == "-":
             raise UsageError("dedup scan reads files, not standard input")
     settings = settings or Settings()
-    require_output(output, out)
+    require_output(output, Path(out))
     runner = make_engine(engine, address, workers) if isinstance(engine, str) else engine
     try:
         return _scan(paths, Path(out), runner, resume, output, settings, shards, id_field, text_field, limits, keep,

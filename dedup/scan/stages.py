@@ -174,11 +174,12 @@ def map_shard(job: Job, task: int) -> dict[str, Any]:
     clause_pairs = cand.pairs_from_keys(table.sentence, eligible=long_enough & table.is_clause, cap=s.bucket_cap,
                                         stats=stats)
     writer = UnitWriter(unit)
+    distinct = _distinct_terms(terms, n)
     bounds = np.searchsorted(table.doc, np.arange(len(docs) + 1, dtype=table.doc.dtype)).astype(np.int64)
     for name, values in (("doc", table.doc), ("start", table.start), ("end", table.end),
                          ("sentence", table.sentence), ("is_clause", table.is_clause), ("heading", table.heading),
                          ("listing", table.listing), ("words", words.astype(np.int32)), ("norm_hash", norm_hash),
-                         ("quotable", quotable), ("distinct", _distinct_terms(terms, n)), ("doc_bounds", bounds),
+                         ("quotable", quotable), ("distinct", distinct), ("doc_bounds", bounds),
                          ("terms.hashes", terms.hashes), ("terms.indptr", terms.indptr),
                          ("clause_pairs", clause_pairs), ("main.rows", sentences)):
         writer.array(name, values)
@@ -200,6 +201,11 @@ def map_shard(job: Job, task: int) -> dict[str, Any]:
         bigrams = shingle_batch([table.normalized[i] for i in sentences.tolist()], detector._fragment_spec)
         values, counts = np.unique(bigrams.hashes, return_counts=True)
         _by_part(writer, "bigrams", _part32(values), {"values": values, "counts": counts.astype(np.int32)})
+        kept = np.flatnonzero(distinct[sentences] >= s.verify.contained_terms)
+        lengths = np.diff(bigrams.indptr)[kept]
+        writer.array("fragment.rows", sentences[kept])
+        writer.array("fragment.hashes", bigrams.hashes[ranges(bigrams.indptr[kept], lengths)])
+        writer.array("fragment.indptr", np.r_[0, np.cumsum(lengths)].astype(np.int64))
     whole = np.flatnonzero(~table.is_clause)
     hashes, in_doc = norm_hash[whole], table.doc[whole]
     order = np.lexsort((in_doc, hashes))
@@ -312,34 +318,16 @@ def fragment_keys(job: Job, task: int, first_passage: int) -> dict[str, Any]:
     unit = job.unit("fragments", task)
     if unit.done():
         return unit.json()
-    s = job.settings
-    detector = Detector.from_settings(s)
-    layout = next(b for b in detector._banding() if b.sketch == "fragment")
     shard = job.unit("shards", task)
-    sentences = np.asarray(shard.array("main.rows"))
-    enough = np.asarray(shard.array("distinct"))[sentences] >= s.verify.contained_terms
-    rows = sentences[enough]
-    normalized = shard.strings("normalized")
-    texts: dict[int, str] = dict(zip(rows.tolist(), normalized.take(rows)))
-    stand_in = SimpleNamespace(normalized=_Lookup(texts), documents=(), doc=None)
-    stock = _concat_parts(job, "stock", np.uint32)
-    keys = detector._band_keys(stand_in, rows, layouts=[layout], stock=stock,  # type: ignore[arg-type]
-                               first_passage=first_passage)[0]
+    rows = np.asarray(shard.array("fragment.rows"))
+    shingles = Shingles(np.asarray(shard.array("fragment.hashes")), np.asarray(shard.array("fragment.indptr")))
+    keys = Detector.from_settings(job.settings).fragment_band_keys(shingles, rows + first_passage,
+                                                                   _concat_parts(job, "stock", np.uint32))
     writer = UnitWriter(unit)
     writer.array("rows", rows)
     writer.array("keys", keys.T)
     writer.close({})
     return {}
-
-
-class _Lookup:
-    """``texts[i]`` for the passages a stage needs, without a list of every passage."""
-
-    def __init__(self, texts: dict[int, str]) -> None:
-        self._texts = texts
-
-    def __getitem__(self, i: int) -> str:
-        return self._texts[i]
 
 
 # -- 4. candidates --------------------------------------------------------------------------
