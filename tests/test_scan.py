@@ -256,3 +256,21 @@ def test_killed_at_any_stage_then_resumed_gives_the_same_bytes(tmp_path, shared)
         for name in ("findings.jsonl", "stats.json"):
             assert (out / name).read_bytes() == (clean / name).read_bytes(), (stage, name)
     assert interrupted >= 5
+
+
+def test_markup_headings_and_ignore_comments_as_check(tmp_path):
+    """Markdown and HTML offsets, headings and ignore comments (for every rule or one) give
+    check's findings: the later copies under a comment are left alone in both."""
+    first, second, third = EN[0], EN[1], EN[2]
+    (tmp_path / "a.md").write_text(f"# {first}\n\nIntro line here for the page.\n\n{first}\n\n{second}\n\n"
+                                   f"<!-- dedup: ignore -->\n{second}\n\n{third}\n", encoding="utf-8")
+    (tmp_path / "b.html").write_text(f"<html><body><h1>Other</h1><p>{third}</p><!-- dedup: ignore DD003 -->"
+                                     f"<p>{third.replace('last week', 'this week')}</p><p>{third.replace('last week', 'on Monday')}</p>"
+                                     f"<p><b>{second}</b></p></body></html>",
+                                     encoding="utf-8")
+    (tmp_path / "c.txt").write_text(f"{first}\ndedup: ignore\n{first}\n{third}\n", encoding="utf-8")
+    paths = [str(tmp_path / name) for name in ("a.md", "b.html", "c.txt")]
+    expected = check_lines(paths, tmp_path)
+    assert expected
+    for shards in (1, 3):
+        assert scan_lines(paths, tmp_path / f"out{shards}", shards=shards) == expected

@@ -34,7 +34,7 @@ import numpy as np
 
 from .. import candidates as cand
 from ..detector import Detector, Settings, _clearly_shorter, _overlapping, quoted_clauses
-from ..editorial import REPORT, STRUCTURAL, Coupling, count_verdicts, find_coupling, judge
+from ..editorial import REPORT, STRUCTURAL, Coupling, count_verdicts, find_coupling, first_verdicts, judge
 from ..model import Document
 from ..normalize import word_counts
 from ..passages import PassageTable, build_passages, in_kind_ranges, in_ranges
@@ -175,6 +175,12 @@ def map_shard(job: Job, task: int) -> dict[str, Any]:
                                         stats=stats)
     writer = UnitWriter(unit)
     distinct = _distinct_terms(terms, n)
+    ignored_kinds = np.zeros(n, dtype=np.int8)  # bit k: an ignore comment covers kind k here
+    for k in range(len(KINDS)):
+        inside = in_kind_ranges(docs, table.doc, table.start, np.full(n, k, dtype=np.int8), KINDS)
+        ignored_kinds |= inside.astype(np.int8) << k
+    writer.array("ignored", in_ranges(docs, "ignored", table.doc, table.start))
+    writer.array("ignored_kinds", ignored_kinds)
     bounds = np.searchsorted(table.doc, np.arange(len(docs) + 1, dtype=table.doc.dtype)).astype(np.int64)
     for name, values in (("doc", table.doc), ("start", table.start), ("end", table.end),
                          ("sentence", table.sentence), ("is_clause", table.is_clause), ("heading", table.heading),
@@ -442,6 +448,8 @@ class Gathered:
     words: np.ndarray
     norm_hash: np.ndarray
     quotable: np.ndarray
+    ignored: np.ndarray  # the passage starts in a range its author excluded
+    ignored_kinds: np.ndarray  # bit k: ... excluded for kind k only
     raw: list[str]
     normalized: list[str]
     terms: Shingles | None
@@ -457,14 +465,15 @@ def _raw_texts(unit: Unit, local: np.ndarray) -> list[str]:
 
 
 _DTYPES = {"doc": np.int64, "start": np.int64, "end": np.int64, "sentence": np.int64, "is_clause": bool,
-           "heading": bool, "listing": bool, "words": np.int32, "norm_hash": np.uint64, "quotable": bool}
+           "heading": bool, "listing": bool, "words": np.int32, "norm_hash": np.uint64, "quotable": bool,
+           "ignored": bool, "ignored_kinds": np.int8}
 
 
-def gather(job: Job, ids: np.ndarray, offsets: Offsets, with_terms: bool = True, with_raw: bool = True) -> Gathered:
+def gather(job: Job, ids: np.ndarray, offsets: Offsets, with_terms: bool = True, with_raw: bool = True,
+           with_text: bool = True) -> Gathered:
     """The columns of passages `ids` (sorted, unique) from their shards."""
     shard = offsets.shard_of(ids)
-    cols: dict[str, list[Any]] = {k: [] for k in ("doc", "start", "end", "sentence", "is_clause", "heading",
-                                                    "listing", "words", "norm_hash", "quotable")}
+    cols: dict[str, list[Any]] = {k: [] for k in _DTYPES}
     raw: list[str] = []
     normalized: list[str] = []
     hashes, counts = [], []
@@ -477,7 +486,8 @@ def gather(job: Job, ids: np.ndarray, offsets: Offsets, with_terms: bool = True,
         cols["sentence"][-1] = cols["sentence"][-1] + offsets.sentences[t]
         if with_raw:
             raw += _raw_texts(unit, local)
-        normalized += unit.strings("normalized").take(local)
+        if with_text:
+            normalized += unit.strings("normalized").take(local)
         if with_terms:
             indptr = unit.array("terms.indptr")
             starts, ends = np.asarray(indptr[local]), np.asarray(indptr[local + 1])
@@ -597,30 +607,43 @@ def document_table(job: Job, docs: np.ndarray, offsets: Offsets) -> DocumentTabl
     return DocumentTable(table, all_ids, docs, g.words.astype(np.int64), g.norm_hash)
 
 
-def _shard_pairs_in_table(job: Job, shard: int, offsets: Offsets, common: np.ndarray):
+@dataclass
+class EditorialInput:
+    """A shard's accepted pairs for the editorial rules: all of them with the verdicts their
+    passages alone give (`first`), and the documents of the open ones as a table."""
+
+    pairs: np.ndarray  # run-wide passage numbers, (earlier, later)
+    kind: np.ndarray
+    score: np.ndarray
+    first: np.ndarray  # `editorial.first_verdicts`
+    open: np.ndarray  # bool: left `REPORT` by them
+    documents: DocumentTable  # the documents of the open pairs
+    earlier: np.ndarray  # the open pairs' passages in that table
+    later: np.ndarray
+    boilerplate: np.ndarray  # per passage of that table
+
+
+def editorial_input(job: Job, shard: int, offsets: Offsets) -> EditorialInput:
+    """The pairs ending in `shard`, less those on a passage whose author excluded it (an
+    ignore comment, for every kind or the pair's), judged first by their passages alone, and
+    the documents of those still open: a flood of boilerplate copies loads no document."""
     pairs, kind, score = _accepted_for(job, shard)
-    doc_of = _run_documents(job, pairs.ravel(), offsets)
-    docs = np.unique(doc_of)
-    dt = document_table(job, docs, offsets)
-    local = np.searchsorted(dt.ids, pairs)
-    earlier, later = local[:, 0], local[:, 1]
-    t = dt.table
-    keep = ~in_ranges(t.documents, "ignored", t.doc, t.start)[later]
-    keep &= ~in_kind_ranges(t.documents, t.doc[later], t.start[later], kind, KINDS)
-    earlier, later, kind, score = earlier[keep], later[keep], kind[keep], score[keep]
-    boilerplate = ~t.is_clause & np.isin(dt.norm_hash, common)
-    return dt, earlier, later, kind, score, boilerplate
-
-
-def _run_documents(job: Job, ids: np.ndarray, offsets: Offsets) -> np.ndarray:
-    """The run-wide document number of each passage of `ids`."""
-    shard = offsets.shard_of(ids)
-    out = np.zeros(len(ids), dtype=np.int64)
-    for t in np.unique(shard).tolist():
-        rows = shard == t
-        out[rows] = np.asarray(job.unit("shards", t).array("doc"))[ids[rows] - offsets.passages[t]] \
-            + offsets.documents[t]
-    return out
+    ids = unique_sorted(pairs.ravel())
+    g = gather(job, ids, offsets, with_terms=False, with_raw=False, with_text=False)
+    local = np.searchsorted(ids, pairs)
+    later = local[:, 1]
+    keep = ~g.ignored[later] & ((g.ignored_kinds[later].astype(np.int64) >> kind.astype(np.int64)) & 1 == 0)
+    pairs, kind, score, local = pairs[keep], kind[keep], score[keep], local[keep]
+    common = common_texts(job)
+    boilerplate = ~g.is_clause & np.isin(g.norm_hash, common)
+    columns = SimpleNamespace(listing=g.listing, doc=g.doc)
+    first = first_verdicts(columns, g.words, local[:, 0], local[:, 1], kind, boilerplate,  # type: ignore[arg-type]
+                           job.settings.editorial)
+    is_open = first == REPORT
+    dt = document_table(job, np.unique(g.doc[local[is_open].ravel()]), offsets)
+    return EditorialInput(pairs, kind, score, first, is_open, dt, np.searchsorted(dt.ids, pairs[is_open, 0]),
+                          np.searchsorted(dt.ids, pairs[is_open, 1]),
+                          ~dt.table.is_clause & np.isin(dt.norm_hash, common))
 
 
 def couple_shard(job: Job, shard: int, offsets: Offsets) -> dict[str, Any]:
@@ -628,8 +651,10 @@ def couple_shard(job: Job, shard: int, offsets: Offsets) -> dict[str, Any]:
     unit = job.unit("coupling", shard)
     if unit.done():
         return unit.json()
-    dt, earlier, later, kind, _, boilerplate = _shard_pairs_in_table(job, shard, offsets, common_texts(job))
-    coupling = find_coupling(dt.table, dt.words, earlier, later, kind, boilerplate, job.settings.editorial)
+    ei = editorial_input(job, shard, offsets)
+    dt = ei.documents
+    coupling = find_coupling(dt.table, dt.words, ei.earlier, ei.later, ei.kind[ei.open], ei.boilerplate,
+                             job.settings.editorial)
     docs = np.array(sorted(coupling.teaser_start), dtype=np.int64)
     writer = UnitWriter(unit)
     writer.array("teaser.doc", dt.doc_ids[docs] if len(docs) else docs)
@@ -660,7 +685,8 @@ def judge_shard(job: Job, shard: int, offsets: Offsets) -> dict[str, Any]:
     if unit.done():
         return unit.json()
     coupled = np.load(job.scan.work / "coupling.npz")
-    dt, earlier, later, kind, score, boilerplate = _shard_pairs_in_table(job, shard, offsets, common_texts(job))
+    ei = editorial_input(job, shard, offsets)
+    dt = ei.documents
     t = dt.table
     at = np.searchsorted(coupled["docs"], dt.doc_ids)
     known = (at < len(coupled["docs"])) & (coupled["docs"][np.minimum(at, max(0, len(coupled["docs"]) - 1))]
@@ -668,14 +694,17 @@ def judge_shard(job: Job, shard: int, offsets: Offsets) -> dict[str, Any]:
     starts = {k: int(coupled["paragraphs"][at[k]]) for k in np.flatnonzero(known).tolist()}
     coupling = Coupling(starts, np.isin(dt.ids, coupled["links"]))
     rules = job.settings.editorial
-    judged = judge(t, dt.words, earlier, later, kind, job.settings.verify.min_words, boilerplate, rules, coupling)
+    judged = ei.first.copy()
+    judged[ei.open] = judge(t, dt.words, ei.earlier, ei.later, ei.kind[ei.open], job.settings.verify.min_words,
+                            ei.boilerplate, rules, coupling)
     wanted = (judged == REPORT) | ((judged == STRUCTURAL) & rules.report_structural)
-    e, l = earlier[wanted], later[wanted]
+    in_table = wanted[ei.open]  # only open pairs can be wanted
+    e, l = ei.earlier[in_table], ei.later[in_table]
     writer = UnitWriter(unit)
     writer.array("earlier", dt.ids[e])
     writer.array("later", dt.ids[l])
-    writer.array("kind", kind[wanted])
-    writer.array("score", score[wanted])
+    writer.array("kind", ei.kind[wanted])
+    writer.array("score", ei.score[wanted])
     writer.array("structural", judged[wanted] == STRUCTURAL)
     writer.array("sentence.earlier", t.sentence[e])
     writer.array("sentence.later", t.sentence[l])
