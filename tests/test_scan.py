@@ -274,3 +274,18 @@ def test_markup_headings_and_ignore_comments_as_check(tmp_path):
     assert expected
     for shards in (1, 3):
         assert scan_lines(paths, tmp_path / f"out{shards}", shards=shards) == expected
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.text(max_size=30), max_size=40), picks=st.lists(st.integers(0, 1000), max_size=20))
+def test_stored_strings_read_back_whole_and_by_rows(tmp_path_factory, values, picks):
+    import numpy as np
+    from dedup.scan.store import Unit, UnitWriter
+    unit = Unit(tmp_path_factory.mktemp("unit") / "u")
+    writer = UnitWriter(unit)
+    writer.strings("s", values)
+    writer.close()
+    column = unit.strings("s")
+    assert column.all() == values
+    rows = np.array([p % len(values) for p in picks] if values else [], dtype=np.int64)
+    assert column.take(rows) == [values[k] for k in rows.tolist()]

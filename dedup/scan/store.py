@@ -65,13 +65,17 @@ class UnitWriter:
         self._files[path.name] = [path.stat().st_size, _crc(path)]
 
     def strings(self, name: str, values: Sequence[str]) -> None:
-        encoded = [v.encode("utf-8", "surrogatepass") for v in values]
-        byte_offsets = np.zeros(len(values) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)), out=byte_offsets[1:])
+        """`values` as one UTF-8 blob, with each string's byte and character offsets (the
+        byte offsets from the code points' UTF-8 lengths, without encoding string by string)."""
+        joined = "".join(values)
         char_offsets = np.zeros(len(values) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, values), np.int64, len(values)), out=char_offsets[1:])
-        self.array(f"{name}.blob", np.frombuffer(b"".join(encoded), dtype=np.uint8))
-        self.array(f"{name}.bytes", byte_offsets)
+        codepoints = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        widths = 1 + (codepoints >= 0x80).astype(np.int64) + (codepoints >= 0x800) + (codepoints >= 0x10000)
+        ends = np.zeros(len(codepoints) + 1, dtype=np.int64)
+        np.cumsum(widths, out=ends[1:])
+        self.array(f"{name}.blob", np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8))
+        self.array(f"{name}.bytes", ends[char_offsets])
         self.array(f"{name}.chars", char_offsets)
 
     def close(self, meta: dict[str, Any] | None = None) -> Unit:
