@@ -48,6 +48,37 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory):
         yield url
 
 
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """The address of a local Ray cluster of one 2-CPU head node (loopback, a free port, its own
+    temporary directory), started for this session and stopped after it. Its workers import this
+    checkout's dedup (PYTHONPATH). Skipped when ray is not installed, except under CI (CI=true),
+    where that, or a cluster that does not start, is a failure."""
+    from ray_head import ray_head, ray_importable
+
+    missing = ray_importable()
+    if missing is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{missing}; CI installs it with the test extra")
+        pytest.skip(missing)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    try:
+        head_context = ray_head(num_cpus=2, env=env)
+        head = head_context.__enter__()
+    except RuntimeError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the local Ray cluster did not start: {error}")
+        pytest.skip(f"the local Ray cluster did not start: {error}")
+    try:
+        yield head.address
+    finally:
+        import ray
+
+        if ray.is_initialized():  # a test's driver still connected
+            ray.shutdown()
+        head_context.__exit__(None, None, None)
+
+
 def dedup_command() -> list[str]:
     """How to run the CLI: the venv's `dedup` script, else `python -m dedup.cli`."""
     script = Path(sys.executable).with_name("dedup")
