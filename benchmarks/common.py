@@ -447,7 +447,8 @@ def _matching_roots(psutil, marks: Sequence[str], exclude: set[int]) -> list:
 def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str | os.PathLike | None = None,
             include: Sequence[str] = (), interval: float = 0.05, timeout: float | None = None,
             max_rss: int | None = None, stdout: str | os.PathLike | None = None,
-            stderr: str | os.PathLike | None = None) -> dict[str, Any]:
+            stderr: str | os.PathLike | None = None, poll: Callable[[], None] | None = None,
+            poll_every: float = 0.5) -> dict[str, Any]:
     """Run `cmd` (in its own process group) and sample its whole process tree every `interval`
     seconds (default 50 ms) with psutil, until the command ends.
 
@@ -482,6 +483,9 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str |
     temporary directory); matching processes and their descendants are sampled too: Ray's
     workers are children of a raylet, not of the command. They are looked up as the run
     starts and again every second.
+
+    `poll()` is called every `poll_every` seconds while the command runs, and once after it
+    ends (to watch its output folder, say).
 
     The process group is killed (SIGKILL) past `timeout` seconds or once the tree's RSS sum
     passes `max_rss` bytes (a guard for a shared machine); the figures up to then are returned.
@@ -521,7 +525,7 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str |
     peak_by_name: dict[str, int] = {}
     windows: list[float] = []  # busy cores in each ~1 s window
     window_start, window_cpu, busy = start, 0.0, 0.0  # busy: own CPU of the sampled processes so far
-    last_lookup = start
+    last_lookup = last_poll = start
     stopped = None
     attached: set[tuple[int, float]] = set()  # seen as descendants of the command
     status = usage = None
@@ -558,6 +562,9 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str |
         if total_rss > peak:
             peak, peak_by_name = int(total_rss), by_name
         peak_count = max(peak_count, len(members))
+        if poll is not None and now - last_poll >= poll_every:
+            poll()
+            last_poll = now
         if now - window_start >= 1.0:
             windows.append((busy - window_cpu) / (now - window_start))
             window_start, window_cpu = now, busy
@@ -575,6 +582,8 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str |
         time.sleep(interval)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
+    if poll is not None:
+        poll()
 
     # CPU: the command and every descendant it (or they) waited for, exactly, from wait4; then
     # descendants nobody in the tree waited for (multiprocessing's terminated workers, daemons):
