@@ -42,7 +42,7 @@ def test_a_task_may_take_both_cpus_and_one_needing_more_is_never_placed(ray_driv
 
     assert ray.get(both.remote(), timeout=60)
     too_big = ray.remote(num_cpus=3)(lambda: None).remote()
-    ready, _ = ray.wait([too_big], timeout=2)
+    ready, _ = ray.wait([too_big], timeout=1)
     assert ready == []  # infeasible on a 2-CPU cluster: it waits, never runs
     ray.cancel(too_big, force=True)
 
