@@ -175,7 +175,11 @@ def flood_passages(buckets: list[Buckets], passages: int, cap: int, budget: int,
         stats.bucket_pairs, stats.budget = total, budget
     if total <= budget:
         return None
-    load = bucket_load(buckets, passages, cap)
+    return flood_from_load(bucket_load(buckets, passages, cap), budget, links, stats)
+
+
+def flood_from_load(load: np.ndarray, budget: int, links: int, stats: CandidateStats | None = None) -> np.ndarray:
+    """`flood_passages` from each passage's load (summed over every band, or every shard)."""
     heaviest = np.sort(load)[::-1]
     cost = int(load.sum()) - np.cumsum(heaviest) + links * np.arange(1, len(heaviest) + 1)
     fits = np.flatnonzero(cost <= budget)

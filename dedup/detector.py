@@ -121,6 +121,16 @@ class Detector:
 
     def __init__(self, **params: Any) -> None:
         self.settings = Settings(**params)
+        self._prepare()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Detector:
+        detector = cls.__new__(cls)
+        detector.settings = settings
+        detector._prepare()
+        return detector
+
+    def _prepare(self) -> None:
         self._hasher = MinHasher(self.settings.num_perm, self.settings.seed)
         self._spec = ShingleSpec.parse(self.settings.shingles, STOPWORDS if self.settings.stopwords else frozenset())
         bands, rows = self.settings.fragment_bands
@@ -274,16 +284,20 @@ class Detector:
             layouts.append(Banding(*s.fragment_bands, sketch="fragment", name="lsh-fragment"))
         return layouts
 
-    def _band_keys(self, table: PassageTable, passages: np.ndarray,
-                   layouts: list[Banding] | None = None) -> list[np.ndarray]:
+    def _band_keys(self, table: PassageTable, passages: np.ndarray, layouts: list[Banding] | None = None,
+                   stock: np.ndarray | None = None, first_passage: int = 0) -> list[np.ndarray]:
         """Band keys of `passages` (indices into the table) for each LSH layout.
 
         Passages are shingled, then sketched, in blocks (on `workers` threads), so the MinHash
         signatures of only a block or two are ever in memory; the keys do not depend on the
-        block size. The fragment sketch leaves out stock bigrams (`stock_shingles`), and a
-        passage left with none gets keys of its own, which match no other passage's.
+        block size. A document-salted layout salts each passage's keys with a hash of its
+        document's id. The fragment sketch leaves out stock bigrams (`stock`, by default
+        `stock_shingles` of these passages: a sharded run gives the whole run's), and a passage
+        left with none gets keys of its own (from its number, `first_passage` + its index in
+        the table), which match no other passage's.
         """
         layouts = self._banding() if layouts is None else layouts
+        salts = document_salts(table.documents) if any(b.salted for b in layouts) else None
         sketches = {"main": (self._spec, self._hasher)}
         if self._fragment_hasher is not None:  # else no layout names it
             sketches["fragment"] = (self._fragment_spec, self._fragment_hasher)
@@ -297,7 +311,8 @@ class Detector:
         shingles = ordered_map(shingled, starts, self.settings.workers)
         if "fragment" in names:
             k = names.index("fragment")
-            stock = stock_shingles([block[k] for block in shingles], len(passages))
+            if stock is None:
+                stock = stock_shingles([block[k] for block in shingles], len(passages))
             for block in shingles:
                 block[k] = without(block[k], stock)
 
@@ -307,10 +322,10 @@ class Detector:
             keys = []
             for b in layouts:
                 band_keys = cand.band_keys(signatures[b.sketch], b.bands, b.rows,
-                                           salt=table.doc[block] if b.salted else None)
+                                           salt=salts[table.doc[block]] if b.salted and salts is not None else None)
                 if b.sketch == "fragment":
                     empty = np.flatnonzero(np.diff(shingles[number][names.index(b.sketch)].indptr) == 0)
-                    band_keys[empty] = _own_keys(block[empty], b.bands)
+                    band_keys[empty] = _own_keys(block[empty] + first_passage, b.bands)
                 keys.append(band_keys)
             return keys
 
@@ -345,6 +360,12 @@ class Detector:
         }
 
 
+def document_salts(documents: Sequence[Document]) -> np.ndarray:
+    """One salt per document for the document-salted banding: a hash of its id, so that a
+    document's keys do not depend on where it stands in the run (or in which shard)."""
+    return text_hashes([d.id for d in documents])
+
+
 STOCK_SHARE, STOCK_MIN = 0.0002, 25
 
 
@@ -353,9 +374,12 @@ def stock_shingles(blocks: list[Shingles], passages: int) -> np.ndarray:
     `blocks` (stock phrases such as "prime minister" or "the Israeli army"), sorted: two
     sentences that share only those are no copies of each other, yet would share band keys."""
     hashes = np.concatenate([np.zeros(0, dtype=np.uint32)] + [b.hashes for b in blocks])
-    if len(hashes) == 0:
-        return hashes
     values, counts = np.unique(hashes, return_counts=True)
+    return stock_from_counts(values, counts, passages)
+
+
+def stock_from_counts(values: np.ndarray, counts: np.ndarray, passages: int) -> np.ndarray:
+    """`stock_shingles` from the counts of each shingle hash (merged over shards)."""
     return values[counts > max(STOCK_MIN, STOCK_SHARE * passages)]
 
 

@@ -85,29 +85,73 @@ class Layout:
     headline: np.ndarray  # bool, the passage is its document's headline (a heading that opens it)
 
 
-def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np.ndarray, kind: np.ndarray,
-          min_words: int, boilerplate: np.ndarray, rules: EditorialRules = EditorialRules()) -> np.ndarray:
-    """The verdict (`REPORT` or a reason) of each accepted pair ``(earlier[k], later[k])``.
+@dataclass(frozen=True)
+class Coupling:
+    """What judging a document takes from its pairs with other documents: where its block of
+    related-article teasers starts (`teaser_start`: document index -> paragraph) and which
+    passages are links to another story (`links`, per passage: another story's headline
+    standing in a page). `judge` finds both among the pairs it is given; a sharded scan
+    gathers them from every shard's pairs first (`find_coupling`), then judges shard by shard."""
 
-    `words` is each passage's word count, `min_words` the length under which a passage is
-    short, `boilerplate` which passages are boilerplate (`recurring_texts`)."""
+    teaser_start: dict[int, int]
+    links: np.ndarray  # bool per passage of the table
+
+
+def _first_verdicts(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np.ndarray,
+                    kind: np.ndarray, boilerplate: np.ndarray, rules: EditorialRules) -> np.ndarray:
+    """Verdicts that each pair gets from its two passages alone: boilerplate, two lists of
+    names, a short fragment inside another story. The pairs left `REPORT` are the open ones."""
     verdict = np.full(len(earlier), REPORT, dtype=np.int8)
-    if len(earlier) == 0:
-        return verdict
     verdict[boilerplate[earlier] | boilerplate[later]] = BOILERPLATE
     lists = table.listing[earlier] & table.listing[later] & (table.doc[earlier] != table.doc[later])
     verdict[lists & (verdict == REPORT)] = TEMPLATE  # a line-up recurs from match to match
     fragment = (kind == CONTAINED) & (table.doc[earlier] != table.doc[later])
     fragment &= np.minimum(words[earlier], words[later]) < rules.fragment_words
     verdict[fragment & (verdict == REPORT)] = SHORT  # an age, a name, an attribution inside another story
+    return verdict
+
+
+def find_coupling(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np.ndarray, kind: np.ndarray,
+                  boilerplate: np.ndarray, rules: EditorialRules = EditorialRules()) -> Coupling:
+    """The `Coupling` that the accepted pairs ``(earlier[k], later[k])`` give (arguments as
+    `judge`'s). Over shards, teaser starts merge by their minimum and links by union."""
+    open_pairs = np.flatnonzero(_first_verdicts(table, words, earlier, later, kind, boilerplate, rules) == REPORT)
+    e, l = earlier[open_pairs], later[open_pairs]
+    layout = paragraph_layout(table, np.unique(np.concatenate([e, l])), rules, np.zeros(0, dtype=np.int64))
+    return _coupling(table, layout, e, l, kind[open_pairs])
+
+
+def _coupling(table: PassageTable, layout: Layout, earlier: np.ndarray, later: np.ndarray,
+              kind: np.ndarray) -> Coupling:
+    other = table.doc[earlier] != table.doc[later]
+    linking = other & (layout.headline[earlier] != layout.headline[later]) & np.isin(kind, (EXACT, NORMALIZED))
+    links = np.zeros(len(table), dtype=bool)  # another story's headline standing in a page: a link to it
+    links[np.where(layout.headline[earlier[linking]], later[linking], earlier[linking])] = True
+    return Coupling(teaser_starts(table, earlier, later, layout), links)
+
+
+def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np.ndarray, kind: np.ndarray,
+          min_words: int, boilerplate: np.ndarray, rules: EditorialRules = EditorialRules(),
+          coupling: Coupling | None = None) -> np.ndarray:
+    """The verdict (`REPORT` or a reason) of each accepted pair ``(earlier[k], later[k])``.
+
+    `words` is each passage's word count, `min_words` the length under which a passage is
+    short, `boilerplate` which passages are boilerplate (`recurring_texts`). `coupling`, if
+    given, replaces what these pairs alone say of teaser blocks and links (`find_coupling`
+    over a whole run)."""
+    if len(earlier) == 0:
+        return np.full(0, REPORT, dtype=np.int8)
+    verdict = _first_verdicts(table, words, earlier, later, kind, boilerplate, rules)
     open_pairs = np.flatnonzero(verdict == REPORT)
     if len(open_pairs) == 0:
         return verdict
     inside = open_pairs[table.doc[earlier[open_pairs]] == table.doc[later[open_pairs]]]
     layout = paragraph_layout(table, np.unique(np.concatenate([earlier[open_pairs], later[open_pairs]])), rules,
                               np.unique(table.doc[earlier[inside]]))
+    if coupling is None:
+        coupling = _coupling(table, layout, earlier[open_pairs], later[open_pairs], kind[open_pairs])
     verdict[open_pairs] = _page_furniture(table, layout, words, earlier[open_pairs], later[open_pairs],
-                                          kind[open_pairs], rules)
+                                          kind[open_pairs], rules, coupling)
     retold = inside[~np.isin(kind[inside], (EXACT, NORMALIZED, CONFLICT))]  # teasers or not, they count
     recap = retold[_recap_tail(table, layout, earlier[retold], later[retold], rules.recap_paragraphs)]
     verdict[recap[verdict[recap] == REPORT]] = TEASER
@@ -118,16 +162,13 @@ def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np
 
 
 def _page_furniture(table: PassageTable, layout: Layout, words: np.ndarray, earlier: np.ndarray,
-                    later: np.ndarray, kind: np.ndarray, rules: EditorialRules) -> np.ndarray:
+                    later: np.ndarray, kind: np.ndarray, rules: EditorialRules, coupling: Coupling) -> np.ndarray:
     """Verdicts on what a page carries beside its story, in any two documents or one: teasers,
-    previews, and fuzzy matches with labels."""
+    previews, links to other stories, and fuzzy matches with labels."""
     verdict = np.full(len(earlier), REPORT, dtype=np.int8)
-    teasers = teaser_blocks(table, earlier, later, layout)
+    teasers = teaser_blocks(table, layout, coupling.teaser_start)
     verdict[teasers[earlier] | teasers[later] | _preview(table, earlier, later, kind)] = TEASER
-    other = table.doc[earlier] != table.doc[later]
-    linking = other & (layout.headline[earlier] != layout.headline[later]) & np.isin(kind, (EXACT, NORMALIZED))
-    links = np.zeros(len(table), dtype=bool)  # another story's headline standing in a page: a link to it
-    links[np.where(layout.headline[earlier[linking]], later[linking], earlier[linking])] = True
+    links = coupling.links
     verdict[(links[earlier] | links[later]) & (verdict == REPORT)] = TEASER
     fuzzy = ~np.isin(kind, (EXACT, NORMALIZED)) & (verdict == REPORT)
     labels = _label_lines(table, layout, words, np.concatenate([earlier, later]), rules)
@@ -206,15 +247,25 @@ def _structural(table: PassageTable, layout: Layout, words: np.ndarray, e: np.nd
 DATELINE = re.compile(r"[^\n()]{0,80}\([^()\n]{2,40}\)\s*(?:[-\u2013\u2014]{1,2}|:)\s*")
 
 
-def teaser_blocks(table: PassageTable, earlier: np.ndarray, later: np.ndarray, layout: Layout) -> np.ndarray:
-    """Which passages lie in a block of related-article teasers (bool per passage).
+def teaser_blocks(table: PassageTable, layout: Layout, starts: dict[int, int]) -> np.ndarray:
+    """Which passages lie in a block of related-article teasers (bool per passage): those of
+    each document of `starts` (`teaser_starts`) from its start paragraph to its end."""
+    block = np.zeros(len(table), dtype=bool)
+    bounds = document_bounds(table)
+    for d, paragraph in starts.items():
+        rows = np.arange(bounds[d], bounds[d + 1])
+        block[rows[layout.paragraph[rows] >= paragraph]] = True
+    return block
+
+
+def teaser_starts(table: PassageTable, earlier: np.ndarray, later: np.ndarray, layout: Layout) -> dict[int, int]:
+    """Where each document's block of related-article teasers starts: document -> paragraph.
 
     A teaser is another story's lead, dateline cut off, standing as a paragraph of its own in
     a page that is not that story: a paragraph of document A, not A's own lead, that reads as
     the lead of document B less B's dateline. A's teaser block runs from its first such
     passage to its end (a page lists its teasers after the story). Copies of a teaser are no editorial repeat, and
     neither is anything else in the block."""
-    block = np.zeros(len(table), dtype=bool)
     cross = np.flatnonzero(table.doc[earlier] != table.doc[later])
     first_teaser: dict[int, int] = {}
     for lead, other in ((earlier[cross], later[cross]), (later[cross], earlier[cross])):
@@ -225,11 +276,7 @@ def teaser_blocks(table: PassageTable, earlier: np.ndarray, later: np.ndarray, l
                 continue
             d = int(table.doc[p])
             first_teaser[d] = min(first_teaser.get(d, 1 << 62), int(layout.paragraph[p]))
-    bounds = document_bounds(table)
-    for d, paragraph in first_teaser.items():
-        rows = np.arange(bounds[d], bounds[d + 1])
-        block[rows[layout.paragraph[rows] >= paragraph]] = True
-    return block
+    return first_teaser
 
 
 def _preview(table: PassageTable, earlier: np.ndarray, later: np.ndarray, kind: np.ndarray) -> np.ndarray:
@@ -355,13 +402,19 @@ def recurring_texts(table: PassageTable, rules: EditorialRules, first_passage: i
     limit = rules.boilerplate_limit(len(np.unique(table.doc[first_passage:])))
     per_document = np.unique(np.stack([hashes, table.doc[rows].astype(np.uint64)], axis=1), axis=0)
     values, counts = np.unique(per_document[:, 0], return_counts=True)
-    common, counts = values[counts >= limit], counts[counts >= limit]
-    order = np.argsort(-counts, kind="stable")
-    common, counts = common[order], counts[order]
+    common, counts = common_texts(values, counts, limit)
     passages[rows[np.isin(hashes, common)]] = True
     first_row = np.unique(hashes, return_index=True)
     examples = rows[first_row[1][np.searchsorted(first_row[0], common)]]
     return Recurring(passages, examples.astype(np.int64), counts.astype(np.int64))
+
+
+def common_texts(values: np.ndarray, counts: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
+    """The boilerplate among sorted text hashes `values`, each standing in `counts` documents:
+    those in at least `limit`, most documents first (ties in hash order)."""
+    keep = counts >= limit
+    order = np.argsort(-counts[keep], kind="stable")
+    return values[keep][order], counts[keep][order]
 
 
 def paragraph_layout(table: PassageTable, passages: np.ndarray, rules: EditorialRules = EditorialRules(),

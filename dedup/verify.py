@@ -335,9 +335,47 @@ def _number_measures(a: str, b: str) -> tuple[bool, float, int]:
 TERMS = ShingleSpec("word", 1, STOPWORDS, stem=True)
 
 
-def build_features(normalized: list[str], raw: list[str], is_clause: np.ndarray, terms: Shingles) -> PassageFeatures:
+@dataclass(frozen=True)
+class TermStats:
+    """How many sentences (clauses not counted) hold each term, over a whole run: what the
+    IDF weights come from. `check` counts them in its one table; a sharded scan sums every
+    shard's `term_counts` first, so that weights do not depend on the sharding."""
+
+    hashes: np.ndarray  # uint32, sorted term hashes
+    df: np.ndarray  # int64, sentences holding each
+    sentences: int
+
+    @staticmethod
+    def merge(parts: list[tuple[np.ndarray, np.ndarray]], sentences: int) -> TermStats:
+        """The stats of a run from each shard's ``term_counts``."""
+        hashes = np.concatenate([np.zeros(0, dtype=np.uint32)] + [h for h, _ in parts])
+        counts = np.concatenate([np.zeros(0, dtype=np.int64)] + [c for _, c in parts])
+        values, inverse = np.unique(hashes, return_inverse=True)
+        return TermStats(values, np.bincount(inverse, weights=counts, minlength=len(values)).astype(np.int64),
+                         sentences)
+
+    def frequencies(self, hashes: np.ndarray) -> np.ndarray:
+        """The document frequency of each of `hashes` (0 for a term the run does not hold)."""
+        if len(self.hashes) == 0:
+            return np.zeros(len(hashes), dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.hashes, hashes), len(self.hashes) - 1)
+        return np.where(self.hashes[at] == hashes, self.df[at], 0)
+
+
+def term_counts(terms: Shingles, is_clause: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(term hash, sentences holding it) over the sentences of one shard: its part of `TermStats`."""
+    owner = owners(terms.indptr)
+    keys = unique_sorted(owner.astype(np.uint64) << np.uint64(32) | terms.hashes.astype(np.uint64))
+    sentence_terms = (keys & np.uint64(0xFFFFFFFF))[~is_clause[(keys >> np.uint64(32)).astype(np.int64)]]
+    values, counts = np.unique(sentence_terms.astype(np.uint32), return_counts=True)
+    return values, counts.astype(np.int64)
+
+
+def build_features(normalized: list[str], raw: list[str], is_clause: np.ndarray, terms: Shingles,
+                   term_stats: TermStats | None = None) -> PassageFeatures:
     """Per-passage columns for verification, from the passages' `terms` (content words,
-    light-stemmed: `TERMS`). IDF weights count sentences, not clauses.
+    light-stemmed: `TERMS`). IDF weights count sentences, not clauses: these passages', or
+    with `term_stats`, a whole run's (the passages are then any part of it).
     """
     n = len(normalized)
     term_ids, vocabulary = dense_ids(terms.hashes)
@@ -347,8 +385,12 @@ def build_features(normalized: list[str], raw: list[str], is_clause: np.ndarray,
     ids = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(passage, minlength=n), out=indptr[1:])
-    df = np.bincount(ids[~is_clause[passage]], minlength=len(vocabulary))
-    idf = np.log1p(max(1, int(np.count_nonzero(~is_clause))) / np.maximum(df, 1))
+    if term_stats is None:
+        df = np.bincount(ids[~is_clause[passage]], minlength=len(vocabulary))
+        sentences = int(np.count_nonzero(~is_clause))
+    else:
+        df, sentences = term_stats.frequencies(vocabulary), term_stats.sentences
+    idf = np.log1p(max(1, sentences) / np.maximum(df, 1))
     return PassageFeatures(
         normalized=normalized,
         raw=raw,

@@ -36,8 +36,9 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def read_jsonl(path: str, text: str, id_field: str = "id", text_field: str = "text",
-               limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[Document]:
-    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines: U+2028 may sit in a string
+               limits: ReadLimits = DEFAULT_LIMITS, first_line: int = 1) -> Iterator[Document]:
+    """The records of `text`, the JSONL file `path` from its line `first_line` on (a shard of it)."""
+    for number, line in enumerate(text.split("\n"), start=first_line):  # not splitlines: U+2028 may sit in a string
         if not line.strip():
             continue
         if limits.max_record_bytes and 4 * len(line) > limits.max_record_bytes:

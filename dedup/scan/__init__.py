@@ -1,0 +1,380 @@
+"""`dedup scan`: repeats across a corpus too large for one `dedup check`, on all cores or a Ray cluster.
+
+    from dedup.scan import scan
+    result = scan(["corpus.jsonl"], "out/", engine="local")
+
+The run is a sequence of stages (`dedup.scan.stages`), each a map over tasks that reads and
+writes the output folder's work area, so no process ever holds the whole corpus, every stage
+uses every core, and a run killed at any point is taken up again with ``resume=True``. The
+findings are those `dedup check` reports over the same documents in the same order, one by
+one: the same kind, spans, match and score.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from .. import __version__
+from .. import candidates as cand
+from ..atomic import write_atomically
+from ..detector import Detector, Settings
+from ..exits import UsageError
+from ..group import clusters, select
+from ..model import Finding, Span, count_kinds
+from ..normalize import PROFILE
+from ..readers import format_of
+from ..readers.limits import ReadLimits
+from ..verify import KINDS
+from . import stages
+from .engine import ENGINES, Engine, make_engine
+from .stages import PARTS, Job, Offsets, Piece
+from .store import FORMAT, ScanFolder, ScanFolderError
+
+__all__ = ["ENGINES", "ScanResult", "ScanFolderError", "plan_tasks", "scan"]
+
+TASK_BYTES = 32 << 20  # input bytes a task reads when the shards are not given
+
+
+@dataclass
+class ScanResult:
+    """What a scan wrote: the folder, the number of findings and the run's stats."""
+
+    folder: Path
+    findings: int
+    stats: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def plan_tasks(paths: Sequence[str], shards: int | None = None, task_bytes: int = TASK_BYTES) -> tuple[tuple[Piece, ...], ...]:
+    """Cut the inputs into about `shards` tasks of whole documents, in input order: JSON Lines
+    files at line starts, other files whole (default: one task per `task_bytes` of input)."""
+    sizes = [os.stat(p).st_size for p in paths]
+    total = sum(sizes)
+    n = max(1, shards or math.ceil(total / task_bytes))
+    per = total / n
+    tasks: list[list[Piece]] = [[] for _ in range(n)]
+    base = 0
+    for path, size in zip(paths, sizes):
+        if format_of(path) == "jsonl" and size > 0:
+            wanted = sorted({int(round(k * per)) - base for k in range(1, n)} & set(range(1, size)))
+            cuts, lines = _line_cuts(path, wanted, size)
+            bounds = [0, *cuts, size]
+            for a, b, first in zip(bounds, bounds[1:], [1, *lines]):
+                tasks[min(n - 1, int((base + a) // per))].append(Piece(path, a, b, first))
+        else:
+            tasks[min(n - 1, int(base // per)) if per else 0].append(Piece(path))
+        base += size
+    return tuple(tuple(t) for t in tasks if t)
+
+
+def _line_cuts(path: str, wanted: list[int], size: int) -> tuple[list[int], list[int]]:
+    """The line starts at or after each offset of `wanted` (inside the file, distinct), and the
+    number of the line each starts."""
+    cuts: list[int] = []
+    lines: list[int] = []
+    newlines = 0
+    position = 0
+    with open(path, "rb") as handle:
+        for offset in wanted:
+            if cuts and offset <= cuts[-1]:
+                continue
+            chunk = handle.read(max(0, offset - 1 - position))
+            newlines += chunk.count(b"\n")
+            position += len(chunk)
+            while True:
+                block = handle.read(1 << 16)
+                if not block:
+                    return cuts, lines
+                at = block.find(b"\n")
+                if at >= 0:
+                    newlines += 1
+                    position += at + 1
+                    handle.seek(position)
+                    break
+                position += len(block)
+            if position >= size:
+                break
+            cuts.append(position)
+            lines.append(newlines + 1)
+    return cuts, lines
+
+
+def _inputs(paths: Sequence[str]) -> list[dict[str, Any]]:
+    out = []
+    for p in paths:
+        st = os.stat(p)
+        out.append({"path": str(p), "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+    return out
+
+
+def _settings_json(settings: Settings) -> dict[str, Any]:
+    return json.loads(json.dumps(asdict(settings)))
+
+
+class _Clock:
+    def __init__(self, on_stage: Callable[[str], None] | None) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = self._start = time.perf_counter()
+        self._on_stage = on_stage
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 3)
+        self._last = now
+        if self._on_stage is not None:
+            self._on_stage(name)
+
+    def total(self) -> float:
+        return round(time.perf_counter() - self._start, 3)
+
+
+def scan(paths: Sequence[str], out: str | os.PathLike[str], *, engine: str | Engine = "local",
+         address: str | None = None, workers: int | None = None, shards: int | None = None,
+         resume: bool = False, output: str = "jsonl", settings: Settings | None = None,
+         id_field: str = "id", text_field: str = "text", limits: ReadLimits = ReadLimits(),
+         keep: Callable[[list[Finding]], list[Finding]] | None = None,
+         on_stage: Callable[[str], None] | None = None) -> ScanResult:
+    """Scan the files `paths` into the folder `out` (see the module docstring).
+
+    `keep`, if given, filters each chunk of findings before it is written (the command's
+    select, ignore and per-file ignores). Raises ScanFolderError for a folder it cannot use."""
+    if output not in ("jsonl", "parquet"):
+        raise UsageError(f"unknown output format {output!r} (choose from jsonl, parquet)")
+    for p in paths:
+        if p == "-":
+            raise UsageError("dedup scan reads files, not standard input")
+    settings = settings or Settings()
+    folder = ScanFolder(Path(out))
+    tasks = plan_tasks(paths, shards)
+    manifest = {"format": FORMAT, "version": __version__, "state": "running", "output": output,
+                "inputs": _inputs(paths), "settings": _settings_json(settings), "shards": shards,
+                "tasks": [[asdict(p) for p in t] for t in tasks],
+                "reading": {"id_field": id_field, "text_field": text_field,
+                            "max_record_bytes": limits.max_record_bytes, "max_file_bytes": limits.max_file_bytes}}
+    resumed = folder.open({**manifest, "settings": manifest["settings"]}, resume)
+    if resumed:
+        found = folder.manifest()
+        if found.get("tasks") != manifest["tasks"] or found.get("reading") != manifest["reading"]:
+            raise ScanFolderError(f"{folder.shown}: the scan there read its inputs otherwise; "
+                                  "choose another folder")
+    job = Job(str(folder.root), settings, tasks, id_field, text_field, limits)
+    runner = make_engine(engine, address, workers) if isinstance(engine, str) else engine
+    clock = _Clock(on_stage)
+    try:
+        result = _run(job, runner, clock, output, keep)
+    finally:
+        if isinstance(engine, str):
+            runner.close()
+    folder.write_manifest({**manifest, "state": "complete"})
+    result.timings = {**clock.laps, "seconds": clock.total()}
+    write_atomically(folder.root / "timings.json", json.dumps(
+        {"engine": runner.name, "workers": runner.workers, "resumed": resumed, "stage_seconds": clock.laps,
+         "seconds": clock.total(), "work_bytes": folder.work_bytes()}, indent=2) + "\n")
+    return result
+
+
+def _run(job: Job, engine: Engine, clock: _Clock, output: str,
+         keep: Callable[[list[Finding]], list[Finding]] | None) -> ScanResult:
+    s = job.settings
+    n = len(job.tasks)
+    shards = engine.map(stages.map_shard, [(job, t) for t in range(n)])
+    offsets = _offsets(shards)
+    clock.lap("read+segment+sketch")
+    eligible = sum(m["eligible"] for m in shards)
+    sentences = sum(m["sentences"] for m in shards)
+    limit = s.editorial.boilerplate_limit(sum(m["documents_with_passages"] for m in shards))
+    engine.map(stages.merge_counts, [(job, p, eligible, limit, offsets) for p in range(PARTS)])
+    layouts = Detector.from_settings(s)._banding()
+    if any(b.sketch == "fragment" for b in layouts):
+        engine.map(stages.fragment_keys, [(job, t, int(offsets.passages[t])) for t in range(n)])
+    clock.lap("statistics")
+    exact = engine.map(stages.exact_pairs, [(job, p, offsets) for p in range(PARTS)])
+    bands = [(k, b) for k, layout in enumerate(layouts) for b in range(layout.bands)]
+    found = engine.map(stages.band_pairs, [(job, k, b, offsets, False) for k, b in bands])
+    stats = cand.CandidateStats()
+    stats.bucket_pairs = sum(m["bucket_pairs"] for m in found)
+    stats.budget = max(s.candidate_budget_min, int(s.candidate_budget * eligible))
+    stage = "pairs"
+    if stats.bucket_pairs > stats.budget:  # a flood: link through representatives, as check does
+        load = sum(engine.map(stages.band_load, [(job, k, b, offsets) for k, b in bands]))
+        flooded = cand.flood_from_load(np.asarray(load), stats.budget, s.flood_links, stats)
+        np.save(job.scan.work / "flooded.npy", flooded)
+        later = np.concatenate([np.zeros(0, dtype=np.int64)]
+                               + [np.asarray(job.unit("exact", p).array("later")) for p in range(PARTS)])
+        copies = np.zeros(int(offsets.passages[-1]), dtype=bool)
+        copies[later] = True
+        np.save(job.scan.work / "later_copies.npy", copies)
+        found = engine.map(stages.band_pairs, [(job, k, b, offsets, True) for k, b in bands])
+        stage = "pairs-flood"
+    for m in [*found, *exact, *shards]:
+        stats.capped_buckets += m["capped_buckets"]
+        stats.capped_passages += m["capped_passages"]
+    stats.representative_links = sum(m["representative_links"] for m in found)
+    units = [f"exact/{p:05d}" for p in range(PARTS)] + [f"{stage}/{k}-{b:03d}" for k, b in bands]
+    clock.lap("candidates")
+    verified = engine.map(stages.verify_shard, [(job, t, offsets, units, sentences) for t in range(n)])
+    stats.pairs = sum(m["candidates"] for m in verified)
+    clock.lap("verify")
+    engine.map(stages.couple_shard, [(job, t, offsets) for t in range(n)])
+    docs, paragraphs, links = stages.merge_coupling(job)
+    temporary = job.scan.work / ".coupling.tmp.npz"
+    np.savez(temporary, docs=docs, paragraphs=paragraphs, links=links)
+    os.replace(temporary, job.scan.work / "coupling.npz")
+    judged = engine.map(stages.judge_shard, [(job, t, offsets) for t in range(n)])
+    clock.lap("editorial")
+    written, by_kind = _write_findings(job, n, output, keep)
+    clock.lap("group+write")
+    report_stats = _stats(job, shards, stats, judged, offsets, written, by_kind)
+    write_atomically(job.scan.root / "stats.json", json.dumps(report_stats, ensure_ascii=False) + "\n")
+    return ScanResult(job.scan.root, written, report_stats)
+
+
+def _offsets(shards: list[dict[str, Any]]) -> Offsets:
+    def starts(key: str) -> np.ndarray:
+        out = np.zeros(len(shards) + 1, dtype=np.int64)
+        np.cumsum([m[key] for m in shards], out=out[1:])
+        return out
+    return Offsets(starts("passages"), starts("documents"), starts("sentence_numbers"))
+
+
+def _kept(job: Job, n: int) -> dict[str, np.ndarray]:
+    names = ("earlier", "later", "kind", "score", "structural", "sentence.earlier", "sentence.later",
+             "clause.earlier", "clause.later", "same_doc")
+    parts = {name: [np.asarray(job.unit("judged", t).array(name)) for t in range(n)] for name in names}
+    kept = {name: np.concatenate(values) for name, values in parts.items()}
+    kept["shard"] = np.repeat(np.arange(n), [len(v) for v in parts["earlier"]])
+    kept["row"] = np.concatenate([np.arange(len(v)) for v in parts["earlier"]])
+    order = np.lexsort((kept["later"], kept["earlier"]))  # as check lists accepted pairs
+    return {name: values[order] for name, values in kept.items()}
+
+
+def _picked(kept: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """`group.select` and `group.clusters` over the kept pairs of every shard: the findings
+    (indices into `kept`, in report order) and their group numbers."""
+    e, l = kept["earlier"], kept["later"]
+    ids, compact = np.unique(np.concatenate([e, l]), return_inverse=True)
+    ce, cl = compact[: len(e)], compact[len(e):]
+    sentence = np.zeros(len(ids), dtype=np.int64)
+    sentence[ce], sentence[cl] = kept["sentence.earlier"], kept["sentence.later"]
+    is_clause = np.zeros(len(ids), dtype=bool)
+    is_clause[ce], is_clause[cl] = kept["clause.earlier"], kept["clause.later"]
+    picked = select(ce, cl, kept["kind"], kept["score"], sentence, is_clause)
+    groups = np.unique(clusters(ce, cl)[picked], return_inverse=True)[1]
+    return picked, groups
+
+
+def _write_findings(job: Job, n: int, output: str,
+                    keep: Callable[[list[Finding]], list[Finding]] | None) -> tuple[int, dict[str, int]]:
+    kept = _kept(job, n)
+    picked, groups = _picked(kept)
+    written = 0
+    by_kind: dict[str, int] = {}
+
+    def write(out: Any) -> None:
+        nonlocal written
+        for chunk in _findings(job, kept, picked, groups):
+            chunk = keep(chunk) if keep is not None else chunk
+            out.write("".join(f.to_json() + "\n" for f in chunk))
+            written += len(chunk)
+            for kind, count in count_kinds(chunk).items():
+                by_kind[kind] = by_kind.get(kind, 0) + count
+
+    write_atomically(job.scan.root / "findings.jsonl", write)
+    return written, by_kind
+
+
+def _findings(job: Job, kept: dict[str, np.ndarray], picked: np.ndarray, groups: np.ndarray,
+              chunk: int = 4096) -> Iterator[list[Finding]]:
+    """The findings in report order (by later passage), a chunk at a time; each shard's spans
+    are read once, as the findings reach it."""
+    spans: dict[int, dict[str, Any]] = {}
+    out: list[Finding] = []
+    for k, g in zip(picked.tolist(), groups.tolist()):
+        shard, row = int(kept["shard"][k]), int(kept["row"][k])
+        if shard not in spans:
+            spans.clear()
+            spans[shard] = _shard_spans(job, shard)
+        sp = spans[shard]
+        size = len(sp["start"]) // 2
+        later, earlier = _span(sp, row), _span(sp, size + row)
+        scope = "document" if kept["same_doc"][k] else "corpus"
+        out.append(Finding(KINDS[int(kept["kind"][k])], scope, float(kept["score"][k]), later, earlier,  # type: ignore[arg-type]
+                           int(g), bool(kept["structural"][k])))
+        if len(out) >= chunk:
+            yield out
+            out = []
+    if out:
+        yield out
+
+
+def _shard_spans(job: Job, shard: int) -> dict[str, Any]:
+    unit = job.unit("judged", shard)
+    return {"doc": unit.strings("span.doc").all(), "text": unit.strings("span.text").all(),
+            **{name: np.asarray(unit.array(f"span.{name}")).tolist() for name in ("start", "end", "line", "column")}}
+
+
+def _span(sp: dict[str, Any], k: int) -> Span:
+    return Span(sp["doc"][k], sp["start"][k], sp["end"][k], sp["line"][k], sp["column"][k], sp["text"][k])
+
+
+def _stats(job: Job, shards: list[dict[str, Any]], stats: cand.CandidateStats, judged: list[dict[str, Any]],
+           offsets: Offsets, findings: int, by_kind: dict[str, int]) -> dict[str, Any]:
+    s = job.settings
+    bands, rows = s.bands()
+    left_out: dict[str, int] = {}
+    for m in judged:
+        for reason, count in m["left_out"].items():
+            left_out[reason] = left_out.get(reason, 0) + count
+    return {
+        "documents": sum(m["documents"] for m in shards),
+        "sentences": sum(m["sentences"] for m in shards),
+        "passages": int(offsets.passages[-1]),
+        "findings": findings,
+        "by_kind": by_kind,
+        "candidates": stats.pairs,
+        "capped_buckets": stats.capped_buckets,
+        "capped_passages": stats.capped_passages,
+        "flood": {"bucket_pairs": stats.bucket_pairs, "budget": stats.budget, "passages": stats.flooded,
+                  "least_load": stats.flood_load, "representative_links": stats.representative_links},
+        "normalization": PROFILE,
+        "shingles": s.shingles,
+        "num_perm": s.num_perm,
+        "threshold": s.threshold,
+        "bands": bands,
+        "rows": rows,
+        "left_out": {k: left_out[k] for k in sorted(left_out)},
+        "boilerplate": _boilerplate(job, offsets),
+        "scan": {"tasks": len(job.tasks)},
+    }
+
+
+def _boilerplate(job: Job, offsets: Offsets, most: int = 10) -> dict[str, Any]:
+    """The run's boilerplate as `editorial.Recurring.summary` reports it."""
+    from ..editorial import common_texts
+    values = stages._concat_parts(job, "common.values", np.uint64)
+    documents = stages._concat_parts(job, "common.documents", np.int64)
+    first = stages._concat_parts(job, "common.first", np.int64)
+    ordered, counts = common_texts(values, documents, 0)
+    examples = first[np.searchsorted(values, ordered)] if len(values) else first
+    passages = 0
+    for t in range(len(job.tasks)):
+        unit = job.unit("shards", t)
+        passages += int(np.count_nonzero(~np.asarray(unit.array("is_clause"))
+                                         & np.isin(np.asarray(unit.array("norm_hash")), values)))
+    texts = stages.gather(job, np.sort(examples[:most]), offsets, with_terms=False) if len(examples) else None
+    text_of = dict(zip(texts.ids.tolist(), texts.raw)) if texts is not None else {}
+    return {"texts": len(values), "passages": passages,
+            "most_common": [{"text": text_of[p], "documents": int(c)}
+                            for p, c in zip(examples[:most].tolist(), counts[:most].tolist())]}
+
+
+def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    return ScanFolder(Path(folder)).manifest()
+

@@ -1,0 +1,678 @@
+"""The scan's stages: pure functions over shards of whole documents, with no engine inside.
+
+Each function takes a `Job` (the run's settings, inputs and folder) and the number of the
+task it does, reads what earlier stages left in the work folder, writes its own unit, and
+returns a small dict. Passages get run-wide numbers (their shard's first number plus their
+index in it, in input order), so every rule that breaks a tie by passage order decides as
+`dedup check` does over the same documents in the same order.
+
+1. `map_shard`: read, segment, normalize; terms and their counts; the main and the
+   document-salted band keys; the pairs inside one sentence (clauses); each shard's part of
+   the run's statistics, partitioned by hash.
+2. `merge_counts`: one hash partition of term frequencies (IDF), fragment bigrams (stock
+   phrases) and boilerplate texts, summed over every shard.
+3. `fragment_keys`: the fragment band keys, once the stock bigrams are known.
+4. `band_pairs` / `exact_pairs`: one band of one banding (or one partition of exact
+   copies) over the whole run: buckets, the same caps and chains, the same flood rules;
+   pairs written by the shard of their earlier passage.
+5. `verify_shard`: a shard's candidate pairs verified against the passages they name, with
+   the run's IDF weights; accepted pairs written by the shard of their later passage.
+6. `couple_shard` / `judge_shard`: editorial rules over the documents a shard's pairs
+   touch; what a document takes from its pairs with other shards (teaser blocks, links) is
+   merged first. The pairs kept, with both spans, go to the final stage.
+"""
+from __future__ import annotations
+
+import pickle
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import candidates as cand
+from ..detector import Detector, Settings, _clearly_shorter, _overlapping, quoted_clauses
+from ..editorial import REPORT, STRUCTURAL, Coupling, count_verdicts, find_coupling, judge
+from ..model import Document
+from ..normalize import word_counts
+from ..passages import PassageTable, build_passages, in_kind_ranges, in_ranges
+from ..readers import InputError, printable, read_path
+from ..readers.limits import ReadLimits
+from ..readers.records import read_jsonl
+from ..report import LineIndex
+from ..shingle import Shingles, shingle_batch, text_hashes
+from ..arrays import ranges
+from ..verify import CONTAINED, EXACT, KINDS, NO_KIND, NORMALIZED, TERMS, TermStats, build_features, term_counts, verify
+from .store import ScanFolder, Unit, UnitWriter
+
+PARTS = 16  # hash partitions of the run's statistics and of the exact copies
+_PART_SHIFT32, _PART_SHIFT64 = np.uint32(28), np.uint64(60)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Part of one input: a byte range of a JSON Lines file (`first_line` its first line's
+    number), or a whole file of another kind (``end`` None), read as `dedup check` reads it."""
+
+    path: str
+    start: int = 0
+    end: int | None = None
+    first_line: int = 1
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every task of one scan needs: its folder, settings, reading options and shards."""
+
+    folder: str
+    settings: Settings
+    tasks: tuple[tuple[Piece, ...], ...]
+    id_field: str = "id"
+    text_field: str = "text"
+    limits: ReadLimits = ReadLimits()
+
+    @property
+    def scan(self) -> ScanFolder:
+        return ScanFolder(Path(self.folder))
+
+    def unit(self, stage: str, name: int | str) -> Unit:
+        return self.scan.unit(stage, f"{name:05d}" if isinstance(name, int) else name)
+
+
+@dataclass(frozen=True)
+class Offsets:
+    """Where each shard's passages, documents and sentences start in run-wide numbering."""
+
+    passages: np.ndarray  # int64, len(shards) + 1
+    documents: np.ndarray
+    sentences: np.ndarray
+
+    def shard_of(self, passages: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.passages, passages, side="right") - 1
+
+
+# -- 1. map ------------------------------------------------------------------------------
+
+def read_task(job: Job, task: int) -> list[Document]:
+    """The documents of one task's pieces, in input order."""
+    docs: list[Document] = []
+    for piece in job.tasks[task]:
+        shown = printable(piece.path)
+        if piece.end is None:
+            try:
+                found = list(read_path(piece.path, job.id_field, job.text_field, job.limits))
+            except InputError as err:
+                if not err.unreadable:
+                    raise
+                print(f"dedup: warning: {err}; skipped", file=sys.stderr)
+                continue
+            if len(found) == 1 and not found[0].text.strip():
+                print(f"dedup: warning: {shown}: empty file; skipped", file=sys.stderr)
+                continue
+            docs.extend(found)
+            continue
+        with open(piece.path, "rb") as handle:
+            handle.seek(piece.start)
+            data = handle.read(piece.end - piece.start)
+        if piece.start == 0 and b"\x00" in data[:8192]:
+            raise InputError(f"{shown}: looks like a binary file")
+        try:
+            text = data.decode("utf-8-sig" if piece.start == 0 else "utf-8")
+        except UnicodeDecodeError as err:
+            line = piece.first_line + data[: err.start].count(b"\n")
+            raise InputError(f"{shown}:{line}: invalid UTF-8") from None
+        docs.extend(read_jsonl(shown, text, job.id_field, job.text_field, job.limits, piece.first_line))
+    return docs
+
+
+def _part32(values: np.ndarray) -> np.ndarray:
+    return (values >> _PART_SHIFT32).astype(np.int64) % PARTS
+
+
+def _part64(values: np.ndarray) -> np.ndarray:
+    return (values >> _PART_SHIFT64).astype(np.int64) % PARTS
+
+
+def _by_part(writer: UnitWriter, name: str, part: np.ndarray, columns: dict[str, np.ndarray]) -> None:
+    """Write `columns` sorted by hash partition (stable), with the partition bounds."""
+    order = np.argsort(part, kind="stable")
+    writer.array(f"{name}.bounds", np.searchsorted(part[order], np.arange(PARTS + 1)))
+    for column, values in columns.items():
+        writer.array(f"{name}.{column}", values[order])
+
+
+def _distinct_terms(terms: Shingles, n: int) -> np.ndarray:
+    owner = np.repeat(np.arange(n, dtype=np.uint64), np.diff(terms.indptr))
+    keys = np.unique(owner << np.uint64(32) | terms.hashes.astype(np.uint64))
+    return np.bincount((keys >> np.uint64(32)).astype(np.int64), minlength=n).astype(np.int32)
+
+
+def map_shard(job: Job, task: int) -> dict[str, Any]:
+    """Stage 1 for one shard (see the module docstring)."""
+    unit = job.unit("shards", task)
+    if unit.done():
+        return unit.json()
+    s = job.settings
+    detector = Detector.from_settings(s)
+    docs = read_task(job, task)
+    table = build_passages(docs, s.segment)
+    n = len(table)
+    words = word_counts(table.normalized)
+    norm_hash = text_hashes(table.normalized)
+    terms = shingle_batch(table.normalized, TERMS)
+    quotable = quoted_clauses(table, words >= s.verify.clause_copy_words)
+    nonempty = words > 0
+    long_enough = nonempty & (words >= s.verify.min_words)
+    sentences = np.flatnonzero(long_enough & ~table.heading & ~table.is_clause)
+    quotes = np.flatnonzero(quotable)
+    layouts = detector._banding()
+    main_layouts = [b for b in layouts if b.sketch == "main"]
+    main_keys = detector._band_keys(table, sentences, layouts=main_layouts)
+    stats = cand.CandidateStats()
+    clause_pairs = cand.pairs_from_keys(table.sentence, eligible=long_enough & table.is_clause, cap=s.bucket_cap,
+                                        stats=stats)
+    writer = UnitWriter(unit)
+    bounds = np.searchsorted(table.doc, np.arange(len(docs) + 1, dtype=table.doc.dtype)).astype(np.int64)
+    for name, values in (("doc", table.doc), ("start", table.start), ("end", table.end),
+                         ("sentence", table.sentence), ("is_clause", table.is_clause), ("heading", table.heading),
+                         ("listing", table.listing), ("words", words.astype(np.int32)), ("norm_hash", norm_hash),
+                         ("quotable", quotable), ("distinct", _distinct_terms(terms, n)), ("doc_bounds", bounds),
+                         ("terms.hashes", terms.hashes), ("terms.indptr", terms.indptr),
+                         ("clause_pairs", clause_pairs), ("main.rows", sentences)):
+        writer.array(name, values)
+    writer.strings("raw", table.raw)
+    writer.strings("normalized", table.normalized)
+    writer.strings("docs", [pickle.dumps(d, protocol=pickle.HIGHEST_PROTOCOL).decode("latin-1") for d in docs])
+    for layout, keys in zip(main_layouts, main_keys):
+        if layout.salted:
+            quote_keys = detector._band_keys(table, quotes, layouts=[layout])[0] if len(quotes) else keys[:0]
+            writer.array(f"{layout.name}.rows", np.concatenate([sentences, quotes]))
+            writer.array(f"{layout.name}.keys", np.concatenate([keys, quote_keys]).T)
+        else:
+            writer.array(f"{layout.name}.keys", keys.T)
+    exact = np.flatnonzero(nonempty & (~table.is_clause | quotable))
+    _by_part(writer, "exact", _part64(norm_hash[exact]), {"rows": exact})
+    term_values, term_df = term_counts(terms, table.is_clause)
+    _by_part(writer, "terms", _part32(term_values), {"values": term_values, "counts": term_df})
+    fragment = next((b for b in layouts if b.sketch == "fragment"), None)
+    if fragment is not None:
+        bigrams = shingle_batch([table.normalized[i] for i in sentences.tolist()], detector._fragment_spec)
+        values, counts = np.unique(bigrams.hashes, return_counts=True)
+        _by_part(writer, "bigrams", _part32(values), {"values": values, "counts": counts.astype(np.int64)})
+    whole = np.flatnonzero(~table.is_clause)
+    pairs = np.unique(np.stack([norm_hash[whole], table.doc[whole].astype(np.uint64)], axis=1), axis=0)
+    texts, documents = np.unique(pairs[:, 0], return_counts=True)
+    first_seen = np.unique(norm_hash[whole], return_index=True)[1]
+    _by_part(writer, "texts", _part64(texts), {"values": texts, "documents": documents.astype(np.int64),
+                                               "first": whole[first_seen].astype(np.int64)})
+    meta = {"passages": n, "documents": len(docs), "documents_with_passages": int(len(np.unique(table.doc))),
+            "sentence_numbers": int(table.sentence[-1]) + 1 if n else 0, "sentences": int(table.sentences),
+            "eligible": int(len(sentences)), "quotes": int(len(quotes)),
+            "capped_buckets": stats.capped_buckets, "capped_passages": stats.capped_passages}
+    writer.close(meta)
+    return meta
+
+
+# -- 2. statistics -------------------------------------------------------------------------
+
+def _part_rows(unit: Unit, name: str, part: int, columns: Sequence[str]) -> list[np.ndarray]:
+    bounds = unit.array(f"{name}.bounds")
+    lo, hi = int(bounds[part]), int(bounds[part + 1])
+    return [np.array(unit.array(f"{name}.{c}")[lo:hi]) for c in columns]
+
+
+def merge_counts(job: Job, part: int, eligible: int, boilerplate_limit: float,
+                 offsets: Offsets) -> dict[str, Any]:
+    """Stage 2 for one hash partition: term frequencies, stock bigrams and boilerplate texts."""
+    unit = job.unit("counts", part)
+    if unit.done():
+        return unit.json()
+    shards = [job.unit("shards", t) for t in range(len(job.tasks))]
+    writer = UnitWriter(unit)
+    values, counts = _sum_counts([_part_rows(u, "terms", part, ("values", "counts")) for u in shards])
+    writer.array("terms.values", values)
+    writer.array("terms.df", counts)
+    if job.settings.fragment_bands[0]:
+        from ..detector import stock_from_counts
+        values, counts = _sum_counts([_part_rows(u, "bigrams", part, ("values", "counts")) for u in shards])
+        writer.array("stock", stock_from_counts(values, counts, eligible))
+    found = [_part_rows(u, "texts", part, ("values", "documents", "first")) for u in shards]
+    for (_, _, first), start in zip(found, offsets.passages[:-1].tolist()):
+        first += start
+    texts = np.concatenate([np.zeros(0, dtype=np.uint64)] + [f[0] for f in found])
+    documents = np.concatenate([np.zeros(0, dtype=np.int64)] + [f[1] for f in found])
+    first = np.concatenate([np.zeros(0, dtype=np.int64)] + [f[2] for f in found])
+    unique, inverse = np.unique(texts, return_inverse=True)
+    total = np.bincount(inverse, weights=documents, minlength=len(unique)).astype(np.int64)
+    earliest = np.full(len(unique), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(earliest, inverse, first)
+    common = total >= boilerplate_limit
+    writer.array("common.values", unique[common])
+    writer.array("common.documents", total[common])
+    writer.array("common.first", earliest[common])
+    meta = {"terms": int(len(values))}
+    writer.close(meta)
+    return meta
+
+
+def _sum_counts(parts: list[list[np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    values = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=np.uint32)
+    counts = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    unique, inverse = np.unique(values, return_inverse=True)
+    return unique, np.bincount(inverse, weights=counts, minlength=len(unique)).astype(np.int64)
+
+
+def _concat_parts(job: Job, name: str, dtype: Any) -> np.ndarray:
+    return np.concatenate([np.zeros(0, dtype=dtype)]
+                          + [np.asarray(job.unit("counts", p).array(name)) for p in range(PARTS)])
+
+
+def term_stats(job: Job, sentences: int) -> TermStats:
+    return TermStats(_concat_parts(job, "terms.values", np.uint32), _concat_parts(job, "terms.df", np.int64),
+                     sentences)
+
+
+def common_texts(job: Job) -> np.ndarray:
+    """The run's boilerplate texts (normalized hashes), sorted."""
+    return _concat_parts(job, "common.values", np.uint64)
+
+
+# -- 3. fragment keys -----------------------------------------------------------------------
+
+def fragment_keys(job: Job, task: int, first_passage: int) -> dict[str, Any]:
+    """Stage 3 for one shard: fragment band keys without the run's stock bigrams."""
+    unit = job.unit("fragments", task)
+    if unit.done():
+        return unit.json()
+    s = job.settings
+    detector = Detector.from_settings(s)
+    layout = next(b for b in detector._banding() if b.sketch == "fragment")
+    shard = job.unit("shards", task)
+    sentences = np.asarray(shard.array("main.rows"))
+    enough = np.asarray(shard.array("distinct"))[sentences] >= s.verify.contained_terms
+    rows = sentences[enough]
+    normalized = shard.strings("normalized")
+    texts: dict[int, str] = dict(zip(rows.tolist(), normalized.take(rows)))
+    stand_in = SimpleNamespace(normalized=_Lookup(texts), documents=(), doc=None)
+    stock = _concat_parts(job, "stock", np.uint32)
+    keys = detector._band_keys(stand_in, rows, layouts=[layout], stock=stock,  # type: ignore[arg-type]
+                               first_passage=first_passage)[0]
+    writer = UnitWriter(unit)
+    writer.array("rows", rows)
+    writer.array("keys", keys.T)
+    writer.close({})
+    return {}
+
+
+class _Lookup:
+    """``texts[i]`` for the passages a stage needs, without a list of every passage."""
+
+    def __init__(self, texts: dict[int, str]) -> None:
+        self._texts = texts
+
+    def __getitem__(self, i: int) -> str:
+        return self._texts[i]
+
+
+# -- 4. candidates --------------------------------------------------------------------------
+
+def _layout_rows(job: Job, layout_name: str, sketch: str, band: int, offsets: Offsets) -> tuple[np.ndarray, np.ndarray]:
+    """(passage numbers, keys of `band`) of one banding over the whole run, in `dedup check`'s
+    row order: sentences in passage order (then, for the salted banding, quotations)."""
+    rows, keys, quote_rows, quote_keys = [], [], [], []
+    for t in range(len(job.tasks)):
+        shard = job.unit("shards", t)
+        start = int(offsets.passages[t])
+        if sketch == "fragment":
+            unit = job.unit("fragments", t)
+            r, k = np.asarray(unit.array("rows")), np.asarray(unit.array("keys")[band])
+        elif layout_name == "lsh":
+            r, k = np.asarray(shard.array("main.rows")), np.asarray(shard.array(f"{layout_name}.keys")[band])
+        else:
+            r, k = np.asarray(shard.array(f"{layout_name}.rows")), np.asarray(shard.array(f"{layout_name}.keys")[band])
+            split = len(shard.array("main.rows"))
+            quote_rows.append(r[split:] + start)
+            quote_keys.append(k[split:])
+            r, k = r[:split], k[:split]
+        rows.append(r + start)
+        keys.append(k)
+    return (np.concatenate([np.zeros(0, dtype=np.int64)] + rows + quote_rows),
+            np.concatenate([np.zeros(0, dtype=np.uint32)] + keys + quote_keys))
+
+
+def _words(job: Job) -> np.ndarray:
+    return np.concatenate([np.asarray(job.unit("shards", t).array("words")) for t in range(len(job.tasks))])
+
+
+def band_pairs(job: Job, layout_index: int, band: int, offsets: Offsets, flood: bool) -> dict[str, Any]:
+    """Stage 4 for one band: its buckets and their pairs (with `flood`, under the flood's links)."""
+    name = f"{layout_index}-{band:03d}"
+    unit = job.unit("pairs-flood" if flood else "pairs", name)
+    if unit.done():
+        return unit.json()
+    s = job.settings
+    layout = Detector.from_settings(s)._banding()[layout_index]
+    rows, keys = _layout_rows(job, layout.name, layout.sketch, band, offsets)
+    b = cand.key_buckets(keys, rows=rows)
+    b = cand.Buckets(b.members, b.lengths, np.full(len(b.lengths), band, dtype=np.int64))
+    stats = cand.CandidateStats()
+    flooded = unlinked = None
+    if flood:
+        flooded = np.load(job.scan.work / "flooded.npy")
+        unlinked = np.load(job.scan.work / "later_copies.npy")
+    pairs = cand.pairs_from_buckets(b, s.bucket_cap, flooded, s.flood_links if layout_index == 0 else 0, stats,
+                                    unlinked=unlinked)
+    if layout.sketch == "fragment":
+        pairs = pairs[_clearly_shorter(_words(job), pairs, s.verify.contained_length)]
+    writer = UnitWriter(unit)
+    _by_shard(writer, pairs, offsets)
+    meta = {"bucket_pairs": cand.bucket_pairs([b], s.bucket_cap), "capped_buckets": stats.capped_buckets,
+            "capped_passages": stats.capped_passages, "representative_links": stats.representative_links}
+    writer.close(meta)
+    return meta
+
+
+def band_load(job: Job, layout_index: int, band: int, offsets: Offsets) -> np.ndarray:
+    """How many pairs one band's buckets give each passage (`candidates.bucket_load`), for a flood."""
+    layout = Detector.from_settings(job.settings)._banding()[layout_index]
+    rows, keys = _layout_rows(job, layout.name, layout.sketch, band, offsets)
+    return cand.bucket_load([cand.key_buckets(keys, rows=rows)], int(offsets.passages[-1]), job.settings.bucket_cap)
+
+
+def _by_shard(writer: UnitWriter, pairs: np.ndarray, offsets: Offsets, side: int = 0) -> None:
+    order = np.argsort(pairs[:, side], kind="stable")
+    pairs = pairs[order]
+    writer.array("pairs", pairs)
+    writer.array("bounds", np.searchsorted(pairs[:, side], offsets.passages))
+
+
+def exact_pairs(job: Job, part: int, offsets: Offsets) -> dict[str, Any]:
+    """Stage 4 for one hash partition of normalized texts: exact and normalized copies."""
+    unit = job.unit("exact", part)
+    if unit.done():
+        return unit.json()
+    rows, hashes = [], []
+    for t in range(len(job.tasks)):
+        shard = job.unit("shards", t)
+        (r,) = _part_rows(shard, "exact", part, ("rows",))
+        rows.append(r + int(offsets.passages[t]))
+        hashes.append(np.asarray(shard.array("norm_hash"))[r])
+    stats = cand.CandidateStats()
+    b = cand.key_buckets(np.concatenate([np.zeros(0, dtype=np.uint64)] + hashes)[:, None],
+                         rows=np.concatenate([np.zeros(0, dtype=np.int64)] + rows))
+    pairs = cand.pairs_from_buckets(b, job.settings.bucket_cap, stats=stats)
+    writer = UnitWriter(unit)
+    _by_shard(writer, pairs, offsets)
+    writer.array("later", np.unique(pairs[:, 1]))
+    meta = {"capped_buckets": stats.capped_buckets, "capped_passages": stats.capped_passages}
+    writer.close(meta)
+    return meta
+
+
+# -- 5. verify ------------------------------------------------------------------------------
+
+@dataclass
+class Gathered:
+    """Columns of some passages of the run (any shards), in passage order."""
+
+    ids: np.ndarray
+    doc: np.ndarray  # run-wide document numbers
+    start: np.ndarray
+    end: np.ndarray
+    sentence: np.ndarray  # run-wide sentence numbers
+    is_clause: np.ndarray
+    heading: np.ndarray
+    listing: np.ndarray
+    words: np.ndarray
+    norm_hash: np.ndarray
+    quotable: np.ndarray
+    raw: list[str]
+    normalized: list[str]
+    terms: Shingles | None
+
+
+def gather(job: Job, ids: np.ndarray, offsets: Offsets, with_terms: bool = True) -> Gathered:
+    """The columns of passages `ids` (sorted, unique) from their shards."""
+    shard = offsets.shard_of(ids)
+    cols: dict[str, list[Any]] = {k: [] for k in ("doc", "start", "end", "sentence", "is_clause", "heading",
+                                                    "listing", "words", "norm_hash", "quotable")}
+    raw: list[str] = []
+    normalized: list[str] = []
+    hashes, counts = [], []
+    for t in np.unique(shard).tolist():
+        unit = job.unit("shards", t)
+        local = ids[shard == t] - offsets.passages[t]
+        for name, values in cols.items():
+            values.append(np.asarray(unit.array(name)[local]))
+        cols["doc"][-1] = cols["doc"][-1].astype(np.int64) + offsets.documents[t]
+        cols["sentence"][-1] = cols["sentence"][-1] + offsets.sentences[t]
+        raw += unit.strings("raw").take(local)
+        normalized += unit.strings("normalized").take(local)
+        if with_terms:
+            indptr = unit.array("terms.indptr")
+            starts, ends = np.asarray(indptr[local]), np.asarray(indptr[local + 1])
+            hashes.append(np.asarray(unit.array("terms.hashes"))[ranges(starts, ends - starts)])
+            counts.append(ends - starts)
+    merged = {name: np.concatenate(values) if values else np.zeros(0) for name, values in cols.items()}
+    terms = None
+    if with_terms:
+        indptr = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum(np.concatenate([np.zeros(0, dtype=np.int64)] + counts), out=indptr[1:])
+        terms = Shingles(np.concatenate([np.zeros(0, dtype=np.uint32)] + hashes), indptr)
+    return Gathered(ids, raw=raw, normalized=normalized, terms=terms, **merged)
+
+
+def _pairs_for_shard(job: Job, stage_units: list[Unit], shard: int) -> list[np.ndarray]:
+    out = []
+    for unit in stage_units:
+        bounds = unit.array("bounds")
+        out.append(np.asarray(unit.array("pairs")[int(bounds[shard]):int(bounds[shard + 1])]))
+    return out
+
+
+def verify_shard(job: Job, task: int, offsets: Offsets, pair_units: list[str], sentences: int) -> dict[str, Any]:
+    """Stage 5 for the candidate pairs whose earlier passage is in shard `task`."""
+    unit = job.unit("verified", task)
+    if unit.done():
+        return unit.json()
+    s = job.settings
+    units = [job.scan.unit(*name.split("/")) for name in pair_units]
+    clause = np.asarray(job.unit("shards", task).array("clause_pairs")) + offsets.passages[task]
+    pairs = cand.unique_pairs(np.concatenate([clause.reshape(-1, 2)] + _pairs_for_shard(job, units, task)))
+    ids = np.unique(pairs)
+    g = gather(job, ids, offsets)
+    local = np.searchsorted(ids, pairs)
+    table = SimpleNamespace(doc=g.doc, start=g.start, end=g.end)
+    local = local[~_overlapping(table, local)]  # type: ignore[arg-type]
+    left, right = local[:, 0], local[:, 1]
+    same_doc = g.doc[left] == g.doc[right]
+    exact_only = g.heading[left] | g.heading[right] | (g.listing[left] & g.listing[right])
+    same_sentence = g.sentence[left] == g.sentence[right]
+    clause_outside = (g.is_clause[left] | g.is_clause[right]) & ~same_sentence
+    quote_again = clause_outside & same_doc & (g.quotable[left] ^ g.quotable[right])
+    quote_again &= ~(g.is_clause[left] & g.is_clause[right])
+    assert g.terms is not None
+    features = build_features(g.normalized, g.raw, g.is_clause, g.terms, term_stats(job, sentences))
+    verdicts = verify(features, left, right, same_doc, exact_only, clause_outside & ~quote_again, same_sentence,
+                      s.verify, 1)
+    loose = quote_again & ~np.isin(verdicts.kind, (NO_KIND, EXACT, NORMALIZED, CONTAINED))
+    verdicts.kind[loose] = NO_KIND
+    verdicts.score[loose] = 0.0
+    accepted = np.flatnonzero(verdicts.kind != NO_KIND)
+    found = np.stack([ids[left[accepted]], ids[right[accepted]]], axis=1)
+    order = np.argsort(found[:, 1], kind="stable")
+    writer = UnitWriter(unit)
+    writer.array("pairs", found[order])
+    writer.array("kind", verdicts.kind[accepted][order])
+    writer.array("score", verdicts.score[accepted][order])
+    writer.array("bounds", np.searchsorted(found[order][:, 1], offsets.passages))
+    meta = {"candidates": int(len(local)), "accepted": int(len(accepted))}
+    writer.close(meta)
+    return meta
+
+
+# -- 6. editorial ---------------------------------------------------------------------------
+
+def _accepted_for(job: Job, shard: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Accepted pairs whose later passage is in `shard`, by earlier shard, then as verified."""
+    pairs, kinds, scores = [np.zeros((0, 2), dtype=np.int64)], [np.zeros(0, dtype=np.int8)], [np.zeros(0)]
+    for t in range(shard + 1):
+        unit = job.unit("verified", t)
+        bounds = unit.array("bounds")
+        lo, hi = int(bounds[shard]), int(bounds[shard + 1])
+        pairs.append(np.asarray(unit.array("pairs")[lo:hi]))
+        kinds.append(np.asarray(unit.array("kind")[lo:hi]))
+        scores.append(np.asarray(unit.array("score")[lo:hi]))
+    pairs_all = np.concatenate(pairs)
+    order = np.lexsort((pairs_all[:, 1], pairs_all[:, 0]))  # as check lists them: by (earlier, later)
+    return pairs_all[order], np.concatenate(kinds)[order], np.concatenate(scores)[order]
+
+
+@dataclass
+class DocumentTable:
+    """Whole documents of the run as a `PassageTable`, with each passage's run-wide number."""
+
+    table: PassageTable
+    ids: np.ndarray
+    doc_ids: np.ndarray  # run-wide number of each document of the table
+    words: np.ndarray
+    norm_hash: np.ndarray
+
+
+def document_table(job: Job, docs: np.ndarray, offsets: Offsets) -> DocumentTable:
+    """The passages of run-wide documents `docs` (sorted, unique), as `dedup check` has them."""
+    shard = np.searchsorted(offsets.documents, docs, side="right") - 1
+    documents: list[Document] = []
+    ids, per_doc = [], []
+    for t in np.unique(shard).tolist():
+        unit = job.unit("shards", t)
+        local = docs[shard == t] - offsets.documents[t]
+        bounds = unit.array("doc_bounds")
+        starts, ends = np.asarray(bounds[local]), np.asarray(bounds[local + 1])
+        ids.append(ranges(starts, ends - starts) + offsets.passages[t])
+        per_doc.append(ends - starts)
+        documents += [pickle.loads(d.encode("latin-1")) for d in unit.strings("docs").take(local)]
+    all_ids = np.concatenate([np.zeros(0, dtype=np.int64)] + ids)
+    counts = np.concatenate([np.zeros(0, dtype=np.int64)] + per_doc)
+    g = gather(job, all_ids, offsets, with_terms=False)
+    table = PassageTable(documents=documents, doc=np.repeat(np.arange(len(docs), dtype=np.int32), counts),
+                         start=g.start, end=g.end, sentence=g.sentence, is_clause=g.is_clause, heading=g.heading,
+                         listing=g.listing, raw=g.raw, normalized=g.normalized)
+    return DocumentTable(table, all_ids, docs, g.words.astype(np.int64), g.norm_hash)
+
+
+def _shard_pairs_in_table(job: Job, shard: int, offsets: Offsets, common: np.ndarray):
+    pairs, kind, score = _accepted_for(job, shard)
+    doc_of = _run_documents(job, pairs.ravel(), offsets)
+    docs = np.unique(doc_of)
+    dt = document_table(job, docs, offsets)
+    local = np.searchsorted(dt.ids, pairs)
+    earlier, later = local[:, 0], local[:, 1]
+    t = dt.table
+    keep = ~in_ranges(t.documents, "ignored", t.doc, t.start)[later]
+    keep &= ~in_kind_ranges(t.documents, t.doc[later], t.start[later], kind, KINDS)
+    earlier, later, kind, score = earlier[keep], later[keep], kind[keep], score[keep]
+    boilerplate = ~t.is_clause & np.isin(dt.norm_hash, common)
+    return dt, earlier, later, kind, score, boilerplate
+
+
+def _run_documents(job: Job, ids: np.ndarray, offsets: Offsets) -> np.ndarray:
+    """The run-wide document number of each passage of `ids`."""
+    shard = offsets.shard_of(ids)
+    out = np.zeros(len(ids), dtype=np.int64)
+    for t in np.unique(shard).tolist():
+        rows = shard == t
+        out[rows] = np.asarray(job.unit("shards", t).array("doc"))[ids[rows] - offsets.passages[t]] \
+            + offsets.documents[t]
+    return out
+
+
+def couple_shard(job: Job, shard: int, offsets: Offsets) -> dict[str, Any]:
+    """Stage 6a: what the pairs ending in `shard` say of teaser blocks and links."""
+    unit = job.unit("coupling", shard)
+    if unit.done():
+        return unit.json()
+    dt, earlier, later, kind, _, boilerplate = _shard_pairs_in_table(job, shard, offsets, common_texts(job))
+    coupling = find_coupling(dt.table, dt.words, earlier, later, kind, boilerplate, job.settings.editorial)
+    docs = np.array(sorted(coupling.teaser_start), dtype=np.int64)
+    writer = UnitWriter(unit)
+    writer.array("teaser.doc", dt.doc_ids[docs] if len(docs) else docs)
+    writer.array("teaser.paragraph", np.array([coupling.teaser_start[d] for d in docs.tolist()], dtype=np.int64))
+    writer.array("links", dt.ids[coupling.links])
+    writer.close({})
+    return {}
+
+
+def merge_coupling(job: Job) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(documents, their teaser start, link passages) over every shard: the least start, all links."""
+    docs, paragraphs, links = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for t in range(len(job.tasks)):
+        unit = job.unit("coupling", t)
+        docs.append(np.asarray(unit.array("teaser.doc")))
+        paragraphs.append(np.asarray(unit.array("teaser.paragraph")))
+        links.append(np.asarray(unit.array("links")))
+    d, p = np.concatenate(docs), np.concatenate(paragraphs)
+    unique, inverse = np.unique(d, return_inverse=True)
+    least = np.full(len(unique), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(least, inverse, p)
+    return unique, least, np.unique(np.concatenate(links))
+
+
+def judge_shard(job: Job, shard: int, offsets: Offsets) -> dict[str, Any]:
+    """Stage 6b: the editorial verdicts of the pairs ending in `shard`; the kept ones with spans."""
+    unit = job.unit("judged", shard)
+    if unit.done():
+        return unit.json()
+    coupled = np.load(job.scan.work / "coupling.npz")
+    dt, earlier, later, kind, score, boilerplate = _shard_pairs_in_table(job, shard, offsets, common_texts(job))
+    t = dt.table
+    at = np.searchsorted(coupled["docs"], dt.doc_ids)
+    known = (at < len(coupled["docs"])) & (coupled["docs"][np.minimum(at, max(0, len(coupled["docs"]) - 1))]
+                                           == dt.doc_ids) if len(coupled["docs"]) else np.zeros(len(at), dtype=bool)
+    starts = {k: int(coupled["paragraphs"][at[k]]) for k in np.flatnonzero(known).tolist()}
+    coupling = Coupling(starts, np.isin(dt.ids, coupled["links"]))
+    rules = job.settings.editorial
+    judged = judge(t, dt.words, earlier, later, kind, job.settings.verify.min_words, boilerplate, rules, coupling)
+    wanted = (judged == REPORT) | ((judged == STRUCTURAL) & rules.report_structural)
+    e, l = earlier[wanted], later[wanted]
+    writer = UnitWriter(unit)
+    writer.array("earlier", dt.ids[e])
+    writer.array("later", dt.ids[l])
+    writer.array("kind", kind[wanted])
+    writer.array("score", score[wanted])
+    writer.array("structural", judged[wanted] == STRUCTURAL)
+    writer.array("sentence.earlier", t.sentence[e])
+    writer.array("sentence.later", t.sentence[l])
+    writer.array("clause.earlier", t.is_clause[e])
+    writer.array("clause.later", t.is_clause[l])
+    writer.array("same_doc", t.doc[e] == t.doc[l])
+    spans = _spans(t, np.concatenate([l, e]))
+    for name, values in spans.items():
+        if isinstance(values, list):
+            writer.strings(f"span.{name}", values)
+        else:
+            writer.array(f"span.{name}", values)
+    meta = {"left_out": count_verdicts(judged[~wanted]), "kept": int(np.count_nonzero(wanted))}
+    writer.close(meta)
+    return meta
+
+
+def _spans(table: PassageTable, rows: np.ndarray) -> dict[str, Any]:
+    """Document id, offsets, line, column and text of each of `rows` (as `build_findings` gives them)."""
+    lines: dict[int, LineIndex] = {}
+    doc, text, line, column = [], [], [], []
+    for k in rows.tolist():
+        d = int(table.doc[k])
+        if d not in lines:
+            lines[d] = LineIndex(table.documents[d].text)
+        start, end = int(table.start[k]), int(table.end[k])
+        at_line, at_column = lines[d].locate(start)
+        doc.append(table.documents[d].id)
+        text.append(table.documents[d].text[start:end])
+        line.append(at_line)
+        column.append(at_column)
+    return {"doc": doc, "text": text, "start": table.start[rows].astype(np.int64),
+            "end": table.end[rows].astype(np.int64), "line": np.array(line, dtype=np.int64),
+            "column": np.array(column, dtype=np.int64)}
