@@ -14,9 +14,10 @@ clean run's; a damaged or foreign output folder must be refused with one line an
    again. findings.jsonl and stats.json of every finished run are compared byte for byte with
    the clean run's.
 3. Damage: a folder killed part way through (a) with its oldest non-empty work file cut to
-   half, (b) with garbage written over the manifest (dedup-scan.json); and (c) a foreign
-   folder, not empty, with no manifest (with and without --resume, and its files must be left
-   as they were). Each must exit 2 with exactly one line on stderr.
+   half (a file of a finished unit, a folder holding DONE.json, where there is one), (b) with
+   garbage written over the manifest (dedup-scan.json); and (c) a foreign folder, not empty,
+   with no manifest (with and without --resume, and its files must be left as they were).
+   Each must exit 2 with exactly one line on stderr.
 
 Prints a table of the kill runs, the damage cases and a summary; exits 1 on any mismatch or
 failed case, 0 when all held.
@@ -312,8 +313,9 @@ def damage_cases(command, wall: float, env: dict[str, str], rng: random.Random, 
         return out_dir
 
     out_dir = killed_part_way("damaged-work")
-    work = sorted((p for p in (out_dir / "work").rglob("*") if p.is_file() and p.stat().st_size > 0),
-                  key=lambda p: (p.stat().st_mtime, str(p)))
+    files = [p for p in (out_dir / "work").rglob("*") if p.is_file() and p.stat().st_size > 0]
+    finished = [p for p in files if (p.parent / "DONE.json").is_file() and p.name != "DONE.json"]
+    work = sorted(finished or files, key=lambda p: (p.stat().st_mtime, str(p)))  # a finished unit's file first
     if work:
         victim = work[0]
         size = victim.stat().st_size
