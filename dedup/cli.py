@@ -41,6 +41,7 @@ from .progress import LONG_RUN_SECONDS, Progress
 from .readers import InputError, printable, read_path, read_stdin
 from .rules import RULES, SelectorError, normalize_selector
 from .schema import PARTS, report_schema, schema_text
+from .scan_cli import add_scan_parser, run_scan
 from .serve_cli import ServeError, add_serve_parser, run_serve
 
 __all__ = ["EXIT_CLEAN", "EXIT_ERROR", "EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "main"]
@@ -116,7 +117,31 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
                      help="print documents, passages, findings by kind and seconds to stderr")
     _add_reading_options(check)
     add_location_option(check)
-    det = check.add_argument_group("detection")
+    _add_detection_options(check)
+    gate = check.add_argument_group("exit status and baseline")
+    gate.add_argument("--fail-on", choices=LEVELS, help="lowest severity that fails the run (default: warning)")
+    gate.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are reported")
+    gate.add_argument("--baseline", metavar="FILE", help="report only findings that FILE does not list")
+    gate.add_argument("--update-baseline", action="store_true",
+                      help="write every current finding to the --baseline file and exit 0")
+
+    config = sub.add_parser("config", help="show the configuration a check would use",
+                            description="Show the configuration `dedup check PATH...` would use, and its file.")
+    config.add_argument("paths", nargs="*", metavar="PATH", help="where the check would run (default: .)")
+    config.add_argument("--show", action="store_true", help="print the resolved configuration (the default)")
+    _add_config_options(config)
+    index = add_index_parser(sub, _Parser, _add_reading_options, _add_config_options)
+    scan = add_scan_parser(sub, _add_config_options, _add_reading_options, _add_detection_options, EXIT_STATUSES)
+    serve = add_serve_parser(sub, _add_config_options)
+    schema = sub.add_parser("schema", help="print the JSON Schema of the json and jsonl reports",
+                            description="Print the JSON Schema (draft 2020-12) of the report `--format json` writes "
+                                        "(dedup.report/1), or with `finding`, of one line of `--format jsonl`.")
+    schema.add_argument("part", nargs="?", choices=PARTS, default="report", help="report (default) or finding")
+    return parser, {"check": check, "config": config, "index": index, "serve": serve, "schema": schema, "scan": scan}
+
+
+def _add_detection_options(parser: argparse.ArgumentParser) -> None:
+    det = parser.add_argument_group("detection")
     det.add_argument("--threshold", type=fraction, metavar="J",
                      help="Jaccard similarity the candidate search aims at, in (0, 1] (default: 0.4)")
     det.add_argument("--min-words", type=int_in(1, MAX_MIN_WORDS), metavar="N",
@@ -137,25 +162,6 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     det.add_argument("--structural", choices=STRUCTURAL_CHOICES,
                      help="repeats by a house's design (a standfirst restated in the body, a pull quote, the "
                           "headline restated): omit them, or report them at info severity (default: omit)")
-    gate = check.add_argument_group("exit status and baseline")
-    gate.add_argument("--fail-on", choices=LEVELS, help="lowest severity that fails the run (default: warning)")
-    gate.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are reported")
-    gate.add_argument("--baseline", metavar="FILE", help="report only findings that FILE does not list")
-    gate.add_argument("--update-baseline", action="store_true",
-                      help="write every current finding to the --baseline file and exit 0")
-
-    config = sub.add_parser("config", help="show the configuration a check would use",
-                            description="Show the configuration `dedup check PATH...` would use, and its file.")
-    config.add_argument("paths", nargs="*", metavar="PATH", help="where the check would run (default: .)")
-    config.add_argument("--show", action="store_true", help="print the resolved configuration (the default)")
-    _add_config_options(config)
-    index = add_index_parser(sub, _Parser, _add_reading_options, _add_config_options)
-    serve = add_serve_parser(sub, _add_config_options)
-    schema = sub.add_parser("schema", help="print the JSON Schema of the json and jsonl reports",
-                            description="Print the JSON Schema (draft 2020-12) of the report `--format json` writes "
-                                        "(dedup.report/1), or with `finding`, of one line of `--format jsonl`.")
-    schema.add_argument("part", nargs="?", choices=PARTS, default="report", help="report (default) or finding")
-    return parser, {"check": check, "config": config, "index": index, "serve": serve, "schema": schema}
 
 
 def _add_reading_options(parser: argparse.ArgumentParser) -> None:
@@ -240,6 +246,8 @@ def _run(argv: list[str]) -> int:
         return run_index(args, config, lambda: _documents(args, config, source, Progress(enabled=False)))
     if args.command == "serve":
         return run_serve(args, source)
+    if args.command == "scan":
+        return run_scan(args, config, _paths(args, config, source), _root(source))
     return _check(args, config, source)
 
 

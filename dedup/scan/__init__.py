@@ -63,7 +63,7 @@ def plan_tasks(paths: Sequence[str], shards: int | None = None, task_bytes: int 
     base = 0
     for path, size in zip(paths, sizes):
         if format_of(path) == "jsonl" and size > 0:
-            wanted = sorted({int(round(k * per)) - base for k in range(1, n)} & set(range(1, size)))
+            wanted = sorted({c for c in (int(round(k * per)) - base for k in range(1, n)) if 0 < c < size})
             cuts, lines = _line_cuts(path, wanted, size)
             bounds = [0, *cuts, size]
             for a, b, first in zip(bounds, bounds[1:], [1, *lines]):
@@ -119,15 +119,24 @@ def _settings_json(settings: Settings) -> dict[str, Any]:
 
 
 class _Clock:
-    def __init__(self, on_stage: Callable[[str], None] | None) -> None:
+    """Wall and CPU seconds of each stage (CPU: the tasks', wherever they ran, and the driver's)."""
+
+    def __init__(self, engine: Engine, on_stage: Callable[[str], None] | None) -> None:
         self.laps: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self._engine = engine
         self._last = self._start = time.perf_counter()
+        self._last_cpu = self._cpu_now()
         self._on_stage = on_stage
 
+    def _cpu_now(self) -> float:
+        return self._engine.cpu_seconds + time.process_time()
+
     def lap(self, name: str) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), self._cpu_now()
         self.laps[name] = round(now - self._last, 3)
-        self._last = now
+        self.cpu[name] = round(cpu - self._last_cpu, 3)
+        self._last, self._last_cpu = now, cpu
         if self._on_stage is not None:
             self._on_stage(name)
 
@@ -166,7 +175,7 @@ def scan(paths: Sequence[str], out: str | os.PathLike[str], *, engine: str | Eng
                                   "choose another folder")
     job = Job(str(folder.root), settings, tasks, id_field, text_field, limits)
     runner = make_engine(engine, address, workers) if isinstance(engine, str) else engine
-    clock = _Clock(on_stage)
+    clock = _Clock(runner, on_stage)
     try:
         result = _run(job, runner, clock, output, keep)
     finally:
@@ -176,7 +185,8 @@ def scan(paths: Sequence[str], out: str | os.PathLike[str], *, engine: str | Eng
     result.timings = {**clock.laps, "seconds": clock.total()}
     write_atomically(folder.root / "timings.json", json.dumps(
         {"engine": runner.name, "workers": runner.workers, "resumed": resumed, "stage_seconds": clock.laps,
-         "seconds": clock.total(), "work_bytes": folder.work_bytes()}, indent=2) + "\n")
+         "stage_cpu_seconds": clock.cpu, "seconds": clock.total(), "work_bytes": folder.work_bytes()},
+        indent=2) + "\n")
     return result
 
 

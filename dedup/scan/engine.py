@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Protocol, Sequence
 
@@ -18,9 +19,18 @@ from ..exits import UsageError
 ENGINES = ("local", "ray")
 
 
+def timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    """``fn(*args)`` and the CPU seconds its process spent on it (what each stage costs,
+    whichever engine ran it)."""
+    started = time.process_time()
+    result = fn(*args)
+    return result, time.process_time() - started
+
+
 class Engine(Protocol):
     name: str
     workers: int
+    cpu_seconds: float
 
     def map(self, fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]) -> list[Any]:
         """``[fn(*task) for task in tasks]``, run in parallel, results in task order."""
@@ -36,16 +46,20 @@ class LocalEngine:
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
+        self.cpu_seconds = 0.0  # CPU time of the tasks run so far
         self._pool: ProcessPoolExecutor | None = None
 
     def map(self, fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]) -> list[Any]:
         if self.workers == 1 or len(tasks) <= 1:
-            return [fn(*task) for task in tasks]
-        if self._pool is None:
-            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method))
-        futures = [self._pool.submit(fn, *task) for task in tasks]
-        return [f.result() for f in futures]
+            done = [timed(fn, *task) for task in tasks]
+        else:
+            if self._pool is None:
+                method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method))
+            futures = [self._pool.submit(timed, fn, *task) for task in tasks]
+            done = [f.result() for f in futures]
+        self.cpu_seconds += sum(cpu for _, cpu in done)
+        return [result for result, _ in done]
 
     def close(self) -> None:
         if self._pool is not None:
@@ -80,13 +94,15 @@ class RayEngine:
                 raise UsageError(f"--engine ray: cannot join the Ray cluster at {address or 'a new local one'}: "
                                  f"{' '.join(str(err).split())[:300]}") from None
         self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
-        self._remote: dict[Callable[..., Any], Any] = {}
+        self.cpu_seconds = 0.0
+        self._remote: Any = None
 
     def map(self, fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]) -> list[Any]:
-        remote = self._remote.get(fn)
-        if remote is None:
-            remote = self._remote[fn] = self._ray.remote(num_cpus=1, max_retries=2)(fn)
-        return self._ray.get([remote.remote(*task) for task in tasks])
+        if self._remote is None:
+            self._remote = self._ray.remote(num_cpus=1, max_retries=2)(timed)
+        done = self._ray.get([self._remote.remote(fn, *task) for task in tasks])
+        self.cpu_seconds += sum(cpu for _, cpu in done)
+        return [result for result, _ in done]
 
     def close(self) -> None:
         if self._started and self._ray.is_initialized():

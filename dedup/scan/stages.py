@@ -43,7 +43,7 @@ from ..readers.limits import ReadLimits
 from ..readers.records import read_jsonl
 from ..report import LineIndex
 from ..shingle import Shingles, shingle_batch, text_hashes
-from ..arrays import ranges
+from ..arrays import owners, ranges, unique_sorted
 from ..verify import CONTAINED, EXACT, KINDS, NO_KIND, NORMALIZED, TERMS, TermStats, build_features, term_counts, verify
 from .store import ScanFolder, Unit, UnitWriter
 
@@ -144,8 +144,8 @@ def _by_part(writer: UnitWriter, name: str, part: np.ndarray, columns: dict[str,
 
 
 def _distinct_terms(terms: Shingles, n: int) -> np.ndarray:
-    owner = np.repeat(np.arange(n, dtype=np.uint64), np.diff(terms.indptr))
-    keys = np.unique(owner << np.uint64(32) | terms.hashes.astype(np.uint64))
+    owner = owners(terms.indptr).astype(np.uint64)
+    keys = unique_sorted(owner << np.uint64(32) | terms.hashes.astype(np.uint64))
     return np.bincount((keys >> np.uint64(32)).astype(np.int64), minlength=n).astype(np.int32)
 
 
@@ -182,9 +182,8 @@ def map_shard(job: Job, task: int) -> dict[str, Any]:
                          ("terms.hashes", terms.hashes), ("terms.indptr", terms.indptr),
                          ("clause_pairs", clause_pairs), ("main.rows", sentences)):
         writer.array(name, values)
-    writer.strings("raw", table.raw)
     writer.strings("normalized", table.normalized)
-    writer.strings("docs", [pickle.dumps(d, protocol=pickle.HIGHEST_PROTOCOL).decode("latin-1") for d in docs])
+    _write_documents(writer, docs)
     for layout, keys in zip(main_layouts, main_keys):
         if layout.salted:
             quote_keys = detector._band_keys(table, quotes, layouts=[layout])[0] if len(quotes) else keys[:0]
@@ -200,10 +199,13 @@ def map_shard(job: Job, task: int) -> dict[str, Any]:
     if fragment is not None:
         bigrams = shingle_batch([table.normalized[i] for i in sentences.tolist()], detector._fragment_spec)
         values, counts = np.unique(bigrams.hashes, return_counts=True)
-        _by_part(writer, "bigrams", _part32(values), {"values": values, "counts": counts.astype(np.int64)})
+        _by_part(writer, "bigrams", _part32(values), {"values": values, "counts": counts.astype(np.int32)})
     whole = np.flatnonzero(~table.is_clause)
-    pairs = np.unique(np.stack([norm_hash[whole], table.doc[whole].astype(np.uint64)], axis=1), axis=0)
-    texts, documents = np.unique(pairs[:, 0], return_counts=True)
+    hashes, in_doc = norm_hash[whole], table.doc[whole]
+    order = np.lexsort((in_doc, hashes))
+    hashes, in_doc = hashes[order], in_doc[order]
+    new_pair = np.r_[True, (hashes[1:] != hashes[:-1]) | (in_doc[1:] != in_doc[:-1])] if len(hashes) else hashes > 0
+    texts, documents = np.unique(hashes[new_pair], return_counts=True)  # each text's documents, each counted once
     first_seen = np.unique(norm_hash[whole], return_index=True)[1]
     _by_part(writer, "texts", _part64(texts), {"values": texts, "documents": documents.astype(np.int64),
                                                "first": whole[first_seen].astype(np.int64)})
@@ -213,6 +215,30 @@ def map_shard(job: Job, task: int) -> dict[str, Any]:
             "capped_buckets": stats.capped_buckets, "capped_passages": stats.capped_passages}
     writer.close(meta)
     return meta
+
+
+def _write_documents(writer: UnitWriter, docs: Sequence[Document]) -> None:
+    """Documents as columns: ids, texts, and what a reader of marked-up text added (the
+    analysis text, headings, ignored ranges) pickled, for the documents that have any."""
+    writer.strings("docs.id", [d.id for d in docs])
+    writer.strings("docs.text", [d.text for d in docs])
+    writer.strings("docs.extra", [pickle.dumps((d.analysis, d.headings, d.ignored, d.ignored_kinds)).decode("latin-1")
+                                  if d.analysis is not None or d.headings or d.ignored or d.ignored_kinds else ""
+                                  for d in docs])
+
+
+def read_documents(unit: Unit, rows: np.ndarray) -> list[Document]:
+    """Documents `rows` (shard-local numbers) of a shard, as its reader gave them."""
+    ids, texts = unit.strings("docs.id").take(rows), unit.strings("docs.text").take(rows)
+    extras = unit.strings("docs.extra").take(rows)
+    out = []
+    for doc_id, text, extra in zip(ids, texts, extras):
+        if extra:
+            analysis, headings, ignored, ignored_kinds = pickle.loads(extra.encode("latin-1"))
+            out.append(Document(doc_id, text, analysis, headings, ignored, ignored_kinds))
+        else:
+            out.append(Document(doc_id, text))
+    return out
 
 
 # -- 2. statistics -------------------------------------------------------------------------
@@ -433,7 +459,16 @@ class Gathered:
     terms: Shingles | None
 
 
-def gather(job: Job, ids: np.ndarray, offsets: Offsets, with_terms: bool = True) -> Gathered:
+def _raw_texts(unit: Unit, local: np.ndarray) -> list[str]:
+    """The passages' text as written (their document's prose, from start to end)."""
+    doc = np.asarray(unit.array("doc")[local]).astype(np.int64)
+    docs, inverse = np.unique(doc, return_inverse=True)
+    prose = [d.prose for d in read_documents(unit, docs)]
+    starts, ends = unit.array("start")[local].tolist(), unit.array("end")[local].tolist()
+    return [prose[k][a:b] for k, a, b in zip(inverse.tolist(), starts, ends)]
+
+
+def gather(job: Job, ids: np.ndarray, offsets: Offsets, with_terms: bool = True, with_raw: bool = True) -> Gathered:
     """The columns of passages `ids` (sorted, unique) from their shards."""
     shard = offsets.shard_of(ids)
     cols: dict[str, list[Any]] = {k: [] for k in ("doc", "start", "end", "sentence", "is_clause", "heading",
@@ -448,7 +483,8 @@ def gather(job: Job, ids: np.ndarray, offsets: Offsets, with_terms: bool = True)
             values.append(np.asarray(unit.array(name)[local]))
         cols["doc"][-1] = cols["doc"][-1].astype(np.int64) + offsets.documents[t]
         cols["sentence"][-1] = cols["sentence"][-1] + offsets.sentences[t]
-        raw += unit.strings("raw").take(local)
+        if with_raw:
+            raw += _raw_texts(unit, local)
         normalized += unit.strings("normalized").take(local)
         if with_terms:
             indptr = unit.array("terms.indptr")
@@ -481,8 +517,8 @@ def verify_shard(job: Job, task: int, offsets: Offsets, pair_units: list[str], s
     units = [job.scan.unit(*name.split("/")) for name in pair_units]
     clause = np.asarray(job.unit("shards", task).array("clause_pairs")) + offsets.passages[task]
     pairs = cand.unique_pairs(np.concatenate([clause.reshape(-1, 2)] + _pairs_for_shard(job, units, task)))
-    ids = np.unique(pairs)
-    g = gather(job, ids, offsets)
+    ids = unique_sorted(pairs.ravel())
+    g = gather(job, ids, offsets, with_raw=False)
     local = np.searchsorted(ids, pairs)
     table = SimpleNamespace(doc=g.doc, start=g.start, end=g.end)
     local = local[~_overlapping(table, local)]  # type: ignore[arg-type]
@@ -494,7 +530,11 @@ def verify_shard(job: Job, task: int, offsets: Offsets, pair_units: list[str], s
     quote_again = clause_outside & same_doc & (g.quotable[left] ^ g.quotable[right])
     quote_again &= ~(g.is_clause[left] & g.is_clause[right])
     assert g.terms is not None
-    features = build_features(g.normalized, g.raw, g.is_clause, g.terms, term_stats(job, sentences))
+    identical = np.unique(local[g.norm_hash[left] == g.norm_hash[right]])  # only these need the text as written
+    raw = [""] * len(ids)
+    for k, text in zip(identical.tolist(), gather(job, ids[identical], offsets, False, True).raw):
+        raw[k] = text
+    features = build_features(g.normalized, raw, g.is_clause, g.terms, term_stats(job, sentences))
     verdicts = verify(features, left, right, same_doc, exact_only, clause_outside & ~quote_again, same_sentence,
                       s.verify, 1)
     loose = quote_again & ~np.isin(verdicts.kind, (NO_KIND, EXACT, NORMALIZED, CONTAINED))
@@ -553,13 +593,15 @@ def document_table(job: Job, docs: np.ndarray, offsets: Offsets) -> DocumentTabl
         starts, ends = np.asarray(bounds[local]), np.asarray(bounds[local + 1])
         ids.append(ranges(starts, ends - starts) + offsets.passages[t])
         per_doc.append(ends - starts)
-        documents += [pickle.loads(d.encode("latin-1")) for d in unit.strings("docs").take(local)]
+        documents += read_documents(unit, local)
     all_ids = np.concatenate([np.zeros(0, dtype=np.int64)] + ids)
     counts = np.concatenate([np.zeros(0, dtype=np.int64)] + per_doc)
-    g = gather(job, all_ids, offsets, with_terms=False)
-    table = PassageTable(documents=documents, doc=np.repeat(np.arange(len(docs), dtype=np.int32), counts),
-                         start=g.start, end=g.end, sentence=g.sentence, is_clause=g.is_clause, heading=g.heading,
-                         listing=g.listing, raw=g.raw, normalized=g.normalized)
+    g = gather(job, all_ids, offsets, with_terms=False, with_raw=False)
+    doc = np.repeat(np.arange(len(docs), dtype=np.int32), counts)
+    prose = [d.prose for d in documents]
+    raw = [prose[d][a:b] for d, a, b in zip(doc.tolist(), g.start.tolist(), g.end.tolist())]
+    table = PassageTable(documents=documents, doc=doc, start=g.start, end=g.end, sentence=g.sentence,
+                         is_clause=g.is_clause, heading=g.heading, listing=g.listing, raw=raw, normalized=g.normalized)
     return DocumentTable(table, all_ids, docs, g.words.astype(np.int64), g.norm_hash)
 
 

@@ -95,10 +95,15 @@ class StringColumn:
         return len(self.byte_offsets) - 1
 
     def take(self, rows: np.ndarray) -> list[str]:
-        """The strings of `rows`, decoded in one piece and cut by character offsets."""
+        """The strings of `rows`, decoded in one piece and cut by character offsets (the whole
+        blob at once when many rows are asked for)."""
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) == 0:
             return []
+        if 8 * len(rows) >= len(self):
+            text = bytes(self.blob).decode("utf-8", "surrogatepass")
+            chars = self.char_offsets
+            return [text[a:b] for a, b in zip(chars[rows].tolist(), chars[rows + 1].tolist())]
         starts, ends = self.byte_offsets[rows], self.byte_offsets[rows + 1]
         joined = bytes(self.blob[ranges(starts, ends - starts)]).decode("utf-8", "surrogatepass")
         chars = self.char_offsets[rows + 1] - self.char_offsets[rows]
