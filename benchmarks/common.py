@@ -448,7 +448,7 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str |
             include: Sequence[str] = (), interval: float = 0.05, timeout: float | None = None,
             max_rss: int | None = None, stdout: str | os.PathLike | None = None,
             stderr: str | os.PathLike | None = None, poll: Callable[[], None] | None = None,
-            poll_every: float = 0.5) -> dict[str, Any]:
+            poll_every: float = 0.5, pss_every: float = 0.5) -> dict[str, Any]:
     """Run `cmd` (in its own process group) and sample its whole process tree every `interval`
     seconds (default 50 ms) with psutil, until the command ends.
 
@@ -458,7 +458,12 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str |
     - ``peak_rss_bytes``: the largest SUM of resident memory over every process sampled at once
       (the command, its descendants, and the `include`d processes); ``peak_processes``, the
       most processes seen at once; ``peak_rss_by_name``, the sampled RSS of each process name at
-      that peak; ``samples``;
+      that peak; ``samples``; ``peak_anon_bytes``, the same sum over anonymous and shared
+      memory only (RssAnon + RssShmem: memory-mapped files left out, which RSS counts once in
+      every process that maps them and the kernel can drop; copy-on-write pages of forked
+      workers still count once per process); ``peak_pss_bytes``, the largest sum of
+      proportional set sizes (each shared page split among its sharers: the tree's memory
+      counted once), sampled every `pss_every` seconds (0: not sampled);
     - ``cpu_user_s``, ``cpu_sys_s``, ``cpu_s``: CPU time of the tree. The command's own figure
       comes from wait4 when it is reaped, and it holds every descendant that was waited for
       (multiprocessing workers, subprocesses); processes that escaped the tree (re-parented to
@@ -487,8 +492,8 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str |
     `poll()` is called every `poll_every` seconds while the command runs, and once after it
     ends (to watch its output folder, say).
 
-    The process group is killed (SIGKILL) past `timeout` seconds or once the tree's RSS sum
-    passes `max_rss` bytes (a guard for a shared machine); the figures up to then are returned.
+    The process group is killed (SIGKILL) past `timeout` seconds or once the tree's anonymous
+    memory (``peak_anon_bytes``'s sum) passes `max_rss` bytes (a guard for a shared machine); the figures up to then are returned.
     """
     import tempfile
 
@@ -521,8 +526,9 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str |
         root = psutil.Process(proc.pid)
     except psutil.NoSuchProcess:
         root = None
-    peak = peak_count = samples = 0
+    peak = peak_count = samples = peak_anon = peak_pss = 0
     peak_by_name: dict[str, int] = {}
+    last_pss = start - pss_every
     windows: list[float] = []  # busy cores in each ~1 s window
     window_start, window_cpu, busy = start, 0.0, 0.0  # busy: own CPU of the sampled processes so far
     last_lookup = last_poll = start
@@ -542,7 +548,8 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str |
         members = {p.pid: (p, True) for p in descendants}
         for p in _expand(psutil, extra_roots):
             members.setdefault(p.pid, (p, False))
-        total_rss = 0.0
+        total_rss = total_anon = total_pss = 0.0
+        with_pss = pss_every > 0 and now - last_pss >= pss_every
         by_name: dict[str, int] = {}
         for p, in_tree in members.values():
             sample = _sample(p)
@@ -555,12 +562,18 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str |
             if in_tree:
                 attached.add(key)
             total_rss += sample["rss"]
+            total_anon += sample["anon"]
+            if with_pss:
+                total_pss += _pss_bytes(p.pid)
             busy += max(0.0, sample["cpu_own"] - own_prev.get(key, 0.0))
             own_prev[key] = sample["cpu_own"]
             by_name[sample["name"]] = by_name.get(sample["name"], 0) + sample["rss"]
         samples += 1
         if total_rss > peak:
             peak, peak_by_name = int(total_rss), by_name
+        peak_anon = max(peak_anon, int(total_anon))
+        if with_pss:
+            peak_pss, last_pss = max(peak_pss, int(total_pss)), now
         peak_count = max(peak_count, len(members))
         if poll is not None and now - last_poll >= poll_every:
             poll()
@@ -570,7 +583,7 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str |
             window_start, window_cpu = now, busy
         if timeout is not None and now - start > timeout:
             stopped = "timeout"
-        elif max_rss is not None and total_rss > max_rss:
+        elif max_rss is not None and total_anon > max_rss:
             stopped = "memory"
         if stopped:
             try:
@@ -620,6 +633,8 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str |
         "timed_out": stopped == "timeout",
         "memory_killed": stopped == "memory",
         "peak_rss_bytes": peak,
+        "peak_anon_bytes": peak_anon,
+        "peak_pss_bytes": peak_pss,
         "peak_processes": peak_count,
         "peak_rss_by_name": dict(sorted(peak_by_name.items(), key=lambda kv: -kv[1])),
         "include_baseline_rss_bytes": baseline_rss,
@@ -698,11 +713,39 @@ def _sample(proc) -> dict[str, Any] | None:
             own_user = times.user + getattr(times, "children_user", 0.0)
             own_total = times.user + times.system + getattr(times, "children_user", 0.0) \
                 + getattr(times, "children_system", 0.0)
-            return {"rss": proc.memory_info().rss, "cpu_total": own_total, "cpu_user_total": own_user,
+            return {"rss": proc.memory_info().rss, "anon": _anon_bytes(proc.pid),
+                    "cpu_total": own_total, "cpu_user_total": own_user,
                     "cpu_own": times.user + times.system,
                     "created": proc.create_time(), "name": proc.name()}
     except (psutil.Error, OSError):
         return None
+
+
+def _anon_bytes(pid: int) -> int:
+    """Anonymous and shared-memory resident bytes of a process (RssAnon + RssShmem of
+    /proc/PID/status: its resident memory less the mapped files, which the kernel can drop)."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith((b"RssAnon:", b"RssShmem:")):
+                    total += int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return 0
+    return total
+
+
+def _pss_bytes(pid: int) -> int:
+    """Proportional set size (each shared page divided among the processes sharing it), from
+    /proc/PID/smaps_rollup; 0 when unreadable."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def _alive(psutil, pid: int, created: float) -> bool:
