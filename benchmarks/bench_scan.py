@@ -248,6 +248,11 @@ def run_scan(corpus: Path, label: str, engine: str, args: argparse.Namespace, ad
     row.update(watch.summary())
     row["first_seen_s"] = dict(sorted(watch.appeared.items(), key=lambda kv: kv[1])[:40])
     stats_path, findings_path = out_dir / "stats.json", out_dir / "findings.jsonl"
+    if (out_dir / "timings.json").exists():
+        try:
+            row["timings"] = json.loads((out_dir / "timings.json").read_text(encoding="utf-8"))
+        except ValueError:
+            pass
     if stats_path.exists():
         try:
             row["stats"] = json.loads(stats_path.read_text(encoding="utf-8"))
@@ -353,13 +358,13 @@ def table_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
         out.append([r["label"], sentences, r["findings"], r["wall_s"], r["cpu_s"], r["cpu_util"],
                     r["peak_rss_bytes"] / 2**30, r["peak_pss_bytes"] / 2**30,
                     (r.get("include_baseline_rss_bytes") or 0) / 2**30 or None,
-                    per, r.get("same_as_check", "-"), "ok" if r["ok"] else f"FAIL: {r.get('why')}"])
+                    per, r["others_busy_cores"], r.get("same_as_check", "-"), "ok" if r["ok"] else f"FAIL: {r.get('why')}"])
     return out
 
 
 HEADERS = ["run", "sentences", "findings", "wall s", "CPU s", "busy cores", "peak RSS GiB", "peak PSS GiB",
            "of RSS idle Ray",
-           "shuffle B/sentence", "same as check", "status"]
+           "shuffle B/sentence", "others' cores", "same as check", "status"]
 
 
 def parse_bytes(text: str) -> int:

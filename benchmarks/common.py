@@ -476,7 +476,9 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str |
       whole time); ``busy_cores_p50`` and ``busy_share_1_5``: the median over 1 s windows of the
       cores in use, and the share of windows with at least 1.5 cores busy (from the growth of
       each sampled process's own CPU time between samples, so the last ~50 ms of a process
-      that ends are missed);
+      that ends are missed); ``machine_busy_cores`` and ``others_busy_cores``: the whole
+      machine's busy cores over the run (/proc/stat), and the part of it that was not the
+      tree: other work competing for the cores;
     - ``include_baseline_rss_bytes``: resident memory of the `include`d processes before the
       command started (an idle Ray cluster's own cost), already part of ``peak_rss_bytes``;
     - ``left_behind``: processes of the tree still running after the command ended (pids and
@@ -520,6 +522,7 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str |
             baseline_rss += sample["rss"]
 
     subreaper = _set_child_subreaper(True)
+    machine_before = _machine_cpu_s()
     start = time.perf_counter()
     proc = subprocess.Popen(list(cmd), stdout=out_fh, stderr=err_fh, env=env, cwd=cwd, start_new_session=True)
     try:
@@ -594,6 +597,7 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str |
             break
         time.sleep(interval)
     wall = time.perf_counter() - start
+    machine_cpu = _machine_cpu_s() - machine_before
     proc.returncode = os.waitstatus_to_exitcode(status)
     if poll is not None:
         poll()
@@ -644,6 +648,8 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str |
         "cpu_s": cpu,
         "cpu_util": cpu / wall if wall > 0 else 0.0,
         "busy_cores_p50": statistics.median(windows) if windows else None,
+        "machine_busy_cores": machine_cpu / wall if wall > 0 else 0.0,
+        "others_busy_cores": max(0.0, machine_cpu - cpu) / wall if wall > 0 else 0.0,
         "busy_share_1_5": (sum(w >= 1.5 for w in windows) / len(windows)) if windows else None,
         "left_behind": left_behind,
         "stdout_tail": _tail(out_fh),
@@ -719,6 +725,18 @@ def _sample(proc) -> dict[str, Any] | None:
                     "created": proc.create_time(), "name": proc.name()}
     except (psutil.Error, OSError):
         return None
+
+
+def _machine_cpu_s() -> float:
+    """CPU seconds the whole machine has been busy since boot (every process, every core: the
+    first line of /proc/stat less idle and iowait); 0 where there is no /proc/stat."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    busy = sum(fields[:8]) - fields[3] - fields[4]  # user nice system idle iowait irq softirq steal
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def _anon_bytes(pid: int) -> int:
