@@ -229,7 +229,7 @@ def run_check(corpus: Path, label: str, args: argparse.Namespace) -> dict[str, A
 
 
 def run_scan(corpus: Path, label: str, engine: str, args: argparse.Namespace, address: str | None = None,
-             include: tuple[str, ...] = ()) -> dict[str, Any]:
+             include: tuple[str, ...] = (), env: dict[str, str] | None = None) -> dict[str, Any]:
     out_dir = fresh_dir(run_dir(label))
     cmd = scan_cmd(args, str(corpus), "--out", str(out_dir), "--engine", engine, "--isolated")
     if address:
@@ -242,8 +242,8 @@ def run_scan(corpus: Path, label: str, engine: str, args: argparse.Namespace, ad
     print(f"  [{label}] {' '.join(cmd[2:])}", file=sys.stderr, flush=True)
     watch = WorkWatch(out_dir)
     log = run_dir(label).with_name(run_dir(label).name + ".stderr.txt")
-    r = common.measure(cmd, env=dedup_env(), include=include, timeout=args.timeout, max_rss=args.max_rss,
-                       stderr=log, poll=watch)
+    r = common.measure(cmd, env=dict(dedup_env(), **(env or {})), include=include, timeout=args.timeout,
+                       max_rss=args.max_rss, stderr=log, poll=watch)
     row = _row(f"scan {engine}", label, r)
     row.update(watch.summary())
     row["first_seen_s"] = dict(sorted(watch.appeared.items(), key=lambda kv: kv[1])[:40])
@@ -328,7 +328,10 @@ def start_ray(args: argparse.Namespace):
     missing = ray_importable()
     if missing:
         return None, f"scan ray left out: {missing}"
-    return ray_head(num_cpus=args.ray_cpus, env=dedup_env(), object_store_bytes=args.ray_object_store), None
+    env = dedup_env()
+    if args.ray_niceness is not None:
+        env["RAY_worker_niceness"] = str(args.ray_niceness)
+    return ray_head(num_cpus=args.ray_cpus, env=env, object_store_bytes=args.ray_object_store), None
 
 
 def ray_idle(head) -> dict[str, Any]:
@@ -397,6 +400,8 @@ def main() -> int:
     parser.add_argument("--scan-cmd", help="the scan command to run instead of 'python -m dedup scan' (one string)")
     parser.add_argument("--check-args", default="", help="more arguments for every check run (one string)")
     parser.add_argument("--ray-cpus", type=int, default=2)
+    parser.add_argument("--ray-niceness", type=int, help="the Ray workers' niceness (Ray's default: 15, so on a "
+                        "busy machine they yield to every other process; 0 competes as scan local does)")
     parser.add_argument("--ray-object-store", type=parse_bytes, default=None, metavar="BYTES",
                         help="the Ray object store's size, such as 2GiB (default: Ray's, 30%% of RAM)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per run before it is killed")
@@ -450,7 +455,7 @@ def main() -> int:
                     print(f"  [ray] head at {head.address}, started in {head.start_s:.1f} s, "
                           f"{results['ray_cluster']['rss_bytes'] / 2**20:.0f} MiB idle", file=sys.stderr, flush=True)
                     rows.append(run_scan(path, f"scan ray {tag}", "ray", args, address=head.address,
-                                         include=(str(head.temp_dir),)))
+                                         include=(str(head.temp_dir),), env=head.client_env))
         if check_row is not None and check_row.get("_findings") is not None:
             for row in rows[1:]:
                 if row.get("_lines") is not None:

@@ -28,6 +28,7 @@ failed case, 0 when all held.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -159,10 +160,23 @@ def main() -> int:
     common.environment()
     rng = random.Random(args.seed)
     corpus, meta = build_corpus(parse_size(args.size))
+    env = dedup_env()
+    with contextlib.ExitStack() as stack:
+        if args.engine == "ray" and not args.address:  # a cluster of our own, not one scan starts each time
+            sys.path.insert(0, str(common.REPO / "tests"))
+            from ray_head import ray_head
+
+            head = stack.enter_context(ray_head(num_cpus=2, env=env))
+            args.address = head.address
+            env = dict(env, **head.client_env)
+            print(f"  [ray] head at {head.address}, started in {head.start_s:.1f} s", file=sys.stderr, flush=True)
+        return campaign(args, env, rng, corpus, meta)
+
+
+def campaign(args: argparse.Namespace, env: dict[str, str], rng: random.Random, corpus: Path, meta: dict) -> int:
     base = (shlex.split(args.scan_cmd) if args.scan_cmd else list(SCAN_COMMAND)) + [str(corpus)]
     extra = ["--engine", args.engine] + (["--address", args.address] if args.address else []) \
         + (["--shards", str(args.shards)] if args.shards else []) + shlex.split(args.scan_args)
-    env = dedup_env()
     if RUNS.exists():
         shutil.rmtree(RUNS)
     RUNS.mkdir(parents=True)

@@ -9,11 +9,19 @@ the workers): ``ray stop`` would end every Ray cluster of the user on the machin
 The workers a raylet starts inherit the environment of ``ray start``: give `env` a PYTHONPATH
 naming a checkout to make them import that checkout's ``dedup`` (else they import whatever
 ``dedup`` the interpreter has installed).
+
+Authentication is set explicitly, never left to Ray's guess: Ray 2.5x turns token
+authentication on by itself when ``~/.ray/auth_token`` exists (any ``ray.init()`` that starts a
+local cluster writes one), and a client that does not then send the token is refused. So the
+cluster gets its own random token (``RAY_AUTH_MODE=token``, ``RAY_AUTH_TOKEN``), and every
+client of it, in this process or a child, needs `RayHead.client_env` in its environment BEFORE
+it imports ray (Ray reads them once, on import).
 """
 from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -39,7 +47,14 @@ class RayHead:
     temp_dir: Path
     num_cpus: int
     start_s: float
+    token: str = field(repr=False, default="")
     log: str = field(repr=False, default="")
+
+    @property
+    def client_env(self) -> dict[str, str]:
+        """What a client (``ray.init(address=...)``, ``dedup scan --engine ray``) needs in its
+        environment to be let in."""
+        return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": self.token}
 
     def pids(self) -> list[int]:
         """The cluster's processes now: those naming its temporary directory, and descendants."""
@@ -47,11 +62,13 @@ class RayHead:
 
 
 def ray_importable() -> str | None:
-    """None when ``import ray`` works here, else why not."""
-    try:
-        import ray  # noqa: F401
-    except ImportError as error:
-        return f"ray is not installed ({error}); pip install -e '.[ray]'"
+    """None when ray is installed here, else why not. Ray is not imported: it reads its
+    authentication settings from the environment once, as it is imported, so a process must
+    not import it before it has `RayHead.client_env` in its environment."""
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
+        return "ray is not installed; pip install -e '.[ray]'"
     return None
 
 
@@ -77,7 +94,10 @@ def ray_head(num_cpus: int = 2, env: dict[str, str] | None = None,
                            f"--temp-dir={temp_dir}"]
     if object_store_bytes is not None:
         cmd.append(f"--object-store-memory={object_store_bytes}")
-    child_env = dict(os.environ if env is None else env, RAY_USAGE_STATS_ENABLED="0")
+    token = secrets.token_hex(32)
+    child_env = dict(os.environ if env is None else env, RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="token",
+                     RAY_AUTH_TOKEN=token)
+    child_env.pop("RAY_AUTH_TOKEN_PATH", None)
     started = time.perf_counter()
     try:
         proc = subprocess.run(cmd, env=child_env, capture_output=True, text=True, timeout=START_TIMEOUT_S,
@@ -87,7 +107,7 @@ def ray_head(num_cpus: int = 2, env: dict[str, str] | None = None,
         if proc.returncode != 0 or not found:
             raise RuntimeError(f"ray start exited {proc.returncode} without an address:\n{output[-3000:]}")
         head = RayHead(address=found.group(1), temp_dir=temp_dir, num_cpus=num_cpus,
-                       start_s=time.perf_counter() - started, log=output)
+                       start_s=time.perf_counter() - started, token=token, log=output)
     except BaseException:
         stop_cluster(temp_dir)
         shutil.rmtree(temp_dir, ignore_errors=True)
