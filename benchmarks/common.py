@@ -414,6 +414,385 @@ def run_child(cmd: Sequence[str], timeout: float | None = None, env: dict[str, s
         }
 
 
+# --------------------------------------------------------------------------- the whole process tree
+
+RAY_PROCESS_MARKS = ("ray::", "raylet", "gcs_server", "/ray/")
+"""Marks in a command line that make a process part of a Ray cluster: its workers (``ray::Name``),
+the raylet, the GCS server and the Python components started from ray's package directory. Pass
+them as `measure`'s `include` to count every Ray process on the machine, or pass a cluster's
+own temporary directory (``ray start --temp-dir``) to count only that cluster's processes."""
+
+
+def _cmdline(proc) -> str:
+    import psutil
+
+    try:
+        return " ".join(proc.cmdline())
+    except (psutil.Error, OSError):  # gone, or a zombie, or not ours to read
+        return ""
+
+
+def _matching_roots(psutil, marks: Sequence[str], exclude: set[int]) -> list:
+    """Processes whose command line holds one of `marks` (and that are not in `exclude`)."""
+    found = []
+    for proc in psutil.process_iter():
+        if proc.pid in exclude:
+            continue
+        line = _cmdline(proc)
+        if line and any(mark in line for mark in marks):
+            found.append(proc)
+    return found
+
+
+def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str | os.PathLike | None = None,
+            include: Sequence[str] = (), interval: float = 0.05, timeout: float | None = None,
+            max_rss: int | None = None, stdout: str | os.PathLike | None = None,
+            stderr: str | os.PathLike | None = None, poll: Callable[[], None] | None = None,
+            poll_every: float = 0.5, pss_every: float = 0.5) -> dict[str, Any]:
+    """Run `cmd` (in its own process group) and sample its whole process tree every `interval`
+    seconds (default 50 ms) with psutil, until the command ends.
+
+    Returns a dict:
+
+    - ``wall_s``, ``returncode``, ``timed_out``, ``memory_killed``;
+    - ``peak_rss_bytes``: the largest SUM of resident memory over every process sampled at once
+      (the command, its descendants, and the `include`d processes); ``peak_processes``, the
+      most processes seen at once; ``peak_rss_by_name``, the sampled RSS of each process name at
+      that peak; ``samples``; ``peak_anon_bytes``, the same sum over anonymous and shared
+      memory only (RssAnon + RssShmem: memory-mapped files left out, which RSS counts once in
+      every process that maps them and the kernel can drop; copy-on-write pages of forked
+      workers still count once per process); ``peak_pss_bytes``, the largest sum of
+      proportional set sizes (each shared page split among its sharers: the tree's memory
+      counted once), sampled every `pss_every` seconds (0: not sampled);
+    - ``cpu_user_s``, ``cpu_sys_s``, ``cpu_s``: CPU time of the tree. The command's own figure
+      comes from wait4 when it is reaped, and it holds every descendant that was waited for
+      (multiprocessing workers, subprocesses); processes that escaped the tree (re-parented to
+      init while still running) and `include`d ones add the CPU they used while sampled, read
+      from their last sample (own and reaped children's time, less what they had when first
+      seen if they were there before the command started). Descendants that nobody in the tree
+      waited for (multiprocessing's terminated workers) are waited for here: this process is
+      their child subreaper while the command runs (Linux), so their figures are exact too;
+    - ``cpu_util``: ``cpu_s / wall_s``, the mean number of busy cores (2.0: both cores busy the
+      whole time); ``busy_cores_p50`` and ``busy_share_1_5``: the median over 1 s windows of the
+      cores in use, and the share of windows with at least 1.5 cores busy (from the growth of
+      each sampled process's own CPU time between samples, so the last ~50 ms of a process
+      that ends are missed); ``machine_busy_cores`` and ``others_busy_cores``: the whole
+      machine's busy cores over the run (/proc/stat), and the part of it that was not the
+      tree: other work competing for the cores;
+    - ``include_baseline_rss_bytes``: resident memory of the `include`d processes before the
+      command started (an idle Ray cluster's own cost), already part of ``peak_rss_bytes``;
+    - ``left_behind``: processes of the tree still running after the command ended (pids and
+      names; nothing is killed here);
+    - ``stdout_tail``, ``stderr_tail``: the last 4,000 characters of each (the whole output goes
+      to the files `stdout` / `stderr` when given).
+
+    `include`: substrings of a command line (such as `RAY_PROCESS_MARKS`, or a Ray cluster's
+    temporary directory); matching processes and their descendants are sampled too: Ray's
+    workers are children of a raylet, not of the command. They are looked up as the run
+    starts and again every second.
+
+    `poll()` is called every `poll_every` seconds while the command runs, and once after it
+    ends (to watch its output folder, say).
+
+    The process group is killed (SIGKILL) past `timeout` seconds or once the tree's anonymous
+    memory (``peak_anon_bytes``'s sum) passes `max_rss` bytes (a guard for a shared machine); the figures up to then are returned.
+    """
+    import tempfile
+
+    import psutil
+
+    def open_sink(path):
+        return open(path, "w+b") if path is not None else tempfile.TemporaryFile()
+
+    out_fh, err_fh = open_sink(stdout), open_sink(stderr)
+    me = os.getpid()
+    extra_roots = _matching_roots(psutil, include, {me}) if include else []
+    first_seen: dict[tuple[int, float], float] = {}  # (pid, create_time) -> own+children CPU when first seen
+    own_prev: dict[tuple[int, float], float] = {}  # own CPU (no reaped children) at the last sample
+    before: set[tuple[int, float]] = set()
+    last: dict[tuple[int, float], dict[str, Any]] = {}
+    baseline_rss = 0
+    for proc in _expand(psutil, extra_roots):
+        sample = _sample(proc)
+        if sample is not None:
+            key = (proc.pid, sample["created"])
+            before.add(key)
+            first_seen[key] = sample["cpu_total"]
+            own_prev[key] = sample["cpu_own"]
+            baseline_rss += sample["rss"]
+
+    subreaper = _set_child_subreaper(True)
+    machine_before = _machine_cpu_s()
+    start = time.perf_counter()
+    proc = subprocess.Popen(list(cmd), stdout=out_fh, stderr=err_fh, env=env, cwd=cwd, start_new_session=True)
+    try:
+        root = psutil.Process(proc.pid)
+    except psutil.NoSuchProcess:
+        root = None
+    peak = peak_count = samples = peak_anon = peak_pss = 0
+    peak_by_name: dict[str, int] = {}
+    last_pss = start - pss_every
+    windows: list[float] = []  # busy cores in each ~1 s window
+    window_start, window_cpu, busy = start, 0.0, 0.0  # busy: own CPU of the sampled processes so far
+    last_lookup = last_poll = start
+    stopped = None
+    attached: set[tuple[int, float]] = set()  # seen as descendants of the command
+    status = usage = None
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        now = time.perf_counter()
+        if include and now - last_lookup >= 1.0:
+            known = {p.pid for p in extra_roots}
+            extra_roots += [p for p in _matching_roots(psutil, include, {me, proc.pid}) if p.pid not in known]
+            last_lookup = now
+        descendants = _expand(psutil, [root] if root is not None else [])
+        members = {p.pid: (p, True) for p in descendants}
+        for p in _expand(psutil, extra_roots):
+            members.setdefault(p.pid, (p, False))
+        total_rss = total_anon = total_pss = 0.0
+        with_pss = pss_every > 0 and now - last_pss >= pss_every
+        by_name: dict[str, int] = {}
+        for p, in_tree in members.values():
+            sample = _sample(p)
+            if sample is None:
+                continue
+            key = (p.pid, sample["created"])
+            first_seen.setdefault(key, 0.0 if key not in before else sample["cpu_total"])
+            sample["in_tree"] = in_tree and p.pid != proc.pid
+            last[key] = sample
+            if in_tree:
+                attached.add(key)
+            total_rss += sample["rss"]
+            total_anon += sample["anon"]
+            if with_pss:
+                total_pss += _pss_bytes(p.pid)
+            busy += max(0.0, sample["cpu_own"] - own_prev.get(key, 0.0))
+            own_prev[key] = sample["cpu_own"]
+            by_name[sample["name"]] = by_name.get(sample["name"], 0) + sample["rss"]
+        samples += 1
+        if total_rss > peak:
+            peak, peak_by_name = int(total_rss), by_name
+        peak_anon = max(peak_anon, int(total_anon))
+        if with_pss:
+            peak_pss, last_pss = max(peak_pss, int(total_pss)), now
+        peak_count = max(peak_count, len(members))
+        if poll is not None and now - last_poll >= poll_every:
+            poll()
+            last_poll = now
+        if now - window_start >= 1.0:
+            windows.append((busy - window_cpu) / (now - window_start))
+            window_start, window_cpu = now, busy
+        if timeout is not None and now - start > timeout:
+            stopped = "timeout"
+        elif max_rss is not None and total_anon > max_rss:
+            stopped = "memory"
+        if stopped:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            pid, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(interval)
+    wall = time.perf_counter() - start
+    machine_cpu = _machine_cpu_s() - machine_before
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if poll is not None:
+        poll()
+
+    # CPU: the command and every descendant it (or they) waited for, exactly, from wait4; then
+    # descendants nobody in the tree waited for (multiprocessing's terminated workers, daemons):
+    # this process adopted them as a child subreaper, so wait4 gives their exact figures too.
+    user, system = usage.ru_utime, usage.ru_stime
+    adopted = _reap_adopted([key[0] for key in attached if key[0] != proc.pid]) if subreaper else {}
+    if subreaper:
+        _set_child_subreaper(False)
+    left_behind = []
+    for key, sample in last.items():
+        pid, created = key
+        if pid == proc.pid:
+            continue  # the command itself: wait4's figure above
+        if adopted.get(pid) is not None:
+            user += adopted[pid].ru_utime
+            system += adopted[pid].ru_stime
+            continue
+        alive_after = key in attached and _alive(psutil, pid, created)
+        # Included (Ray) processes, those still running, and (without a subreaper) those that
+        # escaped the tree: the CPU they used while sampled.
+        escaped = not subreaper and key in attached and not sample["in_tree"]
+        if key not in attached or alive_after or escaped:
+            share = max(0.0, sample["cpu_total"] - first_seen.get(key, 0.0))
+            ratio = sample["cpu_user_total"] / sample["cpu_total"] if sample["cpu_total"] else 1.0
+            user += share * ratio
+            system += share * (1 - ratio)
+        if alive_after:
+            left_behind.append({"pid": pid, "name": sample["name"]})
+    cpu = user + system
+    result = {
+        "command": list(cmd),
+        "wall_s": wall,
+        "returncode": proc.returncode,
+        "timed_out": stopped == "timeout",
+        "memory_killed": stopped == "memory",
+        "peak_rss_bytes": peak,
+        "peak_anon_bytes": peak_anon,
+        "peak_pss_bytes": peak_pss,
+        "peak_processes": peak_count,
+        "peak_rss_by_name": dict(sorted(peak_by_name.items(), key=lambda kv: -kv[1])),
+        "include_baseline_rss_bytes": baseline_rss,
+        "samples": samples,
+        "cpu_user_s": user,
+        "cpu_sys_s": system,
+        "cpu_s": cpu,
+        "cpu_util": cpu / wall if wall > 0 else 0.0,
+        "busy_cores_p50": statistics.median(windows) if windows else None,
+        "machine_busy_cores": machine_cpu / wall if wall > 0 else 0.0,
+        "others_busy_cores": max(0.0, machine_cpu - cpu) / wall if wall > 0 else 0.0,
+        "busy_share_1_5": (sum(w >= 1.5 for w in windows) / len(windows)) if windows else None,
+        "left_behind": left_behind,
+        "stdout_tail": _tail(out_fh),
+        "stderr_tail": _tail(err_fh),
+    }
+    out_fh.close()
+    err_fh.close()
+    return result
+
+
+def _set_child_subreaper(on: bool) -> bool:
+    """Make this process the child subreaper of its descendants (Linux prctl
+    PR_SET_CHILD_SUBREAPER), so that an orphaned descendant becomes its child and can be
+    waited for; True when that worked."""
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(36, int(on), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _reap_adopted(pids: Iterable[int], grace: float = 1.0) -> dict[int, Any]:
+    """wait4's rusage of each of `pids` that became this process's child and has ended (waiting
+    up to `grace` seconds for those still ending); None for one still running after it. Pids
+    that are not children of this process (reaped inside the tree) are left out."""
+    pending, found = set(pids), {}
+    deadline = time.perf_counter() + grace
+    while pending:
+        for pid in list(pending):
+            try:
+                done, _, usage = os.wait4(pid, os.WNOHANG)
+            except ChildProcessError:
+                pending.discard(pid)
+                continue
+            if done:
+                found[pid] = usage
+                pending.discard(pid)
+        if not pending or time.perf_counter() > deadline:
+            break
+        time.sleep(0.02)
+    found.update(dict.fromkeys(pending))
+    return found
+
+
+def _expand(psutil, roots: Iterable) -> list:
+    """`roots` and all their descendants (those still there)."""
+    found: dict[int, Any] = {}
+    for root in roots:
+        try:
+            if root.is_running():
+                found.setdefault(root.pid, root)
+                for child in root.children(recursive=True):
+                    found.setdefault(child.pid, child)
+        except (psutil.Error, OSError):  # the process went away meanwhile
+            found.pop(root.pid, None)
+    return list(found.values())
+
+
+def _sample(proc) -> dict[str, Any] | None:
+    """RSS and CPU times of one process, or None when it is gone (or a zombie)."""
+    import psutil
+
+    try:
+        with proc.oneshot():
+            times = proc.cpu_times()
+            own_user = times.user + getattr(times, "children_user", 0.0)
+            own_total = times.user + times.system + getattr(times, "children_user", 0.0) \
+                + getattr(times, "children_system", 0.0)
+            return {"rss": proc.memory_info().rss, "anon": _anon_bytes(proc.pid),
+                    "cpu_total": own_total, "cpu_user_total": own_user,
+                    "cpu_own": times.user + times.system,
+                    "created": proc.create_time(), "name": proc.name()}
+    except (psutil.Error, OSError):
+        return None
+
+
+def _machine_cpu_s() -> float:
+    """CPU seconds the whole machine has been busy since boot (every process, every core: the
+    first line of /proc/stat less idle and iowait); 0 where there is no /proc/stat."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    busy = sum(fields[:8]) - fields[3] - fields[4]  # user nice system idle iowait irq softirq steal
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def _anon_bytes(pid: int) -> int:
+    """Anonymous and shared-memory resident bytes of a process (RssAnon + RssShmem of
+    /proc/PID/status: its resident memory less the mapped files, which the kernel can drop)."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith((b"RssAnon:", b"RssShmem:")):
+                    total += int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return 0
+    return total
+
+
+def _pss_bytes(pid: int) -> int:
+    """Proportional set size (each shared page divided among the processes sharing it), from
+    /proc/PID/smaps_rollup; 0 when unreadable."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _alive(psutil, pid: int, created: float) -> bool:
+    try:
+        proc = psutil.Process(pid)
+        return proc.create_time() == created and proc.status() != psutil.STATUS_ZOMBIE
+    except (psutil.Error, OSError):
+        return False
+
+
+def _tail(fh, limit: int = 4000) -> str:
+    fh.flush()
+    size = fh.seek(0, os.SEEK_END)
+    fh.seek(max(0, size - limit))
+    return fh.read().decode("utf-8", "replace")
+
+
+def tree_bytes(path: str | os.PathLike) -> int:
+    """Bytes of every regular file under `path` (0 when it is absent)."""
+    total = 0
+    for folder, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:
+                continue
+    return total
+
+
 # --------------------------------------------------------------------------- environment and output
 
 def package_version(dist: str) -> str | None:

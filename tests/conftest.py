@@ -48,6 +48,51 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory):
         yield url
 
 
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """The address of a local Ray cluster of one 2-CPU head node (a free port, its own temporary
+    directory), started for this session and stopped after it. Its workers import this
+    checkout's dedup (PYTHONPATH). Skipped when ray is not installed, except under CI
+    (CI=true), where that, or a cluster that does not start, is a failure.
+
+    The cluster's token is in os.environ meanwhile (RAY_AUTH_MODE, RAY_AUTH_TOKEN), so that
+    ray.init(address=...) here and `dedup scan --engine ray --address` in a subprocess are let
+    in. Ray reads them once, as it is imported: tests import ray inside the test, after this
+    fixture, never at module level."""
+    from ray_head import ray_head, ray_importable
+
+    missing = ray_importable()
+    if missing is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{missing}; CI installs it with the test extra")
+        pytest.skip(missing)
+    if "ray" in sys.modules and os.environ.get("RAY_AUTH_MODE") != "token":
+        pytest.fail("ray was imported before the ray_cluster fixture put the cluster's token in the environment: "
+                    "import ray inside tests, after the fixture")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    try:
+        head_context = ray_head(num_cpus=2, env=env)
+        head = head_context.__enter__()
+    except RuntimeError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the local Ray cluster did not start: {error}")
+        pytest.skip(f"the local Ray cluster did not start: {error}")
+    saved = {name: os.environ.get(name) for name in (*head.client_env, "RAY_AUTH_TOKEN_PATH")}
+    os.environ.pop("RAY_AUTH_TOKEN_PATH", None)
+    os.environ.update(head.client_env)
+    try:
+        yield head.address
+    finally:
+        if "ray" in sys.modules and sys.modules["ray"].is_initialized():  # a test's driver still connected
+            sys.modules["ray"].shutdown()
+        head_context.__exit__(None, None, None)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def dedup_command() -> list[str]:
     """How to run the CLI: the venv's `dedup` script, else `python -m dedup.cli`."""
     script = Path(sys.executable).with_name("dedup")
