@@ -453,3 +453,17 @@ def test_quick_exit_only_skips_texts_that_are_not_wrapped(shape, seed):
     if _cannot_fit(text):
         found = evidence(text)
         assert found is None or not found.wrapped()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(30, 200), st.integers(1, 6), st.integers(0, 2**31))
+def test_quick_exit_never_skips_a_wrapped_text(width, paragraphs, seed):
+    from dedup.readers.wrap import _cannot_fit, evidence
+    rng = random.Random(seed)
+    words = ["the", "council", "said", "on", "Monday", "that", "its", "budget", "would", "rise", "by", "3.5%",
+             "في", "الحكومة", "قالت", "إن", "الميزانية", "ستزيد", "of", "and", "minister", "a"]
+    text = "\n\n".join(textwrap.fill(" ".join(rng.choice(words) for _ in range(rng.randint(20, 120))) + ".", width)
+                       for _ in range(paragraphs))
+    found = evidence(text)
+    if found is not None and found.wrapped():
+        assert not _cannot_fit(text)
