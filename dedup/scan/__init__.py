@@ -239,21 +239,57 @@ def _run(job: Job, engine: Engine, clock: _Clock, output: str,
     stats.representative_links = sum(m["representative_links"] for m in found)
     units = [f"exact/{p:05d}" for p in range(PARTS)] + [f"{stage}/{k}-{b:03d}" for k, b in bands]
     clock.lap("candidates")
-    verified = engine.map(stages.verify_shard, [(job, t, offsets, units, sentences) for t in range(n)])
+    ranges = _verify_ranges(stages.pair_counts(job, units, n), offsets)
+    verified = engine.map(stages.verify_range, [(job, k, lo, hi, offsets, units, sentences)
+                                                for k, (lo, hi) in enumerate(ranges)])
     stats.pairs = sum(m["candidates"] for m in verified)
     clock.lap("verify")
-    engine.map(stages.couple_shard, [(job, t, offsets) for t in range(n)])
-    docs, paragraphs, links = stages.merge_coupling(job)
+    parts = _editorial_parts(job, len(ranges), offsets)
+    engine.map(stages.couple_part, [(job, part, offsets) for part in parts])
+    docs, paragraphs, links = stages.merge_coupling(job, len(parts))
     temporary = job.scan.work / ".coupling.tmp.npz"
     np.savez(temporary, docs=docs, paragraphs=paragraphs, links=links)
     os.replace(temporary, job.scan.work / "coupling.npz")
-    judged = engine.map(stages.judge_shard, [(job, t, offsets) for t in range(n)])
+    judged = engine.map(stages.judge_part, [(job, part, offsets) for part in parts])
     clock.lap("editorial")
-    written, by_kind = _write_findings(job, n, output, keep)
+    written, by_kind = _write_findings(job, len(parts), output, keep)
     clock.lap("group+write")
     report_stats = _stats(job, shards, stats, judged, offsets, written, by_kind)
     write_stats(job.scan.root, report_stats)
     return ScanResult(job.scan.root, written, report_stats)
+
+
+BALANCE_TASKS = 16  # at least this many verify and editorial tasks, whatever the number of shards
+
+
+def _verify_ranges(counts: np.ndarray, offsets: Offsets) -> list[tuple[int, int]]:
+    """Ranges of earlier passages, each inside one shard, with about as many candidate pairs
+    each: a shard with many repeats (the real news of a corpus, say) is cut into several
+    tasks, so no core waits for one large task. The plan depends on the data only (never on
+    the engine), so a resumed run finds its units under the same names."""
+    wanted = max(len(counts), BALANCE_TASKS)
+    target = max(1.0, counts.sum() / wanted)
+    out = []
+    for t, count in enumerate(counts.tolist()):
+        lo, hi = int(offsets.passages[t]), int(offsets.passages[t + 1])
+        cuts = np.linspace(lo, hi, max(1, round(count / target)) + 1).astype(np.int64).tolist()
+        out += [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+    return out or [(0, 0)]
+
+
+def _editorial_parts(job: Job, verify_tasks: int, offsets: Offsets) -> list[stages.Part]:
+    """Ranges of later passages, cut at document starts, with about as many accepted pairs each."""
+    later = stages.accepted_later(job, verify_tasks)
+    starts = stages.document_starts(job, offsets)
+    wanted = max(len(job.tasks), BALANCE_TASKS)
+    cuts = {0, int(offsets.passages[-1])}
+    for k in range(1, wanted):
+        if len(later):
+            at = int(later[min(len(later) - 1, k * len(later) // wanted)])
+            cuts.add(int(starts[np.searchsorted(starts, at, side="right") - 1]))
+    bounds = sorted(cuts)
+    return [stages.Part(k, lo, hi, verify_tasks) for k, (lo, hi) in enumerate(zip(bounds, bounds[1:]))] \
+        or [stages.Part(0, 0, 0, verify_tasks)]
 
 
 def _save(path: Path, values: np.ndarray) -> None:
@@ -273,6 +309,7 @@ def _offsets(shards: list[dict[str, Any]]) -> Offsets:
 
 
 def _kept(job: Job, n: int) -> dict[str, np.ndarray]:
+    """The kept pairs of the `n` editorial parts, with the part and row of each."""
     names = ("earlier", "later", "kind", "score", "structural", "sentence.earlier", "sentence.later",
              "clause.earlier", "clause.later", "same_doc")
     parts = {name: [np.asarray(job.unit("judged", t).array(name)) for t in range(n)] for name in names}

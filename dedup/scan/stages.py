@@ -15,11 +15,12 @@ index in it, in input order), so every rule that breaks a tie by passage order d
 4. `band_pairs` / `exact_pairs`: one band of one banding (or one partition of exact
    copies) over the whole run: buckets, the same caps and chains, the same flood rules;
    pairs written by the shard of their earlier passage.
-5. `verify_shard`: a shard's candidate pairs verified against the passages they name, with
-   the run's IDF weights; accepted pairs written by the shard of their later passage.
-6. `couple_shard` / `judge_shard`: editorial rules over the documents a shard's pairs
-   touch; what a document takes from its pairs with other shards (teaser blocks, links) is
-   merged first. The pairs kept, with both spans, go to the final stage.
+5. `verify_range`: the candidate pairs of a range of earlier passages verified against the
+   passages they name, with the run's IDF weights; accepted pairs written by later passage.
+6. `couple_part` / `judge_part`: editorial rules over the documents that the pairs of a range
+   of later passages (whole documents) touch; what a document takes from its pairs with
+   other parts (teaser blocks, links) is merged first. The pairs kept, with both spans, go to
+   the final stage.
 """
 from __future__ import annotations
 
@@ -502,23 +503,38 @@ def gather(job: Job, ids: np.ndarray, offsets: Offsets, with_terms: bool = True,
     return Gathered(ids, raw=raw, normalized=normalized, terms=terms, **merged)
 
 
-def _pairs_for_shard(job: Job, stage_units: list[Unit], shard: int) -> list[np.ndarray]:
+def _pairs_in_range(stage_units: list[Unit], shard: int, lo: int, hi: int) -> list[np.ndarray]:
+    """The pairs of each unit whose earlier passage is in ``lo:hi`` (inside `shard`)."""
     out = []
     for unit in stage_units:
         bounds = unit.array("bounds")
-        out.append(np.asarray(unit.array("pairs")[int(bounds[shard]):int(bounds[shard + 1])]))
+        pairs = unit.array("pairs")[int(bounds[shard]):int(bounds[shard + 1])]
+        a, b = np.searchsorted(pairs[:, 0], [lo, hi])
+        out.append(np.asarray(pairs[a:b]))
     return out
 
 
-def verify_shard(job: Job, task: int, offsets: Offsets, pair_units: list[str], sentences: int) -> dict[str, Any]:
-    """Stage 5 for the candidate pairs whose earlier passage is in shard `task`."""
+def pair_counts(job: Job, pair_units: list[str], shards: int) -> np.ndarray:
+    """Candidate pairs (as the bands found them, before de-duplication) by the shard of their
+    earlier passage: what the verify tasks are planned from."""
+    counts = np.zeros(shards, dtype=np.int64)
+    for name in pair_units:
+        counts += np.diff(np.asarray(job.scan.unit(*name.split("/")).array("bounds")))[:shards]
+    return counts
+
+
+def verify_range(job: Job, task: int, lo: int, hi: int, offsets: Offsets, pair_units: list[str],
+                 sentences: int) -> dict[str, Any]:
+    """Stage 5 for the candidate pairs whose earlier passage is in ``lo:hi`` (inside one shard)."""
     unit = job.unit("verified", task)
     if unit.done():
         return unit.json()
     s = job.settings
+    shard = int(offsets.shard_of(np.array([lo]))[0])
     units = [job.scan.unit(*name.split("/")) for name in pair_units]
-    clause = np.asarray(job.unit("shards", task).array("clause_pairs")) + offsets.passages[task]
-    pairs = cand.unique_pairs(np.concatenate([clause.reshape(-1, 2)] + _pairs_for_shard(job, units, task)))
+    clause = np.asarray(job.unit("shards", shard).array("clause_pairs")).reshape(-1, 2) + offsets.passages[shard]
+    clause = clause[(clause[:, 0] >= lo) & (clause[:, 0] < hi)]
+    pairs = cand.unique_pairs(np.concatenate([clause] + _pairs_in_range(units, shard, lo, hi)))
     ids = unique_sorted(pairs.ravel())
     g = gather(job, ids, offsets, with_raw=False)
     local = np.searchsorted(ids, pairs)
@@ -546,10 +562,9 @@ def verify_shard(job: Job, task: int, offsets: Offsets, pair_units: list[str], s
     found = np.stack([ids[left[accepted]], ids[right[accepted]]], axis=1)
     order = np.argsort(found[:, 1], kind="stable")
     writer = UnitWriter(unit)
-    writer.array("pairs", found[order])
+    writer.array("pairs", found[order])  # by later passage: the editorial tasks take ranges of it
     writer.array("kind", verdicts.kind[accepted][order])
     writer.array("score", verdicts.score[accepted][order])
-    writer.array("bounds", np.searchsorted(found[order][:, 1], offsets.passages))
     meta = {"candidates": int(len(local)), "accepted": int(len(accepted))}
     writer.close(meta)
     return meta
@@ -557,19 +572,34 @@ def verify_shard(job: Job, task: int, offsets: Offsets, pair_units: list[str], s
 
 # -- 6. editorial ---------------------------------------------------------------------------
 
-def _accepted_for(job: Job, shard: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Accepted pairs whose later passage is in `shard`, by earlier shard, then as verified."""
+def _accepted_for(job: Job, verify_tasks: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Accepted pairs whose later passage is in ``lo:hi``, by (earlier, later) as `dedup
+    check` lists them."""
     pairs, kinds, scores = [np.zeros((0, 2), dtype=np.int64)], [np.zeros(0, dtype=np.int8)], [np.zeros(0)]
-    for t in range(shard + 1):
+    for t in range(verify_tasks):
         unit = job.unit("verified", t)
-        bounds = unit.array("bounds")
-        lo, hi = int(bounds[shard]), int(bounds[shard + 1])
-        pairs.append(np.asarray(unit.array("pairs")[lo:hi]))
-        kinds.append(np.asarray(unit.array("kind")[lo:hi]))
-        scores.append(np.asarray(unit.array("score")[lo:hi]))
+        found = unit.array("pairs")
+        a, b = np.searchsorted(found[:, 1], [lo, hi])
+        pairs.append(np.asarray(found[a:b]))
+        kinds.append(np.asarray(unit.array("kind")[a:b]))
+        scores.append(np.asarray(unit.array("score")[a:b]))
     pairs_all = np.concatenate(pairs)
-    order = np.lexsort((pairs_all[:, 1], pairs_all[:, 0]))  # as check lists them: by (earlier, later)
+    order = np.lexsort((pairs_all[:, 1], pairs_all[:, 0]))
     return pairs_all[order], np.concatenate(kinds)[order], np.concatenate(scores)[order]
+
+
+def accepted_later(job: Job, verify_tasks: int) -> np.ndarray:
+    """The later passage of every accepted pair, sorted: what the editorial tasks are planned from."""
+    return np.sort(np.concatenate([np.zeros(0, dtype=np.int64)]
+                                  + [np.asarray(job.unit("verified", t).array("pairs")[:, 1])
+                                     for t in range(verify_tasks)]))
+
+
+def document_starts(job: Job, offsets: Offsets) -> np.ndarray:
+    """The run-wide number of each document's first passage, and the number of passages."""
+    starts = [np.asarray(job.unit("shards", t).array("doc_bounds"))[:-1] + offsets.passages[t]
+              for t in range(len(job.tasks))]
+    return np.concatenate([np.zeros(0, dtype=np.int64)] + starts + [offsets.passages[-1:]])
 
 
 @dataclass
@@ -623,11 +653,22 @@ class EditorialInput:
     boilerplate: np.ndarray  # per passage of that table
 
 
-def editorial_input(job: Job, shard: int, offsets: Offsets) -> EditorialInput:
-    """The pairs ending in `shard`, less those on a passage whose author excluded it (an
-    ignore comment, for every kind or the pair's), judged first by their passages alone, and
-    the documents of those still open: a flood of boilerplate copies loads no document."""
-    pairs, kind, score = _accepted_for(job, shard)
+@dataclass(frozen=True)
+class Part:
+    """One editorial task: the accepted pairs whose later passage is in ``lo:hi`` (whole
+    documents), out of those of `verify_tasks` verify tasks."""
+
+    index: int
+    lo: int
+    hi: int
+    verify_tasks: int
+
+
+def editorial_input(job: Job, part: Part, offsets: Offsets) -> EditorialInput:
+    """The pairs of `part`, less those on a passage whose author excluded it (an ignore
+    comment, for every kind or the pair's), judged first by their passages alone, and the
+    documents of those still open: a flood of boilerplate copies loads no document."""
+    pairs, kind, score = _accepted_for(job, part.verify_tasks, part.lo, part.hi)
     ids = unique_sorted(pairs.ravel())
     g = gather(job, ids, offsets, with_terms=False, with_raw=False, with_text=False)
     local = np.searchsorted(ids, pairs)
@@ -646,12 +687,12 @@ def editorial_input(job: Job, shard: int, offsets: Offsets) -> EditorialInput:
                           ~dt.table.is_clause & np.isin(dt.norm_hash, common))
 
 
-def couple_shard(job: Job, shard: int, offsets: Offsets) -> dict[str, Any]:
-    """Stage 6a: what the pairs ending in `shard` say of teaser blocks and links."""
-    unit = job.unit("coupling", shard)
+def couple_part(job: Job, part: Part, offsets: Offsets) -> dict[str, Any]:
+    """Stage 6a: what the pairs of `part` say of teaser blocks and links."""
+    unit = job.unit("coupling", part.index)
     if unit.done():
         return unit.json()
-    ei = editorial_input(job, shard, offsets)
+    ei = editorial_input(job, part, offsets)
     dt = ei.documents
     coupling = find_coupling(dt.table, dt.words, ei.earlier, ei.later, ei.kind[ei.open], ei.boilerplate,
                              job.settings.editorial)
@@ -664,10 +705,10 @@ def couple_shard(job: Job, shard: int, offsets: Offsets) -> dict[str, Any]:
     return {}
 
 
-def merge_coupling(job: Job) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(documents, their teaser start, link passages) over every shard: the least start, all links."""
+def merge_coupling(job: Job, parts: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(documents, their teaser start, link passages) over every part: the least start, all links."""
     docs, paragraphs, links = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
-    for t in range(len(job.tasks)):
+    for t in range(parts):
         unit = job.unit("coupling", t)
         docs.append(np.asarray(unit.array("teaser.doc")))
         paragraphs.append(np.asarray(unit.array("teaser.paragraph")))
@@ -679,13 +720,13 @@ def merge_coupling(job: Job) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return unique, least, np.unique(np.concatenate(links))
 
 
-def judge_shard(job: Job, shard: int, offsets: Offsets) -> dict[str, Any]:
-    """Stage 6b: the editorial verdicts of the pairs ending in `shard`; the kept ones with spans."""
-    unit = job.unit("judged", shard)
+def judge_part(job: Job, part: Part, offsets: Offsets) -> dict[str, Any]:
+    """Stage 6b: the editorial verdicts of the pairs of `part`; the kept ones with spans."""
+    unit = job.unit("judged", part.index)
     if unit.done():
         return unit.json()
     coupled = np.load(job.scan.work / "coupling.npz")
-    ei = editorial_input(job, shard, offsets)
+    ei = editorial_input(job, part, offsets)
     dt = ei.documents
     t = dt.table
     at = np.searchsorted(coupled["docs"], dt.doc_ids)
