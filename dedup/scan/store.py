@@ -98,22 +98,30 @@ class StringColumn:
         return len(self.byte_offsets) - 1
 
     def take(self, rows: np.ndarray) -> list[str]:
-        """The strings of `rows`, decoded in one piece and cut by character offsets (the whole
-        blob at once when many rows are asked for)."""
+        """The strings of `rows`: runs of consecutive rows are decoded as one piece each and
+        cut by character offsets (the whole blob at once when most rows are asked for)."""
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) == 0:
             return []
-        if 8 * len(rows) >= len(self):
+        chars = self.char_offsets
+        if 2 * len(rows) >= len(self):
             text = bytes(self.blob).decode("utf-8", "surrogatepass")
-            chars = self.char_offsets
             return [text[a:b] for a, b in zip(chars[rows].tolist(), chars[rows + 1].tolist())]
-        starts, ends = self.byte_offsets[rows], self.byte_offsets[rows + 1]
-        joined = bytes(self.blob[ranges(starts, ends - starts)]).decode("utf-8", "surrogatepass")
-        chars = self.char_offsets[rows + 1] - self.char_offsets[rows]
-        bounds = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(chars, out=bounds[1:])
-        b = bounds.tolist()
-        return [joined[b[k]:b[k + 1]] for k in range(len(rows))]
+        order = np.argsort(rows, kind="stable")
+        ordered = rows[order]
+        run_start = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1] + 1])
+        run_end = np.r_[run_start[1:], len(ordered)]
+        out: list[str] = []
+        byte_offsets = self.byte_offsets
+        for a, b in zip(run_start.tolist(), run_end.tolist()):
+            first, last = int(ordered[a]), int(ordered[b - 1]) + 1
+            text = bytes(self.blob[int(byte_offsets[first]):int(byte_offsets[last])]).decode("utf-8", "surrogatepass")
+            cuts = (chars[first:last + 1] - chars[first]).tolist()
+            out += [text[cuts[k]:cuts[k + 1]] for k in range(last - first)]
+        result: list[str] = [""] * len(rows)  # `out` follows `ordered` (a repeated row starts a run of its own)
+        for position, k in enumerate(order.tolist()):
+            result[k] = out[position]
+        return result
 
     def all(self) -> list[str]:
         return self.take(np.arange(len(self)))
