@@ -193,9 +193,11 @@ def _scan(paths: Sequence[str], out: Path, runner: Engine, resume: bool, output:
     result = _run(job, runner, clock, output, keep)
     folder.write_manifest({**manifest, "state": "complete"})
     result.timings = {**clock.laps, "seconds": clock.total()}
+    work = folder.work_bytes()
     write_atomically(folder.root / "timings.json", json.dumps(
         {"engine": runner.name, "workers": runner.workers, "resumed": resumed, "stage_seconds": clock.laps,
-         "stage_cpu_seconds": clock.cpu, "seconds": clock.total(), "work_bytes": folder.work_bytes()},
+         "stage_cpu_seconds": clock.cpu, "seconds": clock.total(), "work_bytes": sum(work.values()),
+         "work_bytes_by_stage": work},
         indent=2) + "\n")
     return result
 
@@ -280,13 +282,11 @@ def _verify_ranges(counts: np.ndarray, offsets: Offsets) -> list[tuple[int, int]
 def _editorial_parts(job: Job, verify_tasks: int, offsets: Offsets) -> list[stages.Part]:
     """Ranges of later passages, cut at document starts, with about as many accepted pairs each."""
     later = stages.accepted_later(job, verify_tasks)
-    starts = stages.document_starts(job, offsets)
     wanted = max(len(job.tasks), BALANCE_TASKS)
     cuts = {0, int(offsets.passages[-1])}
     for k in range(1, wanted):
         if len(later):
-            at = int(later[min(len(later) - 1, k * len(later) // wanted)])
-            cuts.add(int(starts[np.searchsorted(starts, at, side="right") - 1]))
+            cuts.add(stages.document_start(job, int(later[min(len(later) - 1, k * len(later) // wanted)]), offsets))
     bounds = sorted(cuts)
     return [stages.Part(k, lo, hi, verify_tasks) for k, (lo, hi) in enumerate(zip(bounds, bounds[1:]))] \
         or [stages.Part(0, 0, 0, verify_tasks)]

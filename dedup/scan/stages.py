@@ -594,11 +594,12 @@ def accepted_later(job: Job, verify_tasks: int) -> np.ndarray:
                                      for t in range(verify_tasks)]))
 
 
-def document_starts(job: Job, offsets: Offsets) -> np.ndarray:
-    """The run-wide number of each document's first passage, and the number of passages."""
-    starts = [np.asarray(job.unit("shards", t).array("doc_bounds"))[:-1] + offsets.passages[t]
-              for t in range(len(job.tasks))]
-    return np.concatenate([np.zeros(0, dtype=np.int64)] + starts + [offsets.passages[-1:]])
+def document_start(job: Job, passage: int, offsets: Offsets) -> int:
+    """The run-wide number of the first passage of the document that holds `passage`."""
+    shard = int(offsets.shard_of(np.array([passage]))[0])
+    bounds = job.unit("shards", shard).array("doc_bounds")
+    local = passage - int(offsets.passages[shard])
+    return int(bounds[np.searchsorted(bounds, local, side="right") - 1]) + int(offsets.passages[shard])
 
 
 @dataclass

@@ -215,5 +215,9 @@ class ScanFolder:
                 if (path / DONE).is_file():
                     yield Unit(path)
 
-    def work_bytes(self) -> int:
-        return sum(f.stat().st_size for f in self.work.rglob("*") if f.is_file()) if self.work.is_dir() else 0
+    def work_bytes(self) -> dict[str, int]:
+        """Bytes in the work area, by stage folder."""
+        if not self.work.is_dir():
+            return {}
+        return {stage.name: sum(f.stat().st_size for f in stage.rglob("*") if f.is_file())
+                for stage in sorted(self.work.iterdir()) if stage.is_dir()}
