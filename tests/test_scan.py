@@ -289,3 +289,12 @@ def test_stored_strings_read_back_whole_and_by_rows(tmp_path_factory, values, pi
     assert column.all() == values
     rows = np.array([p % len(values) for p in picks] if values else [], dtype=np.int64)
     assert column.take(rows) == [values[k] for k in rows.tolist()]
+
+
+def test_empty_inputs_make_an_empty_report(tmp_path):
+    (tmp_path / "empty.jsonl").write_text("", encoding="utf-8")
+    (tmp_path / "blank.txt").write_text("\n\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = scan([str(tmp_path / "empty.jsonl"), str(tmp_path / "blank.txt")], out, shards=4, workers=2)
+    assert result.findings == 0 and result.stats["documents"] == 0
+    assert (out / "findings.jsonl").read_text(encoding="utf-8") == ""

@@ -533,6 +533,12 @@ def verify_range(job: Job, task: int, lo: int, hi: int, offsets: Offsets, pair_u
     if unit.done():
         return unit.json()
     s = job.settings
+    if lo >= hi:  # no passage at all in the run
+        writer = UnitWriter(unit)
+        writer.array("pairs", np.zeros((0, 2), dtype=np.int64))
+        writer.array("kind", np.zeros(0, dtype=np.int8))
+        writer.array("score", np.zeros(0))
+        return writer.close({"candidates": 0, "accepted": 0}).json()
     shard = int(offsets.shard_of(np.array([lo]))[0])
     units = [job.scan.unit(*name.split("/")) for name in pair_units]
     clause = np.asarray(job.unit("shards", shard).array("clause_pairs")).reshape(-1, 2) + offsets.passages[shard]
