@@ -26,7 +26,7 @@ from .. import candidates as cand
 from ..atomic import write_atomically
 from ..detector import Detector, Settings
 from ..exits import UsageError
-from ..group import clusters, select
+from ..group import components
 from ..model import Finding, Span, count_kinds
 from ..normalize import PROFILE
 from ..readers import format_of
@@ -308,41 +308,33 @@ def _offsets(shards: list[dict[str, Any]]) -> Offsets:
     return Offsets(starts("passages"), starts("documents"), starts("sentence_numbers"))
 
 
-def _kept(job: Job, n: int) -> dict[str, np.ndarray]:
-    """The kept pairs of the `n` editorial parts, with the part and row of each."""
-    names = ("earlier", "later", "kind", "score", "structural", "sentence.earlier", "sentence.later",
-             "clause.earlier", "clause.later", "same_doc")
+def _picked(job: Job, n: int) -> dict[str, np.ndarray]:
+    """The findings each of the `n` editorial parts picked, in report order, with the part and
+    row of each, and their group numbers: the components of the union of the parts' forests,
+    numbered in the order of their least passage (as `group.clusters` numbers them)."""
+    names = ("earlier", "later", "kind", "score", "structural", "same_doc")
     parts = {name: [np.asarray(job.unit("judged", t).array(name)) for t in range(n)] for name in names}
-    kept = {name: np.concatenate(values) for name, values in parts.items()}
-    kept["shard"] = np.repeat(np.arange(n), [len(v) for v in parts["earlier"]])
-    kept["row"] = np.concatenate([np.arange(len(v)) for v in parts["earlier"]])
-    order = np.lexsort((kept["later"], kept["earlier"]))  # as check lists accepted pairs
-    return {name: values[order] for name, values in kept.items()}
-
-
-def _picked(kept: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """`group.select` and `group.clusters` over the kept pairs of every shard: the findings
-    (indices into `kept`, in report order) and their group numbers."""
-    e, l = kept["earlier"], kept["later"]
-    ids, compact = np.unique(np.concatenate([e, l]), return_inverse=True)
-    ce, cl = compact[: len(e)], compact[len(e):]
-    sentence = np.zeros(len(ids), dtype=np.int64)
-    sentence[ce], sentence[cl] = kept["sentence.earlier"], kept["sentence.later"]
-    is_clause = np.zeros(len(ids), dtype=bool)
-    is_clause[ce], is_clause[cl] = kept["clause.earlier"], kept["clause.later"]
-    picked = select(ce, cl, kept["kind"], kept["score"], sentence, is_clause)
-    groups = np.unique(clusters(ce, cl)[picked], return_inverse=True)[1]
-    return picked, groups
+    picked = {name: np.concatenate(values) for name, values in parts.items()}
+    picked["part"] = np.repeat(np.arange(n), [len(v) for v in parts["earlier"]])
+    picked["row"] = np.concatenate([np.arange(len(v)) for v in parts["earlier"]])
+    node = np.concatenate([np.zeros(0, dtype=np.int64)]
+                          + [np.asarray(job.unit("judged", t).array("forest.node")) for t in range(n)])
+    root = np.concatenate([np.zeros(0, dtype=np.int64)]
+                          + [np.asarray(job.unit("judged", t).array("forest.root")) for t in range(n)])
+    ids, compact = np.unique(np.concatenate([node, root, picked["earlier"]]), return_inverse=True)
+    least = components(len(ids), compact[:len(node)], compact[len(node):2 * len(node)])
+    smallest = ids[least[compact[2 * len(node):]]]  # each finding's component, by its least passage
+    picked["group"] = np.unique(smallest, return_inverse=True)[1]
+    return picked
 
 
 def _write_findings(job: Job, n: int, output: str,
                     keep: Callable[[list[Finding]], list[Finding]] | None) -> tuple[int, dict[str, int]]:
-    kept = _kept(job, n)
-    picked, groups = _picked(kept)
+    picked = _picked(job, n)
     written = 0
     by_kind: dict[str, int] = {}
     with FindingWriter(job.scan.root, output) as writer:
-        for chunk in _findings(job, kept, picked, groups):
+        for chunk in _findings(job, picked):
             chunk = keep(chunk) if keep is not None else chunk
             writer.write(chunk)
             written += len(chunk)
@@ -351,23 +343,22 @@ def _write_findings(job: Job, n: int, output: str,
     return written, by_kind
 
 
-def _findings(job: Job, kept: dict[str, np.ndarray], picked: np.ndarray, groups: np.ndarray,
-              chunk: int = 4096) -> Iterator[list[Finding]]:
-    """The findings in report order (by later passage), a chunk at a time; each shard's spans
+def _findings(job: Job, picked: dict[str, np.ndarray], chunk: int = 4096) -> Iterator[list[Finding]]:
+    """The findings in report order (by later passage), a chunk at a time; each part's spans
     are read once, as the findings reach it."""
     spans: dict[int, dict[str, Any]] = {}
     out: list[Finding] = []
-    for k, g in zip(picked.tolist(), groups.tolist()):
-        shard, row = int(kept["shard"][k]), int(kept["row"][k])
-        if shard not in spans:
+    for k in range(len(picked["earlier"])):
+        part, row = int(picked["part"][k]), int(picked["row"][k])
+        if part not in spans:
             spans.clear()
-            spans[shard] = _shard_spans(job, shard)
-        sp = spans[shard]
+            spans[part] = _shard_spans(job, part)
+        sp = spans[part]
         size = len(sp["start"]) // 2
         later, earlier = _span(sp, row), _span(sp, size + row)
-        scope = "document" if kept["same_doc"][k] else "corpus"
-        out.append(Finding(KINDS[int(kept["kind"][k])], scope, float(kept["score"][k]), later, earlier,  # type: ignore[arg-type]
-                           int(g), bool(kept["structural"][k])))
+        scope = "document" if picked["same_doc"][k] else "corpus"
+        out.append(Finding(KINDS[int(picked["kind"][k])], scope, float(picked["score"][k]), later, earlier,  # type: ignore[arg-type]
+                           int(picked["group"][k]), bool(picked["structural"][k])))
         if len(out) >= chunk:
             yield out
             out = []

@@ -19,8 +19,10 @@ index in it, in input order), so every rule that breaks a tie by passage order d
    passages they name, with the run's IDF weights; accepted pairs written by later passage.
 6. `couple_part` / `judge_part`: editorial rules over the documents that the pairs of a range
    of later passages (whole documents) touch; what a document takes from its pairs with
-   other parts (teaser blocks, links) is merged first. The pairs kept, with both spans, go to
-   the final stage.
+   other parts (teaser blocks, links) is merged first. Then `group.select` picks each later
+   passage's finding (all its pairs are in its part), written with both spans, and the kept
+   pairs are reduced to a forest (each passage linked to the least passage of its part's
+   component) for the final grouping, which never sees the pairs themselves.
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ import numpy as np
 
 from .. import candidates as cand
 from ..detector import Detector, Settings, _clearly_shorter, _overlapping, quoted_clauses
+from ..group import components, select
 from ..editorial import REPORT, STRUCTURAL, Coupling, count_verdicts, find_coupling, first_verdicts, judge
 from ..model import Document
 from ..normalize import word_counts
@@ -747,16 +750,20 @@ def judge_part(job: Job, part: Part, offsets: Offsets) -> dict[str, Any]:
     wanted = (judged == REPORT) | ((judged == STRUCTURAL) & rules.report_structural)
     in_table = wanted[ei.open]  # only open pairs can be wanted
     e, l = ei.earlier[in_table], ei.later[in_table]
+    kind, score = ei.kind[wanted], ei.score[wanted]
+    picked = select(e, l, kind, score, t.sentence, t.is_clause)  # by later passage: all its pairs are here
+    nodes, compact = np.unique(np.concatenate([e, l]), return_inverse=True)
+    roots = components(len(nodes), compact[:len(e)], compact[len(e):])  # each node's least node, in this part
+    joined = roots != np.arange(len(nodes))
     writer = UnitWriter(unit)
+    writer.array("forest.node", dt.ids[nodes[joined]])  # what grouping needs of the pairs: a forest
+    writer.array("forest.root", dt.ids[nodes[roots[joined]]])
+    e, l = e[picked], l[picked]
     writer.array("earlier", dt.ids[e])
     writer.array("later", dt.ids[l])
-    writer.array("kind", ei.kind[wanted])
-    writer.array("score", ei.score[wanted])
-    writer.array("structural", judged[wanted] == STRUCTURAL)
-    writer.array("sentence.earlier", t.sentence[e])
-    writer.array("sentence.later", t.sentence[l])
-    writer.array("clause.earlier", t.is_clause[e])
-    writer.array("clause.later", t.is_clause[l])
+    writer.array("kind", kind[picked])
+    writer.array("score", score[picked])
+    writer.array("structural", judged[wanted][picked] == STRUCTURAL)
     writer.array("same_doc", t.doc[e] == t.doc[l])
     spans = _spans(t, np.concatenate([l, e]))
     for name, values in spans.items():
@@ -764,7 +771,8 @@ def judge_part(job: Job, part: Part, offsets: Offsets) -> dict[str, Any]:
             writer.strings(f"span.{name}", values)
         else:
             writer.array(f"span.{name}", values)
-    meta = {"left_out": count_verdicts(judged[~wanted]), "kept": int(np.count_nonzero(wanted))}
+    meta = {"left_out": count_verdicts(judged[~wanted]), "kept": int(np.count_nonzero(wanted)),
+            "findings": int(len(picked))}
     writer.close(meta)
     return meta
 
