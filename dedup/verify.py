@@ -10,6 +10,7 @@ Features per pair (all computed over whole arrays of pairs):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -344,6 +345,17 @@ def _number_measures(a: str, b: str) -> tuple[bool, float, int]:
 TERMS = ShingleSpec("word", 1, STOPWORDS, stem=True)
 
 
+class TermFrequencies(Protocol):
+    """Where IDF weights come from: each term's sentence count over a run, and the run's sentences."""
+
+    @property
+    def sentences(self) -> int:
+        ...
+
+    def frequencies(self, hashes: np.ndarray) -> np.ndarray:
+        ...
+
+
 @dataclass(frozen=True)
 class TermStats:
     """How many sentences (clauses not counted) hold each term, over a whole run: what the
@@ -381,7 +393,7 @@ def term_counts(terms: Shingles, is_clause: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def build_features(normalized: list[str], raw: list[str], is_clause: np.ndarray, terms: Shingles,
-                   term_stats: TermStats | None = None) -> PassageFeatures:
+                   term_stats: TermFrequencies | None = None) -> PassageFeatures:
     """Per-passage columns for verification, from the passages' `terms` (content words,
     light-stemmed: `TERMS`). IDF weights count sentences, not clauses: these passages', or
     with `term_stats`, a whole run's (the passages are then any part of it).

@@ -48,7 +48,7 @@ from ..readers.records import read_jsonl
 from ..report import LineIndex
 from ..shingle import Shingles, shingle_batch, text_hashes
 from ..arrays import owners, ranges, unique_sorted
-from ..verify import (CONTAINED, EXACT, KINDS, NO_KIND, NORMALIZED, TERMS, TermStats, build_features, term_counts,
+from ..verify import (CONTAINED, EXACT, KINDS, NO_KIND, NORMALIZED, TERMS, build_features, term_counts,
                       verify, written_hashes)
 from .store import ScanFolder, Unit, UnitWriter
 
@@ -313,9 +313,33 @@ def _concat_parts(job: Job, name: str, dtype: Any) -> np.ndarray:
                           + [np.asarray(job.unit("counts", p).array(name)) for p in range(PARTS)])
 
 
-def term_stats(job: Job, sentences: int) -> TermStats:
-    return TermStats(_concat_parts(job, "terms.values", np.uint32), _concat_parts(job, "terms.df", np.int64),
-                     sentences)
+@dataclass(frozen=True)
+class PartitionedTermStats:
+    """The run's term frequencies as `merge_counts` left them, one sorted array per hash
+    partition, looked up where they lie (memory-mapped): a task reads the pages of the terms
+    it asks for, not the run's whole vocabulary."""
+
+    values: tuple[np.ndarray, ...]
+    df: tuple[np.ndarray, ...]
+    sentences: int
+
+    def frequencies(self, hashes: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(hashes), dtype=np.int64)
+        part = _part32(hashes)
+        for p in np.unique(part).tolist():
+            rows = np.flatnonzero(part == p)
+            values = self.values[p]
+            if len(values) == 0:
+                continue
+            at = np.minimum(np.searchsorted(values, hashes[rows]), len(values) - 1)
+            out[rows] = np.where(values[at] == hashes[rows], self.df[p][at], 0)
+        return out
+
+
+def term_stats(job: Job, sentences: int) -> PartitionedTermStats:
+    units = [job.unit("counts", p) for p in range(PARTS)]
+    return PartitionedTermStats(tuple(u.array("terms.values") for u in units), tuple(u.array("terms.df") for u in units),
+                                sentences)
 
 
 def common_texts(job: Job) -> np.ndarray:
