@@ -31,7 +31,7 @@ def add_scan_parser(sub: Any, add_config: Callable[[argparse.ArgumentParser], No
                     "the --out folder, so memory stays bounded. Findings go to OUT/findings.jsonl (or .parquet), "
                     "the run's statistics to OUT/stats.json; `dedup report OUT` renders them.",
         epilog=epilog)
-    scan.add_argument("paths", nargs="+", metavar="INPUT", help="files or directories (JSONL, CSV, Markdown, HTML, text)")
+    scan.add_argument("paths", nargs="+", metavar="INPUT", help="files or directories (JSONL, CSV, Parquet, Markdown, HTML, text)")
     scan.add_argument("--out", required=True, metavar="DIR", help="the output folder (new or empty, or with --resume "
                                                                   "one this scan started)")
     run = scan.add_argument_group("engine")
