@@ -9,6 +9,8 @@ them can be read without loading the rest.
 """
 from __future__ import annotations
 
+import codecs
+import functools
 import json
 import os
 import shutil
@@ -40,13 +42,30 @@ class Unit:
         return (self.path / DONE).is_file()
 
     def array(self, name: str, mmap: bool = True) -> np.ndarray:
-        return np.load(self.path / f"{name}.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
+        path = self.path / f"{name}.npy"
+        if not mmap:
+            return np.load(path, allow_pickle=False)
+        st = path.stat()
+        if st.st_size > _CACHED_BYTES:  # a large array: mapped for this call only (its pages count as memory)
+            return np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
+        return _mapped(str(path), st.st_mtime_ns, st.st_size)
 
     def json(self) -> dict[str, Any]:
         return json.loads((self.path / DONE).read_text(encoding="utf-8"))["meta"]
 
     def strings(self, name: str) -> StringColumn:
         return StringColumn(self.array(f"{name}.blob"), self.array(f"{name}.bytes"), self.array(f"{name}.chars"))
+
+
+_CACHED_BYTES = 1 << 20
+
+
+@functools.lru_cache(maxsize=4096)
+def _mapped(path: str, mtime_ns: int, size: int) -> np.ndarray:
+    """A finished unit's small array (bounds, offsets), memory-mapped once per process: a
+    task reads those of every unit of a stage. A unit is never rewritten in place: a new one
+    has another modification time."""
+    return np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
 
 
 class UnitWriter:
@@ -105,17 +124,22 @@ class StringColumn:
             return []
         chars = self.char_offsets
         if 2 * len(rows) >= len(self):
-            text = bytes(self.blob).decode("utf-8", "surrogatepass")
+            text = codecs.utf_8_decode(memoryview(self.blob), "surrogatepass", True)[0]
             return [text[a:b] for a, b in zip(chars[rows].tolist(), chars[rows + 1].tolist())]
         order = np.argsort(rows, kind="stable")
         ordered = rows[order]
         run_start = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1] + 1])
         run_end = np.r_[run_start[1:], len(ordered)]
+        firsts, lasts = ordered[run_start], ordered[run_end - 1] + 1
+        view = memoryview(self.blob)
+        decode = codecs.utf_8_decode
         out: list[str] = []
-        byte_offsets = self.byte_offsets
-        for a, b in zip(run_start.tolist(), run_end.tolist()):
-            first, last = int(ordered[a]), int(ordered[b - 1]) + 1
-            text = bytes(self.blob[int(byte_offsets[first]):int(byte_offsets[last])]).decode("utf-8", "surrogatepass")
+        for first, last, a, b in zip(firsts.tolist(), lasts.tolist(), self.byte_offsets[firsts].tolist(),
+                                     self.byte_offsets[lasts].tolist()):
+            text = decode(view[a:b], "surrogatepass", True)[0]
+            if last - first == 1:
+                out.append(text)
+                continue
             cuts = (chars[first:last + 1] - chars[first]).tolist()
             out += [text[cuts[k]:cuts[k + 1]] for k in range(last - first)]
         result: list[str] = [""] * len(rows)  # `out` follows `ordered` (a repeated row starts a run of its own)
