@@ -49,7 +49,7 @@ from ..report import LineIndex
 from ..shingle import Shingles, shingle_batch, text_hashes
 from ..arrays import owners, ranges, unique_sorted
 from ..verify import (CONTAINED, EXACT, KINDS, NO_KIND, NORMALIZED, TERMS, build_features, term_counts,
-                      verify, written_hashes)
+                      verify)
 from .store import ScanFolder, Unit, UnitWriter
 
 PARTS = 16  # hash partitions of the run's statistics and of the exact copies
@@ -190,7 +190,6 @@ def map_shard(job: Job, task: int) -> dict[str, Any]:
     for name, values in (("doc", table.doc), ("start", table.start), ("end", table.end),
                          ("sentence", table.sentence), ("is_clause", table.is_clause), ("heading", table.heading),
                          ("listing", table.listing), ("words", words.astype(np.int32)), ("norm_hash", norm_hash),
-                         ("written", written_hashes(table.raw)),
                          ("quotable", quotable), ("distinct", distinct), ("doc_bounds", bounds),
                          ("terms.hashes", terms.hashes), ("terms.indptr", terms.indptr),
                          ("clause_pairs", clause_pairs), ("main.rows", sentences)):
@@ -480,7 +479,6 @@ class Gathered:
     quotable: np.ndarray
     ignored: np.ndarray  # the passage starts in a range its author excluded
     ignored_kinds: np.ndarray  # bit k: ... excluded for kind k only
-    written: np.ndarray  # `verify.written_hashes`
     raw: list[str]
     normalized: list[str]
     terms: Shingles | None
@@ -497,7 +495,7 @@ def _raw_texts(unit: Unit, local: np.ndarray) -> list[str]:
 
 _DTYPES = {"doc": np.int64, "start": np.int64, "end": np.int64, "sentence": np.int64, "is_clause": bool,
            "heading": bool, "listing": bool, "words": np.int32, "norm_hash": np.uint64, "quotable": bool,
-           "ignored": bool, "ignored_kinds": np.int8, "written": np.uint64}
+           "ignored": bool, "ignored_kinds": np.int8}
 
 
 def gather(job: Job, ids: np.ndarray, offsets: Offsets, with_terms: bool = True, with_raw: bool = True,
@@ -584,9 +582,13 @@ def verify_range(job: Job, task: int, lo: int, hi: int, offsets: Offsets, pair_u
     quote_again = clause_outside & same_doc & (g.quotable[left] ^ g.quotable[right])
     quote_again &= ~(g.is_clause[left] & g.is_clause[right])
     assert g.terms is not None
-    features = build_features(g.normalized, [""] * len(ids), g.is_clause, g.terms, term_stats(job, sentences))
+    identical = unique_sorted(local[g.norm_hash[left] == g.norm_hash[right]].ravel())  # these need the text as written
+    raw = [""] * len(ids)
+    for k, text in zip(identical.tolist(), gather(job, ids[identical], offsets, False, True, False).raw):
+        raw[k] = text
+    features = build_features(g.normalized, raw, g.is_clause, g.terms, term_stats(job, sentences))
     verdicts = verify(features, left, right, same_doc, exact_only, clause_outside & ~quote_again, same_sentence,
-                      s.verify, 1, written=g.written)
+                      s.verify, 1)
     loose = quote_again & ~np.isin(verdicts.kind, (NO_KIND, EXACT, NORMALIZED, CONTAINED))
     verdicts.kind[loose] = NO_KIND
     verdicts.score[loose] = 0.0

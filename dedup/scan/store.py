@@ -54,7 +54,7 @@ class Unit:
         return json.loads((self.path / DONE).read_text(encoding="utf-8"))["meta"]
 
     def strings(self, name: str) -> StringColumn:
-        return StringColumn(self.array(f"{name}.blob"), self.array(f"{name}.bytes"), self.array(f"{name}.chars"))
+        return StringColumn(self.array(f"{name}.blob"), self.array(f"{name}.bytes"))
 
 
 _CACHED_BYTES = 1 << 20
@@ -84,18 +84,12 @@ class UnitWriter:
         self._files[path.name] = [path.stat().st_size, _crc(path)]
 
     def strings(self, name: str, values: Sequence[str]) -> None:
-        """`values` as one UTF-8 blob, with each string's byte and character offsets (the
-        byte offsets from the code points' UTF-8 lengths, without encoding string by string)."""
-        joined = "".join(values)
-        char_offsets = np.zeros(len(values) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, values), np.int64, len(values)), out=char_offsets[1:])
-        codepoints = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        widths = 1 + (codepoints >= 0x80).astype(np.int64) + (codepoints >= 0x800) + (codepoints >= 0x10000)
-        ends = np.zeros(len(codepoints) + 1, dtype=np.int64)
-        np.cumsum(widths, out=ends[1:])
-        self.array(f"{name}.blob", np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8))
-        self.array(f"{name}.bytes", ends[char_offsets])
-        self.array(f"{name}.chars", char_offsets)
+        """`values` as one UTF-8 blob with each string's byte offsets."""
+        encoded = [v.encode("utf-8", "surrogatepass") for v in values]
+        byte_offsets = np.zeros(len(values) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)), out=byte_offsets[1:])
+        self.array(f"{name}.blob", np.frombuffer(b"".join(encoded), dtype=np.uint8))
+        self.array(f"{name}.bytes", byte_offsets)
 
     def close(self, meta: dict[str, Any] | None = None) -> Unit:
         content = json.dumps({"files": self._files, "meta": meta or {}}, sort_keys=True)
@@ -107,45 +101,21 @@ class UnitWriter:
 
 @dataclass(frozen=True)
 class StringColumn:
-    """Strings stored as a UTF-8 blob with byte and character offsets."""
+    """Strings stored as a UTF-8 blob with byte offsets."""
 
     blob: np.ndarray
     byte_offsets: np.ndarray
-    char_offsets: np.ndarray
 
     def __len__(self) -> int:
         return len(self.byte_offsets) - 1
 
     def take(self, rows: np.ndarray) -> list[str]:
-        """The strings of `rows`: runs of consecutive rows are decoded as one piece each and
-        cut by character offsets (the whole blob at once when most rows are asked for)."""
+        """The strings of `rows`, each decoded from its bytes."""
         rows = np.asarray(rows, dtype=np.int64)
-        if len(rows) == 0:
-            return []
-        chars = self.char_offsets
-        if 2 * len(rows) >= len(self):
-            text = codecs.utf_8_decode(memoryview(self.blob), "surrogatepass", True)[0]
-            return [text[a:b] for a, b in zip(chars[rows].tolist(), chars[rows + 1].tolist())]
-        order = np.argsort(rows, kind="stable")
-        ordered = rows[order]
-        run_start = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1] + 1])
-        run_end = np.r_[run_start[1:], len(ordered)]
-        firsts, lasts = ordered[run_start], ordered[run_end - 1] + 1
         view = memoryview(self.blob)
         decode = codecs.utf_8_decode
-        out: list[str] = []
-        for first, last, a, b in zip(firsts.tolist(), lasts.tolist(), self.byte_offsets[firsts].tolist(),
-                                     self.byte_offsets[lasts].tolist()):
-            text = decode(view[a:b], "surrogatepass", True)[0]
-            if last - first == 1:
-                out.append(text)
-                continue
-            cuts = (chars[first:last + 1] - chars[first]).tolist()
-            out += [text[cuts[k]:cuts[k + 1]] for k in range(last - first)]
-        result: list[str] = [""] * len(rows)  # `out` follows `ordered` (a repeated row starts a run of its own)
-        for position, k in enumerate(order.tolist()):
-            result[k] = out[position]
-        return result
+        return [decode(view[a:b], "surrogatepass", True)[0]
+                for a, b in zip(self.byte_offsets[rows].tolist(), self.byte_offsets[rows + 1].tolist())]
 
     def all(self) -> list[str]:
         return self.take(np.arange(len(self)))
