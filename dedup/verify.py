@@ -337,7 +337,10 @@ TERMS = ShingleSpec("word", 1, STOPWORDS, stem=True)
 
 
 class TermFrequencies(Protocol):
-    """Where IDF weights come from: each term's sentence count over a run, and the run's sentences."""
+    """Where IDF weights come from: each term's sentence count over a run, and the run's
+    sentences. `check` counts them in its one table; a sharded scan sums every shard's counts
+    first (`dedup.scan.stages.PartitionedTermStats`), so that weights do not depend on the
+    sharding."""
 
     @property
     def sentences(self) -> int:
@@ -345,42 +348,6 @@ class TermFrequencies(Protocol):
 
     def frequencies(self, hashes: np.ndarray) -> np.ndarray:
         ...
-
-
-@dataclass(frozen=True)
-class TermStats:
-    """How many sentences (clauses not counted) hold each term, over a whole run: what the
-    IDF weights come from. `check` counts them in its one table; a sharded scan sums every
-    shard's `term_counts` first, so that weights do not depend on the sharding."""
-
-    hashes: np.ndarray  # uint32, sorted term hashes
-    df: np.ndarray  # int64, sentences holding each
-    sentences: int
-
-    @staticmethod
-    def merge(parts: list[tuple[np.ndarray, np.ndarray]], sentences: int) -> TermStats:
-        """The stats of a run from each shard's ``term_counts``."""
-        hashes = np.concatenate([np.zeros(0, dtype=np.uint32)] + [h for h, _ in parts])
-        counts = np.concatenate([np.zeros(0, dtype=np.int64)] + [c for _, c in parts])
-        values, inverse = np.unique(hashes, return_inverse=True)
-        return TermStats(values, np.bincount(inverse, weights=counts, minlength=len(values)).astype(np.int64),
-                         sentences)
-
-    def frequencies(self, hashes: np.ndarray) -> np.ndarray:
-        """The document frequency of each of `hashes` (0 for a term the run does not hold)."""
-        if len(self.hashes) == 0:
-            return np.zeros(len(hashes), dtype=np.int64)
-        at = np.minimum(np.searchsorted(self.hashes, hashes), len(self.hashes) - 1)
-        return np.where(self.hashes[at] == hashes, self.df[at], 0)
-
-
-def term_counts(terms: Shingles, is_clause: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(term hash, sentences holding it) over the sentences of one shard: its part of `TermStats`."""
-    owner = owners(terms.indptr)
-    keys = unique_sorted(owner.astype(np.uint64) << np.uint64(32) | terms.hashes.astype(np.uint64))
-    sentence_terms = (keys & np.uint64(0xFFFFFFFF))[~is_clause[(keys >> np.uint64(32)).astype(np.int64)]]
-    values, counts = np.unique(sentence_terms.astype(np.uint32), return_counts=True)
-    return values, counts.astype(np.int64)
 
 
 def build_features(normalized: list[str], raw: list[str], is_clause: np.ndarray, terms: Shingles,

@@ -48,7 +48,7 @@ from ..readers.records import read_jsonl
 from ..report import LineIndex
 from ..shingle import Shingles, shingle_batch, text_hashes
 from ..arrays import owners, ranges, unique_sorted
-from ..verify import (CONTAINED, EXACT, KINDS, NO_KIND, NORMALIZED, TERMS, build_features, term_counts,
+from ..verify import (CONTAINED, EXACT, KINDS, NO_KIND, NORMALIZED, TERMS, build_features,
                       verify)
 from .store import ScanFolder, Unit, UnitWriter
 
@@ -148,10 +148,15 @@ def _by_part(writer: UnitWriter, name: str, part: np.ndarray, columns: dict[str,
         writer.array(f"{name}.{column}", values[order])
 
 
-def _distinct_terms(terms: Shingles, n: int) -> np.ndarray:
-    owner = owners(terms.indptr).astype(np.uint64)
-    keys = unique_sorted(owner << np.uint64(32) | terms.hashes.astype(np.uint64))
-    return np.bincount((keys >> np.uint64(32)).astype(np.int64), minlength=n).astype(np.int32)
+def _term_columns(terms: Shingles, is_clause: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each passage's number of distinct terms, and the shard's part of the run's term frequencies
+    (each term's hash and the sentences holding it), from one sort of (passage, term) keys."""
+    n = len(is_clause)
+    keys = unique_sorted(owners(terms.indptr).astype(np.uint64) << np.uint64(32) | terms.hashes.astype(np.uint64))
+    passage = (keys >> np.uint64(32)).astype(np.int64)
+    distinct = np.bincount(passage, minlength=n).astype(np.int32)
+    values, counts = np.unique((keys & np.uint64(0xFFFFFFFF))[~is_clause[passage]].astype(np.uint32), return_counts=True)
+    return distinct, values, counts.astype(np.int64)
 
 
 def map_shard(job: Job, task: int) -> dict[str, Any]:
@@ -179,7 +184,7 @@ def map_shard(job: Job, task: int) -> dict[str, Any]:
     clause_pairs = cand.pairs_from_keys(table.sentence, eligible=long_enough & table.is_clause, cap=s.bucket_cap,
                                         stats=stats)
     writer = UnitWriter(unit)
-    distinct = _distinct_terms(terms, n)
+    distinct, term_values, term_df = _term_columns(terms, table.is_clause)
     ignored_kinds = np.zeros(n, dtype=np.int8)  # bit k: an ignore comment covers kind k here
     for k in range(len(KINDS)):
         inside = in_kind_ranges(docs, table.doc, table.start, np.full(n, k, dtype=np.int8), KINDS)
@@ -205,7 +210,6 @@ def map_shard(job: Job, task: int) -> dict[str, Any]:
             writer.array(f"{layout.name}.keys", keys.T)
     exact = np.flatnonzero(nonempty & (~table.is_clause | quotable))
     _by_part(writer, "exact", _part64(norm_hash[exact]), {"rows": exact})
-    term_values, term_df = term_counts(terms, table.is_clause)
     _by_part(writer, "terms", _part32(term_values), {"values": term_values, "counts": term_df})
     fragment = next((b for b in layouts if b.sketch == "fragment"), None)
     if fragment is not None:
