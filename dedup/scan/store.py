@@ -112,7 +112,7 @@ class StringColumn:
     def take(self, rows: np.ndarray) -> list[str]:
         """The strings of `rows`, each decoded from its bytes."""
         rows = np.asarray(rows, dtype=np.int64)
-        view = memoryview(self.blob)
+        view = memoryview(self.blob.data)
         decode = codecs.utf_8_decode
         return [decode(view[a:b], "surrogatepass", True)[0]
                 for a, b in zip(self.byte_offsets[rows].tolist(), self.byte_offsets[rows + 1].tolist())]
