@@ -298,3 +298,23 @@ def test_empty_inputs_make_an_empty_report(tmp_path):
     result = scan([str(tmp_path / "empty.jsonl"), str(tmp_path / "blank.txt")], out, shards=4, workers=2)
     assert result.findings == 0 and result.stats["documents"] == 0
     assert (out / "findings.jsonl").read_text(encoding="utf-8") == ""
+
+
+def test_a_flood_is_linked_as_check_links_it(tmp_path):
+    """Sentences of a tiny vocabulary over a small candidate budget: the flood's representative
+    links (merged over every band and shard first) give check's findings."""
+    import dataclasses
+    rng = random.Random(5)
+    vocabulary = "alpha beta gamma delta omega sigma kappa theta lambda zeta".split()
+    docs = ["\n".join(" ".join(rng.choice(vocabulary) for _ in range(rng.randint(6, 9))) + "." for _ in range(40))
+            for _ in range(12)]
+    settings_ = dataclasses.replace(Settings(), candidate_budget=0.5, candidate_budget_min=0)
+    report = Detector.from_settings(settings_).check_many([(f"d{k}", t) for k, t in enumerate(docs)])
+    assert report.stats["flood"]["passages"] > 0, "the budget must be exceeded"
+    path = tmp_path / "flood.jsonl"
+    path.write_text("".join(json.dumps({"id": f"d{k}", "text": t}) + "\n" for k, t in enumerate(docs)),
+                    encoding="utf-8")
+    out = tmp_path / "out"
+    result = scan([str(path)], out, shards=3, settings=settings_, workers=2)
+    assert [f.to_json() for f in read_findings(out)] == [f.to_json() for f in report.findings]
+    assert result.stats["flood"] == report.stats["flood"]

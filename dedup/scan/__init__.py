@@ -218,7 +218,9 @@ def _run(job: Job, engine: Engine, clock: _Clock, output: str,
         engine.map(stages.fragment_keys, [(job, t, int(offsets.passages[t])) for t in range(n)])
     clock.lap("statistics")
     exact = engine.map(stages.exact_pairs, [(job, p, offsets) for p in range(PARTS)])
-    bands = [(k, b) for k, layout in enumerate(layouts) for b in range(layout.bands)]
+    step = stages.BANDS_PER_TASK
+    bands = [(k, tuple(range(b, min(b + step, layout.bands)))) for k, layout in enumerate(layouts)
+             for b in range(0, layout.bands, step)]
     found = engine.map(stages.band_pairs, [(job, k, b, offsets, False) for k, b in bands])
     stats = cand.CandidateStats()
     stats.bucket_pairs = sum(m["bucket_pairs"] for m in found)
@@ -239,7 +241,7 @@ def _run(job: Job, engine: Engine, clock: _Clock, output: str,
         stats.capped_buckets += m["capped_buckets"]
         stats.capped_passages += m["capped_passages"]
     stats.representative_links = sum(m["representative_links"] for m in found)
-    units = [f"exact/{p:05d}" for p in range(PARTS)] + [f"{stage}/{k}-{b:03d}" for k, b in bands]
+    units = [f"exact/{p:05d}" for p in range(PARTS)] + [f"{stage}/{k}-{b[0]:03d}" for k, b in bands]
     clock.lap("candidates")
     ranges = _verify_ranges(stages.pair_counts(job, units, n), offsets)
     verified = engine.map(stages.verify_range, [(job, k, lo, hi, offsets, units, sentences)

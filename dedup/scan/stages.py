@@ -399,39 +399,50 @@ def _words(job: Job) -> np.ndarray:
     return np.concatenate([np.asarray(job.unit("shards", t).array("words")) for t in range(len(job.tasks))])
 
 
-def band_pairs(job: Job, layout_index: int, band: int, offsets: Offsets, flood: bool) -> dict[str, Any]:
-    """Stage 4 for one band: its buckets and their pairs (with `flood`, under the flood's links)."""
-    name = f"{layout_index}-{band:03d}"
+BANDS_PER_TASK = 8  # bands a candidates task takes in turn (one band's keys in memory at a time)
+
+
+def band_pairs(job: Job, layout_index: int, bands: tuple[int, ...], offsets: Offsets, flood: bool) -> dict[str, Any]:
+    """Stage 4 for a few bands of one banding, one after the other: buckets and their pairs
+    (with `flood`, under the flood's links), de-duplicated over the bands."""
+    name = f"{layout_index}-{bands[0]:03d}"
     unit = job.unit("pairs-flood" if flood else "pairs", name)
     if unit.done():
         return unit.json()
     s = job.settings
     layout = Detector.from_settings(s)._banding()[layout_index]
-    rows, keys = _layout_rows(job, layout.name, layout.sketch, band, offsets)
-    b = cand.key_buckets(keys, rows=rows)
-    b = cand.Buckets(b.members, b.lengths, np.full(len(b.lengths), band, dtype=np.int64))
     stats = cand.CandidateStats()
     flooded = unlinked = None
     if flood:
         flooded = np.load(job.scan.work / "flooded.npy")
         unlinked = np.load(job.scan.work / "later_copies.npy")
-    pairs = cand.pairs_from_buckets(b, s.bucket_cap, flooded, s.flood_links if layout_index == 0 else 0, stats,
-                                    unlinked=unlinked)
+    found, bucket_pairs = [np.zeros((0, 2), dtype=np.int64)], 0
+    for band in bands:
+        rows, keys = _layout_rows(job, layout.name, layout.sketch, band, offsets)
+        b = cand.key_buckets(keys, rows=rows)
+        b = cand.Buckets(b.members, b.lengths, np.full(len(b.lengths), band, dtype=np.int64))
+        bucket_pairs += cand.bucket_pairs([b], s.bucket_cap)
+        found.append(cand.pairs_from_buckets(b, s.bucket_cap, flooded, s.flood_links if layout_index == 0 else 0,
+                                             stats, unlinked=unlinked))
+    pairs = cand.unique_pairs(np.concatenate(found))
     if layout.sketch == "fragment":
         pairs = pairs[_clearly_shorter(_words(job), pairs, s.verify.contained_length)]
     writer = UnitWriter(unit)
     _by_shard(writer, pairs, offsets)
-    meta = {"bucket_pairs": cand.bucket_pairs([b], s.bucket_cap), "capped_buckets": stats.capped_buckets,
+    meta = {"bucket_pairs": bucket_pairs, "capped_buckets": stats.capped_buckets,
             "capped_passages": stats.capped_passages, "representative_links": stats.representative_links}
     writer.close(meta)
     return meta
 
 
-def band_load(job: Job, layout_index: int, band: int, offsets: Offsets) -> np.ndarray:
-    """How many pairs one band's buckets give each passage (`candidates.bucket_load`), for a flood."""
+def band_load(job: Job, layout_index: int, bands: tuple[int, ...], offsets: Offsets) -> np.ndarray:
+    """How many pairs some bands' buckets give each passage (`candidates.bucket_load`), for a flood."""
     layout = Detector.from_settings(job.settings)._banding()[layout_index]
-    rows, keys = _layout_rows(job, layout.name, layout.sketch, band, offsets)
-    return cand.bucket_load([cand.key_buckets(keys, rows=rows)], int(offsets.passages[-1]), job.settings.bucket_cap)
+    load = np.zeros(int(offsets.passages[-1]), dtype=np.int64)
+    for band in bands:
+        rows, keys = _layout_rows(job, layout.name, layout.sketch, band, offsets)
+        load += cand.bucket_load([cand.key_buckets(keys, rows=rows)], len(load), job.settings.bucket_cap)
+    return load
 
 
 def _by_shard(writer: UnitWriter, pairs: np.ndarray, offsets: Offsets, side: int = 0) -> None:
