@@ -714,10 +714,11 @@ class Part:
     verify_tasks: int
 
 
-def editorial_input(job: Job, part: Part, offsets: Offsets) -> EditorialInput:
+def editorial_input(job: Job, part: Part, offsets: Offsets, across_only: bool = False) -> EditorialInput:
     """The pairs of `part`, less those on a passage whose author excluded it (an ignore
     comment, for every kind or the pair's), judged first by their passages alone, and the
-    documents of those still open: a flood of boilerplate copies loads no document."""
+    documents of those still open (`across_only`: of the open pairs across two documents,
+    all the coupling needs): a flood of boilerplate copies loads no document."""
     pairs, kind, score = _accepted_for(job, part.verify_tasks, part.lo, part.hi)
     ids = unique_sorted(pairs.ravel())
     g = gather(job, ids, offsets, with_terms=False, with_raw=False, with_text=False)
@@ -731,6 +732,8 @@ def editorial_input(job: Job, part: Part, offsets: Offsets) -> EditorialInput:
     first = first_verdicts(columns, g.words, local[:, 0], local[:, 1], kind, boilerplate,  # type: ignore[arg-type]
                            job.settings.editorial)
     is_open = first == REPORT
+    if across_only:  # what a page takes from other documents comes from pairs across two
+        is_open &= g.doc[local[:, 0]] != g.doc[local[:, 1]]
     dt = document_table(job, np.unique(g.doc[local[is_open].ravel()]), offsets)
     return EditorialInput(pairs, kind, score, first, is_open, dt, np.searchsorted(dt.ids, pairs[is_open, 0]),
                           np.searchsorted(dt.ids, pairs[is_open, 1]),
@@ -742,7 +745,7 @@ def couple_part(job: Job, part: Part, offsets: Offsets) -> dict[str, Any]:
     unit = job.unit("coupling", part.index)
     if unit.done():
         return unit.json()
-    ei = editorial_input(job, part, offsets)
+    ei = editorial_input(job, part, offsets, across_only=True)
     dt = ei.documents
     coupling = find_coupling(dt.table, dt.words, ei.earlier, ei.later, ei.kind[ei.open], ei.boilerplate,
                              job.settings.editorial)
