@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import accumulate
 
 __all__ = ["Evidence", "evidence", "unwrap", "wrap_width"]
 
@@ -345,15 +346,9 @@ def _cannot_fit(text: str) -> bool:
             word = MAX_WIDTH if following[0] == ">" else len(following.split(None, 1)[0])
             cover[length] += 1
             cover[min(length + word + 2, MAX_WIDTH + 1)] -= 1
-    full = 0
-    longer = sum(over[MIN_WIDTH:])  # lines longer than MIN_WIDTH + tolerance
-    for width in range(MAX_WIDTH + 1):
-        full += cover[width]
-        if width >= MIN_WIDTH:
-            if full and full >= SHARE * (full + longer):
-                return False
-            longer -= over[width]  # those no longer than width + 1 + tolerance drop out
-    return True
+    full = list(accumulate(cover))[MIN_WIDTH:MAX_WIDTH + 1]  # lines that could be full at each width
+    longer = list(accumulate(reversed(over)))[::-1][MIN_WIDTH:MAX_WIDTH + 1]  # lines longer than it + tolerance
+    return not any(f and f >= SHARE * (f + g) for f, g in zip(full, longer))
 
 
 def unwrap(text: str) -> str | None:
