@@ -331,6 +331,7 @@ def _cannot_fit(text: str) -> bool:
     lines = text.split("\n")
     lengths = [len(line.rstrip(_BLANKS)) for line in lines]
     cover = [0] * (MAX_WIDTH + 2)  # lines that could be full, by width (as differences)
+    ends = {MAX_WIDTH}  # the widest width at which each such line could be full
     over = [0] * (MAX_WIDTH + 2)  # lines surely longer than each width + the tolerance, by length
     for k, line in enumerate(lines):
         length = lengths[k]
@@ -346,9 +347,11 @@ def _cannot_fit(text: str) -> bool:
             word = MAX_WIDTH if following[0] == ">" else len(following.split(None, 1)[0])
             cover[length] += 1
             cover[min(length + word + 2, MAX_WIDTH + 1)] -= 1
-    full = list(accumulate(cover))[MIN_WIDTH:MAX_WIDTH + 1]  # lines that could be full at each width
-    longer = list(accumulate(reversed(over)))[::-1][MIN_WIDTH:MAX_WIDTH + 1]  # lines longer than it + tolerance
-    return not any(f and f >= SHARE * (f + g) for f, g in zip(full, longer))
+            ends.add(min(MAX_WIDTH, max(MIN_WIDTH, length + word + 1)))
+    full = list(accumulate(cover))  # lines that could be full at each width
+    longer = list(accumulate(reversed(over)))[::-1]  # lines longer than each width + the tolerance
+    # the fit's bound can only be highest where a line stops counting as full (longer only falls with the width)
+    return not any(full[w] and full[w] >= SHARE * (full[w] + longer[w]) for w in ends)
 
 
 def unwrap(text: str) -> str | None:
