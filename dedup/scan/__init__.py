@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import mmap
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -80,29 +81,17 @@ def _line_cuts(path: str, wanted: list[int], size: int) -> tuple[list[int], list
     number of the line each starts."""
     cuts: list[int] = []
     lines: list[int] = []
-    newlines = 0
-    position = 0
-    with open(path, "rb") as handle:
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        newlines, counted = 0, 0
         for offset in wanted:
             if cuts and offset <= cuts[-1]:
                 continue
-            chunk = handle.read(max(0, offset - 1 - position))
-            newlines += chunk.count(b"\n")
-            position += len(chunk)
-            while True:
-                block = handle.read(1 << 16)
-                if not block:
-                    return cuts, lines
-                at = block.find(b"\n")
-                if at >= 0:
-                    newlines += 1
-                    position += at + 1
-                    handle.seek(position)
-                    break
-                position += len(block)
-            if position >= size:
+            at = data.find(b"\n", offset - 1)
+            if at < 0 or at + 1 >= size:
                 break
-            cuts.append(position)
+            newlines += data[counted:at + 1].count(b"\n")
+            counted = at + 1
+            cuts.append(at + 1)
             lines.append(newlines + 1)
     return cuts, lines
 
