@@ -3,7 +3,8 @@
 ``dedup check [PATH...]`` reports passages that repeat an earlier one, inside each file and
 across the files; ``dedup config --show`` prints the configuration a check would use;
 ``dedup index ...`` keeps the archive index; ``dedup serve`` runs the HTTP service;
-``dedup schema`` prints the JSON Schema of the json and jsonl reports.
+``dedup report DIR`` renders the findings of a finished ``dedup scan``; ``dedup schema`` prints
+the JSON Schema of the json and jsonl reports.
 
 Exit codes (`dedup.exits`): 0 clean (or every finding below ``--fail-on``, or ``--exit-zero``),
 1 findings at or above ``--fail-on`` and nothing else, 2 usage, configuration, input or
@@ -21,7 +22,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from . import __version__
 from .archive.store import ArchiveError
@@ -39,6 +40,7 @@ from .options import fraction, int_in, size
 from .index_cli import add_index_parser, add_location_option, open_index, run_index
 from .progress import LONG_RUN_SECONDS, Progress
 from .readers import InputError, printable, read_path, read_stdin
+from .report_cli import add_report_parser, config_paths, run_report
 from .rules import RULES, SelectorError, normalize_selector
 from .schema import PARTS, report_schema, schema_text
 from .scan_cli import add_scan_parser, run_scan
@@ -102,7 +104,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         "check", help="report passages that repeat an earlier one",
         description="Report passages that repeat an earlier one, inside each file and across the files. "
                     "Directories are searched for Markdown, HTML and text files (see --include); "
-                    ".jsonl and .csv files are collections of records; - reads standard input.",
+                    ".jsonl, .csv and .parquet files are collections of records; - reads standard input.",
         epilog=EXIT_STATUSES)
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories to check (default: .)")
     _add_config_options(check)
@@ -132,12 +134,14 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     _add_config_options(config)
     index = add_index_parser(sub, _Parser, _add_reading_options, _add_config_options)
     scan = add_scan_parser(sub, _add_config_options, _add_reading_options, _add_detection_options, EXIT_STATUSES)
+    report = add_report_parser(sub, _add_config_options, EXIT_STATUSES)
     serve = add_serve_parser(sub, _add_config_options)
     schema = sub.add_parser("schema", help="print the JSON Schema of the json and jsonl reports",
                             description="Print the JSON Schema (draft 2020-12) of the report `--format json` writes "
                                         "(dedup.report/1), or with `finding`, of one line of `--format jsonl`.")
     schema.add_argument("part", nargs="?", choices=PARTS, default="report", help="report (default) or finding")
-    return parser, {"check": check, "config": config, "index": index, "serve": serve, "schema": schema, "scan": scan}
+    return parser, {"check": check, "config": config, "index": index, "serve": serve, "schema": schema, "scan": scan,
+                    "report": report}
 
 
 def _add_detection_options(parser: argparse.ArgumentParser) -> None:
@@ -179,13 +183,13 @@ def _add_reading_options(parser: argparse.ArgumentParser) -> None:
                        help="also check files that .gitignore lists")
     files.add_argument("--stdin-filename", metavar="NAME",
                        help="the name of standard input in the report; its extension picks the reader")
-    files.add_argument("--id-field", metavar="NAME", help="JSONL/CSV field with the record id (default: id)")
-    files.add_argument("--text-field", metavar="NAME", help="JSONL/CSV field with the text (default: text)")
+    files.add_argument("--id-field", metavar="NAME", help="JSONL/CSV/Parquet field with the record id (default: id)")
+    files.add_argument("--text-field", metavar="NAME", help="JSONL/CSV/Parquet field with the text (default: text)")
     files.add_argument("--max-file-size", type=size, metavar="SIZE",
                        help="refuse a file (or standard input) larger than SIZE, such as 64MiB or 512k; "
                             "0: no limit (default: 1GiB)")
     files.add_argument("--max-record-size", type=size, metavar="SIZE",
-                       help="refuse a JSONL or CSV record larger than SIZE; 0: no limit (default: 8MiB)")
+                       help="refuse a JSONL, CSV or Parquet record larger than SIZE; 0: no limit (default: 8MiB)")
 
 
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -238,6 +242,8 @@ def _run(argv: list[str]) -> int:
     if args.command == "index" and args.index_command is None:
         commands["index"].print_help(sys.stderr)
         return EXIT_ERROR
+    if args.command == "report":  # its configuration is found as for a check of the scan's inputs
+        args.paths = config_paths(args.directory)
     config, source = _configuration(args)
     if args.command == "config":
         say(render_config(config, source).rstrip("\n"), sys.stdout)
@@ -248,6 +254,8 @@ def _run(argv: list[str]) -> int:
         return run_serve(args, source)
     if args.command == "scan":
         return run_scan(args, config, _paths(args, config, source), _root(source))
+    if args.command == "report":
+        return run_report(args, config, _write)
     return _check(args, config, source)
 
 
@@ -298,7 +306,7 @@ def _check(args: argparse.Namespace, config: Config, source: Path | None) -> int
     if baseline is not None:
         findings = baseline.new_findings(findings)
     report = Report(findings, {**report.stats, "findings": len(findings), "by_kind": count_kinds(findings)})
-    _write(report, fmt, args, config, docs)
+    _write(report, fmt, args, config, {d.id: d.text for d in docs})
     if not args.quiet and fmt.name not in MACHINE_FORMATS:
         _summary(report)
     if args.statistics:
@@ -375,11 +383,10 @@ def _warn(message: str) -> None:
     say(f"dedup: warning: {message}")
 
 
-def _write(report: Report, fmt, args: argparse.Namespace, config: Config, docs: Sequence[Document]) -> None:
+def _write(report: Report, fmt, args: argparse.Namespace, config: Config, sources: Mapping[str, str]) -> None:
     """The report to ``-o FILE`` (atomically: the old file stays whole on any error) or to stdout
     (rendered first, so that an error leaves nothing half-written; a reader that has gone away,
-    such as ``| head -1``, ends the output quietly)."""
-    sources = {d.id: d.text for d in docs}
+    such as ``| head -1``, ends the output quietly). `sources`: document id -> text (`FormatContext`)."""
     if args.output:
         ctx = FormatContext(sources, config.severity, color=False)
         try:

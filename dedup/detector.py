@@ -334,6 +334,24 @@ class Detector:
                 for k, b in enumerate(layouts)]
         return [np.concatenate(k) for k in keys]
 
+    def fragment_band_keys(self, shingles: Shingles, passages: np.ndarray, stock: np.ndarray) -> np.ndarray:
+        """The fragment banding's keys of passages numbered `passages`, from their fragment
+        shingles (`_fragment_spec`) and the run's `stock` bigrams: what `_band_keys` gives
+        for that layout, for a shard that kept its shingles."""
+        layout = next(b for b in self._banding() if b.sketch == "fragment")
+        assert self._fragment_hasher is not None
+        shingles = without(shingles, stock)
+        keys = [np.zeros((0, layout.bands), dtype=np.uint32)]
+        for lo in range(0, len(passages), _BLOCK):
+            hi = min(lo + _BLOCK, len(passages))
+            block = Shingles(shingles.hashes[shingles.indptr[lo]:shingles.indptr[hi]],
+                             shingles.indptr[lo:hi + 1] - shingles.indptr[lo])
+            band_keys = cand.band_keys(self._fragment_hasher.signatures(block), layout.bands, layout.rows)
+            empty = np.flatnonzero(np.diff(block.indptr) == 0)
+            band_keys[empty] = _own_keys(passages[lo:hi][empty], layout.bands)
+            keys.append(band_keys)
+        return np.concatenate(keys)
+
     def _stats(self, table: PassageTable, stats: cand.CandidateStats, findings: list[Finding],
                clock: "Stopwatch") -> dict[str, Any]:
         s = self.settings

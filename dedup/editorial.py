@@ -97,7 +97,7 @@ class Coupling:
     links: np.ndarray  # bool per passage of the table
 
 
-def _first_verdicts(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np.ndarray,
+def first_verdicts(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np.ndarray,
                     kind: np.ndarray, boilerplate: np.ndarray, rules: EditorialRules) -> np.ndarray:
     """Verdicts that each pair gets from its two passages alone: boilerplate, two lists of
     names, a short fragment inside another story. The pairs left `REPORT` are the open ones."""
@@ -115,7 +115,7 @@ def find_coupling(table: PassageTable, words: np.ndarray, earlier: np.ndarray, l
                   boilerplate: np.ndarray, rules: EditorialRules = EditorialRules()) -> Coupling:
     """The `Coupling` that the accepted pairs ``(earlier[k], later[k])`` give (arguments as
     `judge`'s). Over shards, teaser starts merge by their minimum and links by union."""
-    open_pairs = np.flatnonzero(_first_verdicts(table, words, earlier, later, kind, boilerplate, rules) == REPORT)
+    open_pairs = np.flatnonzero(first_verdicts(table, words, earlier, later, kind, boilerplate, rules) == REPORT)
     e, l = earlier[open_pairs], later[open_pairs]
     layout = paragraph_layout(table, np.unique(np.concatenate([e, l])), rules, np.zeros(0, dtype=np.int64))
     return _coupling(table, layout, e, l, kind[open_pairs])
@@ -141,7 +141,7 @@ def judge(table: PassageTable, words: np.ndarray, earlier: np.ndarray, later: np
     over a whole run)."""
     if len(earlier) == 0:
         return np.full(0, REPORT, dtype=np.int8)
-    verdict = _first_verdicts(table, words, earlier, later, kind, boilerplate, rules)
+    verdict = first_verdicts(table, words, earlier, later, kind, boilerplate, rules)
     open_pairs = np.flatnonzero(verdict == REPORT)
     if len(open_pairs) == 0:
         return verdict

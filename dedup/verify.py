@@ -225,7 +225,7 @@ def decide(s: PairScores, th: Thresholds, same_sentence: np.ndarray | None = Non
 
 def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np.ndarray, exact_only: np.ndarray,
            clause_outside: np.ndarray, same_sentence: np.ndarray, th: Thresholds = Thresholds(),
-           workers: int = 1) -> Verdicts:
+           workers: int = 1, written: np.ndarray | None = None) -> Verdicts:
     """Decide the kind and score of each candidate pair (left[k], right[k]).
 
     Policy: `exact_only[k]` pairs (a headline, or two lists of names) match only exactly or
@@ -244,8 +244,11 @@ def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np
         return Verdicts(kind, score)
     same_norm = f.norm_hash[left] == f.norm_hash[right]
     exact = np.zeros(n, dtype=bool)
-    exact[same_norm] = [_as_written(f.raw[i]) == _as_written(f.raw[j])
-                        for i, j in zip(left[same_norm].tolist(), right[same_norm].tolist())]
+    if written is not None:  # each passage's `written_hashes`, given instead of comparing the texts
+        exact[same_norm] = written[left[same_norm]] == written[right[same_norm]]
+    else:
+        exact[same_norm] = [_as_written(f.raw[i]) == _as_written(f.raw[j])
+                            for i, j in zip(left[same_norm].tolist(), right[same_norm].tolist())]
     normalized = ~exact & same_norm
     short = np.minimum(f.words[left], f.words[right]) < th.min_words
     identical = exact | normalized
@@ -261,6 +264,12 @@ def verify(f: PassageFeatures, left: np.ndarray, right: np.ndarray, same_doc: np
         kind[measured.pairs], score[measured.pairs] = decide(measured, th, same_sentence[measured.pairs], workers,
                                                               same_doc[measured.pairs])
     return Verdicts(kind, score)
+
+
+def written_hashes(raw: list[str]) -> np.ndarray:
+    """A hash of each passage as its reader sees it (`_as_written`): two passages are an exact
+    copy when theirs are equal (a sharded run keeps these instead of the texts)."""
+    return text_hashes([_as_written(r) for r in raw])
 
 
 def _as_written(raw: str) -> str:

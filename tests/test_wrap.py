@@ -435,3 +435,35 @@ def test_a_copy_wrapped_differently_is_still_exact():
     documents = [d for name, text in docs for d in read_bytes(name, text.encode())]
     found = Detector().check_many(documents).findings
     assert [f.kind for f in found] == ["exact"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(1, 14), st.booleans()), min_size=1, max_size=25),
+       st.integers(0, 2**31))
+def test_quick_exit_only_skips_texts_that_are_not_wrapped(shape, seed):
+    """`_cannot_fit` is a bound: where it says no, the full reading says no too."""
+    from dedup.readers.wrap import _cannot_fit, evidence
+    rng = random.Random(seed)
+    words = ["the", "of", "market", "said", "في", "من", "الحكومة", "a" * 30, "rose", "3.5%", "minister"]
+    lines = []
+    for count, length, final in shape:
+        line = " ".join(rng.choice(words) for _ in range(count))[: length * 20]
+        lines.append(line + ("." if final else ""))
+    text = "\n".join(lines)
+    if _cannot_fit(text):
+        found = evidence(text)
+        assert found is None or not found.wrapped()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(30, 200), st.integers(1, 6), st.integers(0, 2**31))
+def test_quick_exit_never_skips_a_wrapped_text(width, paragraphs, seed):
+    from dedup.readers.wrap import _cannot_fit, evidence
+    rng = random.Random(seed)
+    words = ["the", "council", "said", "on", "Monday", "that", "its", "budget", "would", "rise", "by", "3.5%",
+             "في", "الحكومة", "قالت", "إن", "الميزانية", "ستزيد", "of", "and", "minister", "a"]
+    text = "\n\n".join(textwrap.fill(" ".join(rng.choice(words) for _ in range(rng.randint(20, 120))) + ".", width)
+                       for _ in range(paragraphs))
+    found = evidence(text)
+    if found is not None and found.wrapped():
+        assert not _cannot_fit(text)

@@ -1,8 +1,8 @@
 """Readers: turn files into Documents, chosen by file extension.
 
 Plain text is one document; Markdown and HTML are one document each, with markup blanked out
-of the text the engine reads (offsets stay those of the source file); JSON Lines and CSV files
-are collections of records. Plain text and each record's text are read as one text per
+of the text the engine reads (offsets stay those of the source file); JSON Lines, CSV and
+Parquet files are collections of records (Parquet read a batch of rows at a time, with pyarrow). Plain text and each record's text are read as one text per
 paragraph when their lines are hard-wrapped (`wrap.unwrap`). Ignore directives (``<!-- dedup:
 ignore -->`` comments, ``dedup: ignore`` lines of plain text, a record's ``dedup`` field) are
 read by `directives`. Errors name the file (and line) and the problem. Only regular files are
@@ -10,6 +10,7 @@ read, within the size limits of `limits.ReadLimits`.
 """
 from __future__ import annotations
 
+import io
 import os
 import sys
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from ..model import Document
 from .directives import DirectiveError, read_plain
 from .errors import InputError, printable
 from .limits import DEFAULT_LIMITS, ReadLimits, read_file, read_stream
+from .parquet import read_parquet, read_parquet_file
 from .records import read_csv, read_jsonl
 
 __all__ = ["READERS", "InputError", "ReadLimits", "format_of", "printable", "read_bytes", "read_path", "read_stdin"]
@@ -57,12 +59,12 @@ READERS: dict[str, Reader] = {"text": _plain, "markdown": _markdown, "html": _ht
 _EXTENSIONS = {
     ".md": "markdown", ".markdown": "markdown", ".mdown": "markdown", ".mkd": "markdown", ".mdx": "markdown",
     ".html": "html", ".htm": "html", ".xhtml": "html",
-    ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv",
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet",
 }
 
 
 def format_of(path: str) -> str:
-    """The reader a path gets: markdown, html, jsonl, csv or text (anything else)."""
+    """The reader a path gets: markdown, html, jsonl, csv, parquet or text (anything else)."""
     return _EXTENSIONS.get(Path(path).suffix.lower(), "text")
 
 
@@ -73,6 +75,8 @@ def read_path(path: str, id_field: str = "id", text_field: str = "text",
     shown = printable(path)
     if os.path.isdir(path):
         raise InputError(f"{shown}: is a directory")
+    if format_of(path) == "parquet":  # read a batch of rows at a time, never whole
+        return read_parquet_file(path, shown, id_field, text_field, limits)
     return read_bytes(shown, read_file(path, shown, limits.max_file_bytes), id_field, text_field, limits)
 
 
@@ -87,6 +91,8 @@ def read_stdin(name: str = "-", id_field: str = "id", text_field: str = "text",
 def read_bytes(path: str, data: bytes, id_field: str = "id", text_field: str = "text",
                limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[Document]:
     """Decode `data` read from `path` into documents; errors name `path`."""
+    if format_of(path) == "parquet":
+        return read_parquet(path, io.BytesIO(data), id_field, text_field, limits)
     if b"\x00" in data[:8192]:
         raise InputError(f"{path}: looks like a binary file", unreadable=True)
     try:

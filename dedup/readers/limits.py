@@ -17,7 +17,7 @@ from typing import BinaryIO
 from .errors import InputError
 
 __all__ = ["DEFAULT_LIMITS", "DEFAULT_MAX_FILE_BYTES", "DEFAULT_MAX_RECORD_BYTES", "NO_LIMITS", "ReadLimits",
-           "format_size", "parse_size", "read_file", "read_stream", "special_kind"]
+           "format_size", "open_regular", "parse_size", "read_file", "read_stream", "special_kind"]
 
 MIB = 1024 * 1024
 DEFAULT_MAX_FILE_BYTES = 1024 * MIB  # 1 GiB: about 4M sentences, near what one `dedup check` can hold
@@ -111,6 +111,30 @@ def read_file(path: str, shown: str, limit: int, limit_name: str = _FILE_LIMIT) 
         raise InputError(f"{shown}: cannot read: {err.strerror or err}", unreadable=True) from None
     finally:
         os.close(fd)
+
+
+def open_regular(path: str, shown: str, limit: int) -> BinaryIO:
+    """The regular file `path` opened for reading (not read: for formats read piece by piece,
+    such as Parquet), under the same rules as `read_file`: a special file is refused before it
+    is opened, and again after (a path swapped meanwhile), and a file over `limit` bytes (0: any)
+    is refused by its size on disk."""
+    try:
+        _refuse_special(os.stat(path).st_mode, shown)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise InputError(f"{shown}: no such file or directory") from None
+    except OSError as err:
+        raise InputError(f"{shown}: cannot read: {err.strerror or err}", unreadable=True) from None
+    try:
+        st = os.fstat(fd)
+        _refuse_special(st.st_mode, shown)
+        if limit and st.st_size > limit:
+            raise InputError(f"{shown}: over the limit of {format_size(limit)} {_FILE_LIMIT}")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _refuse_special(mode: int, shown: str) -> None:

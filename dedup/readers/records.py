@@ -49,8 +49,8 @@ def read_jsonl(path: str, text: str, id_field: str = "id", text_field: str = "te
         if _SURROGATE_ESCAPE.search(line):
             _refuse_lone_surrogates(path, number, record[text_field])
         where = f"{path}:{number}"
-        yield _record(_record_id(record.get(id_field), path, number), record[text_field], where,
-                      _whole(record.get(FIELD), where))
+        yield record_document(record_id(record.get(id_field), path, number), record[text_field], where,
+                              record_directive_of(record.get(FIELD), where))
 
 
 def _parse_json(path: str, number: int, line: str) -> object:
@@ -111,8 +111,8 @@ def read_csv(path: str, text: str, id_field: str = "id", text_field: str = "text
             if limits.max_record_bytes and 4 * sum(map(len, row)) > limits.max_record_bytes:
                 limits.check_record(path, start, sum(len(field.encode("utf-8")) for field in row))
             where = f"{path}:{start}"
-            yield _record(_record_id(row[id_at] if id_at is not None else None, path, start), value, where,
-                          _whole(row[field_at] if field_at is not None else None, where))
+            yield record_document(record_id(row[id_at] if id_at is not None else None, path, start), value, where,
+                                  record_directive_of(row[field_at] if field_at is not None else None, where))
 
 
 class _CountedLines:
@@ -156,7 +156,8 @@ def _field_size_limit(limit: int) -> Iterator[None]:
         csv.field_size_limit(previous)
 
 
-def _record(doc_id: str, text: str, where: str, whole: Directive | None) -> Document:
+def record_document(doc_id: str, text: str, where: str, whole: Directive | None) -> Document:
+    """One record's text as a plain-text document; `where` (``FILE:LINE``) names it in errors."""
     try:
         return read_plain(doc_id, text, whole)
     except DirectiveError as err:
@@ -164,7 +165,7 @@ def _record(doc_id: str, text: str, where: str, whole: Directive | None) -> Docu
         raise InputError(f"{where}: {err} (line {line} of the record's text)") from None
 
 
-def _whole(value: object, where: str) -> Directive | None:
+def record_directive_of(value: object, where: str) -> Directive | None:
     """The directive of a record's ``dedup`` field; InputError naming the record for a bad one."""
     try:
         return record_directive(value)
@@ -172,5 +173,6 @@ def _whole(value: object, where: str) -> Directive | None:
         raise InputError(f"{where}: {err}") from None
 
 
-def _record_id(value: object, path: str, number: int) -> str:
+def record_id(value: object, path: str, number: int) -> str:
+    """A record's id as shown: its id field's value, else ``FILE:NUMBER``."""
     return f"{path}:{number}" if value is None or value == "" else printable(str(value))

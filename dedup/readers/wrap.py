@@ -314,10 +314,52 @@ def _evidence(lines: list[_Line], pairs: list[int]) -> Evidence | None:
     )
 
 
+_OTHER_BREAKS = "\r\x0b\x0c\x85\u2028\u2029"
+
+
+def _cannot_fit(text: str) -> bool:
+    """A quick exit before the lines are read one by one: at no width W from `MIN_WIDTH` to
+    `MAX_WIDTH` could the full lines be `SHARE` of the long ones. For each W it counts, from
+    line lengths alone, every line that a non-blank line follows and that could be full at W
+    (W - 2 - the next line's first word <= its length <= W: more than `_evidence` counts) and
+    only the lines surely longer than W + `WIDTH_TOLERANCE` (several words, no quotation
+    marker): a bound on the fit that `Evidence.wrapped` needs, so a text it rules out is not
+    wrapped. Texts with other line breaks than \\n go the long way."""
+    if any(c in text for c in _OTHER_BREAKS):
+        return False
+    lines = text.split("\n")
+    lengths = [len(line.rstrip(_BLANKS)) for line in lines]
+    cover = [0] * (MAX_WIDTH + 2)  # lines that could be full, by width (as differences)
+    over = [0] * (MAX_WIDTH + 2)  # lines surely longer than each width + the tolerance, by length
+    for k, line in enumerate(lines):
+        length = lengths[k]
+        body = line.strip(_BLANKS)
+        if not body:
+            continue
+        if length > MIN_WIDTH + WIDTH_TOLERANCE and body[0] != ">" and " " in body:
+            over[min(length - WIDTH_TOLERANCE - 1, MAX_WIDTH)] += 1  # longer than W + tolerance for W up to here
+        if k + 1 < len(lines) and length <= MAX_WIDTH:
+            following = lines[k + 1].strip(_BLANKS)
+            if not following:
+                continue
+            word = MAX_WIDTH if following[0] == ">" else len(following.split(None, 1)[0])
+            cover[length] += 1
+            cover[min(length + word + 2, MAX_WIDTH + 1)] -= 1
+    full = 0
+    longer = sum(over[MIN_WIDTH:])  # lines longer than MIN_WIDTH + tolerance
+    for width in range(MAX_WIDTH + 1):
+        full += cover[width]
+        if width >= MIN_WIDTH:
+            if full and full >= SHARE * (full + longer):
+                return False
+            longer -= over[width]  # those no longer than width + 1 + tolerance drop out
+    return True
+
+
 def unwrap(text: str) -> str | None:
     """The analysis text of a hard-wrapped `text`: its wraps made spaces (same length, so
     offsets hold), or None when `text` is not hard-wrapped (see the module's notes)."""
-    if not _adjacent_lines(text):
+    if not _adjacent_lines(text) or _cannot_fit(text):
         return None
     lines, breaks = _lines(text)
     pairs = _pairs(lines, breaks)

@@ -34,6 +34,7 @@ from ..readers.limits import ReadLimits
 from ..verify import KINDS
 from . import stages
 from .engine import ENGINES, Engine, make_engine
+from .output import FindingWriter, require_output, write_stats
 from .stages import PARTS, Job, Offsets, Piece
 from .store import FORMAT, ScanFolder, ScanFolderError
 
@@ -160,7 +161,21 @@ def scan(paths: Sequence[str], out: str | os.PathLike[str], *, engine: str | Eng
         if p == "-":
             raise UsageError("dedup scan reads files, not standard input")
     settings = settings or Settings()
-    folder = ScanFolder(Path(out))
+    require_output(output, Path(out))
+    runner = make_engine(engine, address, workers) if isinstance(engine, str) else engine
+    try:
+        return _scan(paths, Path(out), runner, resume, output, settings, shards, id_field, text_field, limits, keep,
+                     on_stage)
+    finally:
+        if isinstance(engine, str):
+            runner.close()
+
+
+def _scan(paths: Sequence[str], out: Path, runner: Engine, resume: bool, output: str, settings: Settings,
+          shards: int | None, id_field: str, text_field: str, limits: ReadLimits,
+          keep: Callable[[list[Finding]], list[Finding]] | None,
+          on_stage: Callable[[str], None] | None) -> ScanResult:
+    folder = ScanFolder(out)
     tasks = plan_tasks(paths, shards)
     manifest = {"format": FORMAT, "version": __version__, "state": "running", "output": output,
                 "inputs": _inputs(paths), "settings": _settings_json(settings), "shards": shards,
@@ -174,18 +189,15 @@ def scan(paths: Sequence[str], out: str | os.PathLike[str], *, engine: str | Eng
             raise ScanFolderError(f"{folder.shown}: the scan there read its inputs otherwise; "
                                   "choose another folder")
     job = Job(str(folder.root), settings, tasks, id_field, text_field, limits)
-    runner = make_engine(engine, address, workers) if isinstance(engine, str) else engine
     clock = _Clock(runner, on_stage)
-    try:
-        result = _run(job, runner, clock, output, keep)
-    finally:
-        if isinstance(engine, str):
-            runner.close()
+    result = _run(job, runner, clock, output, keep)
     folder.write_manifest({**manifest, "state": "complete"})
     result.timings = {**clock.laps, "seconds": clock.total()}
+    work = folder.work_bytes()
     write_atomically(folder.root / "timings.json", json.dumps(
         {"engine": runner.name, "workers": runner.workers, "resumed": resumed, "stage_seconds": clock.laps,
-         "stage_cpu_seconds": clock.cpu, "seconds": clock.total(), "work_bytes": folder.work_bytes()},
+         "stage_cpu_seconds": clock.cpu, "seconds": clock.total(), "work_bytes": sum(work.values()),
+         "work_bytes_by_stage": work},
         indent=2) + "\n")
     return result
 
@@ -215,12 +227,12 @@ def _run(job: Job, engine: Engine, clock: _Clock, output: str,
     if stats.bucket_pairs > stats.budget:  # a flood: link through representatives, as check does
         load = sum(engine.map(stages.band_load, [(job, k, b, offsets) for k, b in bands]))
         flooded = cand.flood_from_load(np.asarray(load), stats.budget, s.flood_links, stats)
-        np.save(job.scan.work / "flooded.npy", flooded)
+        _save(job.scan.work / "flooded.npy", flooded)
         later = np.concatenate([np.zeros(0, dtype=np.int64)]
                                + [np.asarray(job.unit("exact", p).array("later")) for p in range(PARTS)])
         copies = np.zeros(int(offsets.passages[-1]), dtype=bool)
         copies[later] = True
-        np.save(job.scan.work / "later_copies.npy", copies)
+        _save(job.scan.work / "later_copies.npy", copies)
         found = engine.map(stages.band_pairs, [(job, k, b, offsets, True) for k, b in bands])
         stage = "pairs-flood"
     for m in [*found, *exact, *shards]:
@@ -229,21 +241,63 @@ def _run(job: Job, engine: Engine, clock: _Clock, output: str,
     stats.representative_links = sum(m["representative_links"] for m in found)
     units = [f"exact/{p:05d}" for p in range(PARTS)] + [f"{stage}/{k}-{b:03d}" for k, b in bands]
     clock.lap("candidates")
-    verified = engine.map(stages.verify_shard, [(job, t, offsets, units, sentences) for t in range(n)])
+    ranges = _verify_ranges(stages.pair_counts(job, units, n), offsets)
+    verified = engine.map(stages.verify_range, [(job, k, lo, hi, offsets, units, sentences)
+                                                for k, (lo, hi) in enumerate(ranges)])
     stats.pairs = sum(m["candidates"] for m in verified)
     clock.lap("verify")
-    engine.map(stages.couple_shard, [(job, t, offsets) for t in range(n)])
-    docs, paragraphs, links = stages.merge_coupling(job)
+    parts = _editorial_parts(job, len(ranges), offsets)
+    engine.map(stages.couple_part, [(job, part, offsets) for part in parts])
+    docs, paragraphs, links = stages.merge_coupling(job, len(parts))
     temporary = job.scan.work / ".coupling.tmp.npz"
     np.savez(temporary, docs=docs, paragraphs=paragraphs, links=links)
     os.replace(temporary, job.scan.work / "coupling.npz")
-    judged = engine.map(stages.judge_shard, [(job, t, offsets) for t in range(n)])
+    judged = engine.map(stages.judge_part, [(job, part, offsets) for part in parts])
     clock.lap("editorial")
-    written, by_kind = _write_findings(job, n, output, keep)
+    written, by_kind = _write_findings(job, len(parts), output, keep)
     clock.lap("group+write")
     report_stats = _stats(job, shards, stats, judged, offsets, written, by_kind)
-    write_atomically(job.scan.root / "stats.json", json.dumps(report_stats, ensure_ascii=False) + "\n")
+    write_stats(job.scan.root, report_stats)
     return ScanResult(job.scan.root, written, report_stats)
+
+
+BALANCE_TASKS = 16  # at least this many verify and editorial tasks, whatever the number of shards
+
+
+def _verify_ranges(counts: np.ndarray, offsets: Offsets) -> list[tuple[int, int]]:
+    """Ranges of earlier passages, each inside one shard, with about as many candidate pairs
+    each: a shard with many repeats (the real news of a corpus, say) is cut into several
+    tasks, so no core waits for one large task. The plan depends on the data only (never on
+    the engine), so a resumed run finds its units under the same names."""
+    wanted = max(len(counts), BALANCE_TASKS)
+    target = max(1.0, counts.sum() / wanted)
+    out = []
+    for t, count in enumerate(counts.tolist()):
+        lo, hi = int(offsets.passages[t]), int(offsets.passages[t + 1])
+        cuts = np.linspace(lo, hi, max(1, round(count / target)) + 1).astype(np.int64).tolist()
+        out += [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+    return out or [(0, 0)]
+
+
+def _editorial_parts(job: Job, verify_tasks: int, offsets: Offsets) -> list[stages.Part]:
+    """Ranges of later passages, cut at document starts, with about as many accepted pairs each."""
+    later = stages.accepted_later(job, verify_tasks)
+    wanted = max(len(job.tasks), BALANCE_TASKS)
+    cuts = {0, int(offsets.passages[-1])}
+    for k in range(1, wanted):
+        if len(later):
+            cuts.add(stages.document_start(job, int(later[min(len(later) - 1, k * len(later) // wanted)]), offsets))
+    bounds = sorted(cuts)
+    return [stages.Part(k, lo, hi, verify_tasks) for k, (lo, hi) in enumerate(zip(bounds, bounds[1:]))] \
+        or [stages.Part(0, 0, 0, verify_tasks)]
+
+
+def _save(path: Path, values: np.ndarray) -> None:
+    """An array the next stage's tasks read, renamed into place whole."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "wb") as handle:
+        np.save(handle, values)
+    os.replace(temporary, path)
 
 
 def _offsets(shards: list[dict[str, Any]]) -> Offsets:
@@ -255,6 +309,7 @@ def _offsets(shards: list[dict[str, Any]]) -> Offsets:
 
 
 def _kept(job: Job, n: int) -> dict[str, np.ndarray]:
+    """The kept pairs of the `n` editorial parts, with the part and row of each."""
     names = ("earlier", "later", "kind", "score", "structural", "sentence.earlier", "sentence.later",
              "clause.earlier", "clause.later", "same_doc")
     parts = {name: [np.asarray(job.unit("judged", t).array(name)) for t in range(n)] for name in names}
@@ -286,17 +341,13 @@ def _write_findings(job: Job, n: int, output: str,
     picked, groups = _picked(kept)
     written = 0
     by_kind: dict[str, int] = {}
-
-    def write(out: Any) -> None:
-        nonlocal written
+    with FindingWriter(job.scan.root, output) as writer:
         for chunk in _findings(job, kept, picked, groups):
             chunk = keep(chunk) if keep is not None else chunk
-            out.write("".join(f.to_json() + "\n" for f in chunk))
+            writer.write(chunk)
             written += len(chunk)
             for kind, count in count_kinds(chunk).items():
                 by_kind[kind] = by_kind.get(kind, 0) + count
-
-    write_atomically(job.scan.root / "findings.jsonl", write)
     return written, by_kind
 
 

@@ -50,8 +50,8 @@ class LocalEngine:
         self._pool: ProcessPoolExecutor | None = None
 
     def map(self, fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]) -> list[Any]:
-        if self.workers == 1 or len(tasks) <= 1:
-            done = [timed(fn, *task) for task in tasks]
+        if self.workers == 1 or len(tasks) <= 1:  # in this process: the driver's own CPU time counts it
+            done = [(fn(*task), 0.0) for task in tasks]
         else:
             if self._pool is None:
                 method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"

@@ -15,11 +15,12 @@ index in it, in input order), so every rule that breaks a tie by passage order d
 4. `band_pairs` / `exact_pairs`: one band of one banding (or one partition of exact
    copies) over the whole run: buckets, the same caps and chains, the same flood rules;
    pairs written by the shard of their earlier passage.
-5. `verify_shard`: a shard's candidate pairs verified against the passages they name, with
-   the run's IDF weights; accepted pairs written by the shard of their later passage.
-6. `couple_shard` / `judge_shard`: editorial rules over the documents a shard's pairs
-   touch; what a document takes from its pairs with other shards (teaser blocks, links) is
-   merged first. The pairs kept, with both spans, go to the final stage.
+5. `verify_range`: the candidate pairs of a range of earlier passages verified against the
+   passages they name, with the run's IDF weights; accepted pairs written by later passage.
+6. `couple_part` / `judge_part`: editorial rules over the documents that the pairs of a range
+   of later passages (whole documents) touch; what a document takes from its pairs with
+   other parts (teaser blocks, links) is merged first. The pairs kept, with both spans, go to
+   the final stage.
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ import numpy as np
 
 from .. import candidates as cand
 from ..detector import Detector, Settings, _clearly_shorter, _overlapping, quoted_clauses
-from ..editorial import REPORT, STRUCTURAL, Coupling, count_verdicts, find_coupling, judge
+from ..editorial import REPORT, STRUCTURAL, Coupling, count_verdicts, find_coupling, first_verdicts, judge
 from ..model import Document
 from ..normalize import word_counts
 from ..passages import PassageTable, build_passages, in_kind_ranges, in_ranges
@@ -44,7 +45,8 @@ from ..readers.records import read_jsonl
 from ..report import LineIndex
 from ..shingle import Shingles, shingle_batch, text_hashes
 from ..arrays import owners, ranges, unique_sorted
-from ..verify import CONTAINED, EXACT, KINDS, NO_KIND, NORMALIZED, TERMS, TermStats, build_features, term_counts, verify
+from ..verify import (CONTAINED, EXACT, KINDS, NO_KIND, NORMALIZED, TERMS, TermStats, build_features, term_counts,
+                      verify, written_hashes)
 from .store import ScanFolder, Unit, UnitWriter
 
 PARTS = 16  # hash partitions of the run's statistics and of the exact copies
@@ -174,11 +176,19 @@ def map_shard(job: Job, task: int) -> dict[str, Any]:
     clause_pairs = cand.pairs_from_keys(table.sentence, eligible=long_enough & table.is_clause, cap=s.bucket_cap,
                                         stats=stats)
     writer = UnitWriter(unit)
+    distinct = _distinct_terms(terms, n)
+    ignored_kinds = np.zeros(n, dtype=np.int8)  # bit k: an ignore comment covers kind k here
+    for k in range(len(KINDS)):
+        inside = in_kind_ranges(docs, table.doc, table.start, np.full(n, k, dtype=np.int8), KINDS)
+        ignored_kinds |= inside.astype(np.int8) << k
+    writer.array("ignored", in_ranges(docs, "ignored", table.doc, table.start))
+    writer.array("ignored_kinds", ignored_kinds)
     bounds = np.searchsorted(table.doc, np.arange(len(docs) + 1, dtype=table.doc.dtype)).astype(np.int64)
     for name, values in (("doc", table.doc), ("start", table.start), ("end", table.end),
                          ("sentence", table.sentence), ("is_clause", table.is_clause), ("heading", table.heading),
                          ("listing", table.listing), ("words", words.astype(np.int32)), ("norm_hash", norm_hash),
-                         ("quotable", quotable), ("distinct", _distinct_terms(terms, n)), ("doc_bounds", bounds),
+                         ("written", written_hashes(table.raw)),
+                         ("quotable", quotable), ("distinct", distinct), ("doc_bounds", bounds),
                          ("terms.hashes", terms.hashes), ("terms.indptr", terms.indptr),
                          ("clause_pairs", clause_pairs), ("main.rows", sentences)):
         writer.array(name, values)
@@ -200,6 +210,11 @@ def map_shard(job: Job, task: int) -> dict[str, Any]:
         bigrams = shingle_batch([table.normalized[i] for i in sentences.tolist()], detector._fragment_spec)
         values, counts = np.unique(bigrams.hashes, return_counts=True)
         _by_part(writer, "bigrams", _part32(values), {"values": values, "counts": counts.astype(np.int32)})
+        kept = np.flatnonzero(distinct[sentences] >= s.verify.contained_terms)
+        lengths = np.diff(bigrams.indptr)[kept]
+        writer.array("fragment.rows", sentences[kept])
+        writer.array("fragment.hashes", bigrams.hashes[ranges(bigrams.indptr[kept], lengths)])
+        writer.array("fragment.indptr", np.r_[0, np.cumsum(lengths)].astype(np.int64))
     whole = np.flatnonzero(~table.is_clause)
     hashes, in_doc = norm_hash[whole], table.doc[whole]
     order = np.lexsort((in_doc, hashes))
@@ -312,34 +327,16 @@ def fragment_keys(job: Job, task: int, first_passage: int) -> dict[str, Any]:
     unit = job.unit("fragments", task)
     if unit.done():
         return unit.json()
-    s = job.settings
-    detector = Detector.from_settings(s)
-    layout = next(b for b in detector._banding() if b.sketch == "fragment")
     shard = job.unit("shards", task)
-    sentences = np.asarray(shard.array("main.rows"))
-    enough = np.asarray(shard.array("distinct"))[sentences] >= s.verify.contained_terms
-    rows = sentences[enough]
-    normalized = shard.strings("normalized")
-    texts: dict[int, str] = dict(zip(rows.tolist(), normalized.take(rows)))
-    stand_in = SimpleNamespace(normalized=_Lookup(texts), documents=(), doc=None)
-    stock = _concat_parts(job, "stock", np.uint32)
-    keys = detector._band_keys(stand_in, rows, layouts=[layout], stock=stock,  # type: ignore[arg-type]
-                               first_passage=first_passage)[0]
+    rows = np.asarray(shard.array("fragment.rows"))
+    shingles = Shingles(np.asarray(shard.array("fragment.hashes")), np.asarray(shard.array("fragment.indptr")))
+    keys = Detector.from_settings(job.settings).fragment_band_keys(shingles, rows + first_passage,
+                                                                   _concat_parts(job, "stock", np.uint32))
     writer = UnitWriter(unit)
     writer.array("rows", rows)
     writer.array("keys", keys.T)
     writer.close({})
     return {}
-
-
-class _Lookup:
-    """``texts[i]`` for the passages a stage needs, without a list of every passage."""
-
-    def __init__(self, texts: dict[int, str]) -> None:
-        self._texts = texts
-
-    def __getitem__(self, i: int) -> str:
-        return self._texts[i]
 
 
 # -- 4. candidates --------------------------------------------------------------------------
@@ -454,6 +451,9 @@ class Gathered:
     words: np.ndarray
     norm_hash: np.ndarray
     quotable: np.ndarray
+    ignored: np.ndarray  # the passage starts in a range its author excluded
+    ignored_kinds: np.ndarray  # bit k: ... excluded for kind k only
+    written: np.ndarray  # `verify.written_hashes`
     raw: list[str]
     normalized: list[str]
     terms: Shingles | None
@@ -468,11 +468,16 @@ def _raw_texts(unit: Unit, local: np.ndarray) -> list[str]:
     return [prose[k][a:b] for k, a, b in zip(inverse.tolist(), starts, ends)]
 
 
-def gather(job: Job, ids: np.ndarray, offsets: Offsets, with_terms: bool = True, with_raw: bool = True) -> Gathered:
+_DTYPES = {"doc": np.int64, "start": np.int64, "end": np.int64, "sentence": np.int64, "is_clause": bool,
+           "heading": bool, "listing": bool, "words": np.int32, "norm_hash": np.uint64, "quotable": bool,
+           "ignored": bool, "ignored_kinds": np.int8, "written": np.uint64}
+
+
+def gather(job: Job, ids: np.ndarray, offsets: Offsets, with_terms: bool = True, with_raw: bool = True,
+           with_text: bool = True) -> Gathered:
     """The columns of passages `ids` (sorted, unique) from their shards."""
     shard = offsets.shard_of(ids)
-    cols: dict[str, list[Any]] = {k: [] for k in ("doc", "start", "end", "sentence", "is_clause", "heading",
-                                                    "listing", "words", "norm_hash", "quotable")}
+    cols: dict[str, list[Any]] = {k: [] for k in _DTYPES}
     raw: list[str] = []
     normalized: list[str] = []
     hashes, counts = [], []
@@ -485,13 +490,14 @@ def gather(job: Job, ids: np.ndarray, offsets: Offsets, with_terms: bool = True,
         cols["sentence"][-1] = cols["sentence"][-1] + offsets.sentences[t]
         if with_raw:
             raw += _raw_texts(unit, local)
-        normalized += unit.strings("normalized").take(local)
+        if with_text:
+            normalized += unit.strings("normalized").take(local)
         if with_terms:
             indptr = unit.array("terms.indptr")
             starts, ends = np.asarray(indptr[local]), np.asarray(indptr[local + 1])
             hashes.append(np.asarray(unit.array("terms.hashes"))[ranges(starts, ends - starts)])
             counts.append(ends - starts)
-    merged = {name: np.concatenate(values) if values else np.zeros(0) for name, values in cols.items()}
+    merged = {name: np.concatenate([np.zeros(0, dtype=_DTYPES[name])] + values) for name, values in cols.items()}
     terms = None
     if with_terms:
         indptr = np.zeros(len(ids) + 1, dtype=np.int64)
@@ -500,23 +506,44 @@ def gather(job: Job, ids: np.ndarray, offsets: Offsets, with_terms: bool = True,
     return Gathered(ids, raw=raw, normalized=normalized, terms=terms, **merged)
 
 
-def _pairs_for_shard(job: Job, stage_units: list[Unit], shard: int) -> list[np.ndarray]:
+def _pairs_in_range(stage_units: list[Unit], shard: int, lo: int, hi: int) -> list[np.ndarray]:
+    """The pairs of each unit whose earlier passage is in ``lo:hi`` (inside `shard`)."""
     out = []
     for unit in stage_units:
         bounds = unit.array("bounds")
-        out.append(np.asarray(unit.array("pairs")[int(bounds[shard]):int(bounds[shard + 1])]))
+        pairs = unit.array("pairs")[int(bounds[shard]):int(bounds[shard + 1])]
+        a, b = np.searchsorted(pairs[:, 0], [lo, hi])
+        out.append(np.asarray(pairs[a:b]))
     return out
 
 
-def verify_shard(job: Job, task: int, offsets: Offsets, pair_units: list[str], sentences: int) -> dict[str, Any]:
-    """Stage 5 for the candidate pairs whose earlier passage is in shard `task`."""
+def pair_counts(job: Job, pair_units: list[str], shards: int) -> np.ndarray:
+    """Candidate pairs (as the bands found them, before de-duplication) by the shard of their
+    earlier passage: what the verify tasks are planned from."""
+    counts = np.zeros(shards, dtype=np.int64)
+    for name in pair_units:
+        counts += np.diff(np.asarray(job.scan.unit(*name.split("/")).array("bounds")))[:shards]
+    return counts
+
+
+def verify_range(job: Job, task: int, lo: int, hi: int, offsets: Offsets, pair_units: list[str],
+                 sentences: int) -> dict[str, Any]:
+    """Stage 5 for the candidate pairs whose earlier passage is in ``lo:hi`` (inside one shard)."""
     unit = job.unit("verified", task)
     if unit.done():
         return unit.json()
     s = job.settings
+    if lo >= hi:  # no passage at all in the run
+        writer = UnitWriter(unit)
+        writer.array("pairs", np.zeros((0, 2), dtype=np.int64))
+        writer.array("kind", np.zeros(0, dtype=np.int8))
+        writer.array("score", np.zeros(0))
+        return writer.close({"candidates": 0, "accepted": 0}).json()
+    shard = int(offsets.shard_of(np.array([lo]))[0])
     units = [job.scan.unit(*name.split("/")) for name in pair_units]
-    clause = np.asarray(job.unit("shards", task).array("clause_pairs")) + offsets.passages[task]
-    pairs = cand.unique_pairs(np.concatenate([clause.reshape(-1, 2)] + _pairs_for_shard(job, units, task)))
+    clause = np.asarray(job.unit("shards", shard).array("clause_pairs")).reshape(-1, 2) + offsets.passages[shard]
+    clause = clause[(clause[:, 0] >= lo) & (clause[:, 0] < hi)]
+    pairs = cand.unique_pairs(np.concatenate([clause] + _pairs_in_range(units, shard, lo, hi)))
     ids = unique_sorted(pairs.ravel())
     g = gather(job, ids, offsets, with_raw=False)
     local = np.searchsorted(ids, pairs)
@@ -530,13 +557,9 @@ def verify_shard(job: Job, task: int, offsets: Offsets, pair_units: list[str], s
     quote_again = clause_outside & same_doc & (g.quotable[left] ^ g.quotable[right])
     quote_again &= ~(g.is_clause[left] & g.is_clause[right])
     assert g.terms is not None
-    identical = np.unique(local[g.norm_hash[left] == g.norm_hash[right]])  # only these need the text as written
-    raw = [""] * len(ids)
-    for k, text in zip(identical.tolist(), gather(job, ids[identical], offsets, False, True).raw):
-        raw[k] = text
-    features = build_features(g.normalized, raw, g.is_clause, g.terms, term_stats(job, sentences))
+    features = build_features(g.normalized, [""] * len(ids), g.is_clause, g.terms, term_stats(job, sentences))
     verdicts = verify(features, left, right, same_doc, exact_only, clause_outside & ~quote_again, same_sentence,
-                      s.verify, 1)
+                      s.verify, 1, written=g.written)
     loose = quote_again & ~np.isin(verdicts.kind, (NO_KIND, EXACT, NORMALIZED, CONTAINED))
     verdicts.kind[loose] = NO_KIND
     verdicts.score[loose] = 0.0
@@ -544,10 +567,9 @@ def verify_shard(job: Job, task: int, offsets: Offsets, pair_units: list[str], s
     found = np.stack([ids[left[accepted]], ids[right[accepted]]], axis=1)
     order = np.argsort(found[:, 1], kind="stable")
     writer = UnitWriter(unit)
-    writer.array("pairs", found[order])
+    writer.array("pairs", found[order])  # by later passage: the editorial tasks take ranges of it
     writer.array("kind", verdicts.kind[accepted][order])
     writer.array("score", verdicts.score[accepted][order])
-    writer.array("bounds", np.searchsorted(found[order][:, 1], offsets.passages))
     meta = {"candidates": int(len(local)), "accepted": int(len(accepted))}
     writer.close(meta)
     return meta
@@ -555,19 +577,35 @@ def verify_shard(job: Job, task: int, offsets: Offsets, pair_units: list[str], s
 
 # -- 6. editorial ---------------------------------------------------------------------------
 
-def _accepted_for(job: Job, shard: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Accepted pairs whose later passage is in `shard`, by earlier shard, then as verified."""
+def _accepted_for(job: Job, verify_tasks: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Accepted pairs whose later passage is in ``lo:hi``, by (earlier, later) as `dedup
+    check` lists them."""
     pairs, kinds, scores = [np.zeros((0, 2), dtype=np.int64)], [np.zeros(0, dtype=np.int8)], [np.zeros(0)]
-    for t in range(shard + 1):
+    for t in range(verify_tasks):
         unit = job.unit("verified", t)
-        bounds = unit.array("bounds")
-        lo, hi = int(bounds[shard]), int(bounds[shard + 1])
-        pairs.append(np.asarray(unit.array("pairs")[lo:hi]))
-        kinds.append(np.asarray(unit.array("kind")[lo:hi]))
-        scores.append(np.asarray(unit.array("score")[lo:hi]))
+        found = unit.array("pairs")
+        a, b = np.searchsorted(found[:, 1], [lo, hi])
+        pairs.append(np.asarray(found[a:b]))
+        kinds.append(np.asarray(unit.array("kind")[a:b]))
+        scores.append(np.asarray(unit.array("score")[a:b]))
     pairs_all = np.concatenate(pairs)
-    order = np.lexsort((pairs_all[:, 1], pairs_all[:, 0]))  # as check lists them: by (earlier, later)
+    order = np.lexsort((pairs_all[:, 1], pairs_all[:, 0]))
     return pairs_all[order], np.concatenate(kinds)[order], np.concatenate(scores)[order]
+
+
+def accepted_later(job: Job, verify_tasks: int) -> np.ndarray:
+    """The later passage of every accepted pair, sorted: what the editorial tasks are planned from."""
+    return np.sort(np.concatenate([np.zeros(0, dtype=np.int64)]
+                                  + [np.asarray(job.unit("verified", t).array("pairs")[:, 1])
+                                     for t in range(verify_tasks)]))
+
+
+def document_start(job: Job, passage: int, offsets: Offsets) -> int:
+    """The run-wide number of the first passage of the document that holds `passage`."""
+    shard = int(offsets.shard_of(np.array([passage]))[0])
+    bounds = job.unit("shards", shard).array("doc_bounds")
+    local = passage - int(offsets.passages[shard])
+    return int(bounds[np.searchsorted(bounds, local, side="right") - 1]) + int(offsets.passages[shard])
 
 
 @dataclass
@@ -605,39 +643,65 @@ def document_table(job: Job, docs: np.ndarray, offsets: Offsets) -> DocumentTabl
     return DocumentTable(table, all_ids, docs, g.words.astype(np.int64), g.norm_hash)
 
 
-def _shard_pairs_in_table(job: Job, shard: int, offsets: Offsets, common: np.ndarray):
-    pairs, kind, score = _accepted_for(job, shard)
-    doc_of = _run_documents(job, pairs.ravel(), offsets)
-    docs = np.unique(doc_of)
-    dt = document_table(job, docs, offsets)
-    local = np.searchsorted(dt.ids, pairs)
-    earlier, later = local[:, 0], local[:, 1]
-    t = dt.table
-    keep = ~in_ranges(t.documents, "ignored", t.doc, t.start)[later]
-    keep &= ~in_kind_ranges(t.documents, t.doc[later], t.start[later], kind, KINDS)
-    earlier, later, kind, score = earlier[keep], later[keep], kind[keep], score[keep]
-    boilerplate = ~t.is_clause & np.isin(dt.norm_hash, common)
-    return dt, earlier, later, kind, score, boilerplate
+@dataclass
+class EditorialInput:
+    """A shard's accepted pairs for the editorial rules: all of them with the verdicts their
+    passages alone give (`first`), and the documents of the open ones as a table."""
+
+    pairs: np.ndarray  # run-wide passage numbers, (earlier, later)
+    kind: np.ndarray
+    score: np.ndarray
+    first: np.ndarray  # `editorial.first_verdicts`
+    open: np.ndarray  # bool: left `REPORT` by them
+    documents: DocumentTable  # the documents of the open pairs
+    earlier: np.ndarray  # the open pairs' passages in that table
+    later: np.ndarray
+    boilerplate: np.ndarray  # per passage of that table
 
 
-def _run_documents(job: Job, ids: np.ndarray, offsets: Offsets) -> np.ndarray:
-    """The run-wide document number of each passage of `ids`."""
-    shard = offsets.shard_of(ids)
-    out = np.zeros(len(ids), dtype=np.int64)
-    for t in np.unique(shard).tolist():
-        rows = shard == t
-        out[rows] = np.asarray(job.unit("shards", t).array("doc"))[ids[rows] - offsets.passages[t]] \
-            + offsets.documents[t]
-    return out
+@dataclass(frozen=True)
+class Part:
+    """One editorial task: the accepted pairs whose later passage is in ``lo:hi`` (whole
+    documents), out of those of `verify_tasks` verify tasks."""
+
+    index: int
+    lo: int
+    hi: int
+    verify_tasks: int
 
 
-def couple_shard(job: Job, shard: int, offsets: Offsets) -> dict[str, Any]:
-    """Stage 6a: what the pairs ending in `shard` say of teaser blocks and links."""
-    unit = job.unit("coupling", shard)
+def editorial_input(job: Job, part: Part, offsets: Offsets) -> EditorialInput:
+    """The pairs of `part`, less those on a passage whose author excluded it (an ignore
+    comment, for every kind or the pair's), judged first by their passages alone, and the
+    documents of those still open: a flood of boilerplate copies loads no document."""
+    pairs, kind, score = _accepted_for(job, part.verify_tasks, part.lo, part.hi)
+    ids = unique_sorted(pairs.ravel())
+    g = gather(job, ids, offsets, with_terms=False, with_raw=False, with_text=False)
+    local = np.searchsorted(ids, pairs)
+    later = local[:, 1]
+    keep = ~g.ignored[later] & ((g.ignored_kinds[later].astype(np.int64) >> kind.astype(np.int64)) & 1 == 0)
+    pairs, kind, score, local = pairs[keep], kind[keep], score[keep], local[keep]
+    common = common_texts(job)
+    boilerplate = ~g.is_clause & np.isin(g.norm_hash, common)
+    columns = SimpleNamespace(listing=g.listing, doc=g.doc)
+    first = first_verdicts(columns, g.words, local[:, 0], local[:, 1], kind, boilerplate,  # type: ignore[arg-type]
+                           job.settings.editorial)
+    is_open = first == REPORT
+    dt = document_table(job, np.unique(g.doc[local[is_open].ravel()]), offsets)
+    return EditorialInput(pairs, kind, score, first, is_open, dt, np.searchsorted(dt.ids, pairs[is_open, 0]),
+                          np.searchsorted(dt.ids, pairs[is_open, 1]),
+                          ~dt.table.is_clause & np.isin(dt.norm_hash, common))
+
+
+def couple_part(job: Job, part: Part, offsets: Offsets) -> dict[str, Any]:
+    """Stage 6a: what the pairs of `part` say of teaser blocks and links."""
+    unit = job.unit("coupling", part.index)
     if unit.done():
         return unit.json()
-    dt, earlier, later, kind, _, boilerplate = _shard_pairs_in_table(job, shard, offsets, common_texts(job))
-    coupling = find_coupling(dt.table, dt.words, earlier, later, kind, boilerplate, job.settings.editorial)
+    ei = editorial_input(job, part, offsets)
+    dt = ei.documents
+    coupling = find_coupling(dt.table, dt.words, ei.earlier, ei.later, ei.kind[ei.open], ei.boilerplate,
+                             job.settings.editorial)
     docs = np.array(sorted(coupling.teaser_start), dtype=np.int64)
     writer = UnitWriter(unit)
     writer.array("teaser.doc", dt.doc_ids[docs] if len(docs) else docs)
@@ -647,10 +711,10 @@ def couple_shard(job: Job, shard: int, offsets: Offsets) -> dict[str, Any]:
     return {}
 
 
-def merge_coupling(job: Job) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(documents, their teaser start, link passages) over every shard: the least start, all links."""
+def merge_coupling(job: Job, parts: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(documents, their teaser start, link passages) over every part: the least start, all links."""
     docs, paragraphs, links = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
-    for t in range(len(job.tasks)):
+    for t in range(parts):
         unit = job.unit("coupling", t)
         docs.append(np.asarray(unit.array("teaser.doc")))
         paragraphs.append(np.asarray(unit.array("teaser.paragraph")))
@@ -662,13 +726,14 @@ def merge_coupling(job: Job) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return unique, least, np.unique(np.concatenate(links))
 
 
-def judge_shard(job: Job, shard: int, offsets: Offsets) -> dict[str, Any]:
-    """Stage 6b: the editorial verdicts of the pairs ending in `shard`; the kept ones with spans."""
-    unit = job.unit("judged", shard)
+def judge_part(job: Job, part: Part, offsets: Offsets) -> dict[str, Any]:
+    """Stage 6b: the editorial verdicts of the pairs of `part`; the kept ones with spans."""
+    unit = job.unit("judged", part.index)
     if unit.done():
         return unit.json()
     coupled = np.load(job.scan.work / "coupling.npz")
-    dt, earlier, later, kind, score, boilerplate = _shard_pairs_in_table(job, shard, offsets, common_texts(job))
+    ei = editorial_input(job, part, offsets)
+    dt = ei.documents
     t = dt.table
     at = np.searchsorted(coupled["docs"], dt.doc_ids)
     known = (at < len(coupled["docs"])) & (coupled["docs"][np.minimum(at, max(0, len(coupled["docs"]) - 1))]
@@ -676,14 +741,17 @@ def judge_shard(job: Job, shard: int, offsets: Offsets) -> dict[str, Any]:
     starts = {k: int(coupled["paragraphs"][at[k]]) for k in np.flatnonzero(known).tolist()}
     coupling = Coupling(starts, np.isin(dt.ids, coupled["links"]))
     rules = job.settings.editorial
-    judged = judge(t, dt.words, earlier, later, kind, job.settings.verify.min_words, boilerplate, rules, coupling)
+    judged = ei.first.copy()
+    judged[ei.open] = judge(t, dt.words, ei.earlier, ei.later, ei.kind[ei.open], job.settings.verify.min_words,
+                            ei.boilerplate, rules, coupling)
     wanted = (judged == REPORT) | ((judged == STRUCTURAL) & rules.report_structural)
-    e, l = earlier[wanted], later[wanted]
+    in_table = wanted[ei.open]  # only open pairs can be wanted
+    e, l = ei.earlier[in_table], ei.later[in_table]
     writer = UnitWriter(unit)
     writer.array("earlier", dt.ids[e])
     writer.array("later", dt.ids[l])
-    writer.array("kind", kind[wanted])
-    writer.array("score", score[wanted])
+    writer.array("kind", ei.kind[wanted])
+    writer.array("score", ei.score[wanted])
     writer.array("structural", judged[wanted] == STRUCTURAL)
     writer.array("sentence.earlier", t.sentence[e])
     writer.array("sentence.later", t.sentence[l])

@@ -21,9 +21,8 @@ import numpy as np
 
 from ..arrays import ranges
 from ..readers import InputError
+from .output import FORMAT, MANIFEST
 
-FORMAT = "dedup.scan/1"
-MANIFEST = "dedup-scan.json"
 DONE = "DONE.json"
 
 
@@ -66,13 +65,17 @@ class UnitWriter:
         self._files[path.name] = [path.stat().st_size, _crc(path)]
 
     def strings(self, name: str, values: Sequence[str]) -> None:
-        encoded = [v.encode("utf-8", "surrogatepass") for v in values]
-        byte_offsets = np.zeros(len(values) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)), out=byte_offsets[1:])
+        """`values` as one UTF-8 blob, with each string's byte and character offsets (the
+        byte offsets from the code points' UTF-8 lengths, without encoding string by string)."""
+        joined = "".join(values)
         char_offsets = np.zeros(len(values) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, values), np.int64, len(values)), out=char_offsets[1:])
-        self.array(f"{name}.blob", np.frombuffer(b"".join(encoded), dtype=np.uint8))
-        self.array(f"{name}.bytes", byte_offsets)
+        codepoints = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        widths = 1 + (codepoints >= 0x80).astype(np.int64) + (codepoints >= 0x800) + (codepoints >= 0x10000)
+        ends = np.zeros(len(codepoints) + 1, dtype=np.int64)
+        np.cumsum(widths, out=ends[1:])
+        self.array(f"{name}.blob", np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8))
+        self.array(f"{name}.bytes", ends[char_offsets])
         self.array(f"{name}.chars", char_offsets)
 
     def close(self, meta: dict[str, Any] | None = None) -> Unit:
@@ -95,22 +98,30 @@ class StringColumn:
         return len(self.byte_offsets) - 1
 
     def take(self, rows: np.ndarray) -> list[str]:
-        """The strings of `rows`, decoded in one piece and cut by character offsets (the whole
-        blob at once when many rows are asked for)."""
+        """The strings of `rows`: runs of consecutive rows are decoded as one piece each and
+        cut by character offsets (the whole blob at once when most rows are asked for)."""
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) == 0:
             return []
-        if 8 * len(rows) >= len(self):
+        chars = self.char_offsets
+        if 2 * len(rows) >= len(self):
             text = bytes(self.blob).decode("utf-8", "surrogatepass")
-            chars = self.char_offsets
             return [text[a:b] for a, b in zip(chars[rows].tolist(), chars[rows + 1].tolist())]
-        starts, ends = self.byte_offsets[rows], self.byte_offsets[rows + 1]
-        joined = bytes(self.blob[ranges(starts, ends - starts)]).decode("utf-8", "surrogatepass")
-        chars = self.char_offsets[rows + 1] - self.char_offsets[rows]
-        bounds = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(chars, out=bounds[1:])
-        b = bounds.tolist()
-        return [joined[b[k]:b[k + 1]] for k in range(len(rows))]
+        order = np.argsort(rows, kind="stable")
+        ordered = rows[order]
+        run_start = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1] + 1])
+        run_end = np.r_[run_start[1:], len(ordered)]
+        out: list[str] = []
+        byte_offsets = self.byte_offsets
+        for a, b in zip(run_start.tolist(), run_end.tolist()):
+            first, last = int(ordered[a]), int(ordered[b - 1]) + 1
+            text = bytes(self.blob[int(byte_offsets[first]):int(byte_offsets[last])]).decode("utf-8", "surrogatepass")
+            cuts = (chars[first:last + 1] - chars[first]).tolist()
+            out += [text[cuts[k]:cuts[k + 1]] for k in range(last - first)]
+        result: list[str] = [""] * len(rows)  # `out` follows `ordered` (a repeated row starts a run of its own)
+        for position, k in enumerate(order.tolist()):
+            result[k] = out[position]
+        return result
 
     def all(self) -> list[str]:
         return self.take(np.arange(len(self)))
@@ -204,5 +215,9 @@ class ScanFolder:
                 if (path / DONE).is_file():
                     yield Unit(path)
 
-    def work_bytes(self) -> int:
-        return sum(f.stat().st_size for f in self.work.rglob("*") if f.is_file()) if self.work.is_dir() else 0
+    def work_bytes(self) -> dict[str, int]:
+        """Bytes in the work area, by stage folder."""
+        if not self.work.is_dir():
+            return {}
+        return {stage.name: sum(f.stat().st_size for f in stage.rglob("*") if f.is_file())
+                for stage in sorted(self.work.iterdir()) if stage.is_dir()}
