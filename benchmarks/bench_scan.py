@@ -470,8 +470,13 @@ def main() -> int:
                 if row.get("_lines") is not None:
                     row["compare"] = compare_findings(check_row["_findings"], row["_lines"])
                     row["same_as_check"] = same_as_check(row["compare"])
-        elif len(rows) > 1:
-            notes.append("findings not compared: check did not run at this size (or failed)")
+        else:
+            scans = [r for r in rows if r.get("_lines") is not None]
+            for row in scans[1:]:  # without check: each engine against the first
+                row["compare"] = compare_findings([json.loads(line) for line in scans[0]["_lines"]], row["_lines"])
+                row["same_as_check"] = same_as_check(row["compare"]) + f" (as {scans[0]['label']})"
+            if len(rows) > 1:
+                notes.append("check did not run at this size (or failed): the engines are compared with each other")
         if large:
             notes.append(f"dedup check is not run at {args.large}: it holds the whole corpus and every sketch in one "
                          "process (the issue: check cannot run 10M sentences on 2 cores / 24 GB)")
