@@ -319,6 +319,15 @@ def compare_findings(check_findings: list[dict], scan_lines: list[str]) -> dict[
     return out
 
 
+def same_as_check(compared: dict[str, Any]) -> str:
+    """The table's word for a comparison: identical, same set, or DIFFER (only in check / only in scan)."""
+    if compared["identical_lines"]:
+        return "identical"
+    if compared.get("same_findings"):
+        return "same set"
+    return f"DIFFER ({compared.get('only_in_check')} / {compared.get('only_in_scan')})"
+
+
 # --------------------------------------------------------------------------- Ray
 
 def start_ray(args: argparse.Namespace):
@@ -460,12 +469,14 @@ def main() -> int:
             for row in rows[1:]:
                 if row.get("_lines") is not None:
                     row["compare"] = compare_findings(check_row["_findings"], row["_lines"])
-                    row["same_as_check"] = ("identical" if row["compare"]["identical_lines"] else
-                                            "same set" if row["compare"].get("same_findings") else
-                                            f"DIFFER ({row['compare'].get('only_in_check')} / "
-                                            f"{row['compare'].get('only_in_scan')})")
-        elif len(rows) > 1:
-            notes.append("findings not compared: check did not run at this size (or failed)")
+                    row["same_as_check"] = same_as_check(row["compare"])
+        else:
+            scans = [r for r in rows if r.get("_lines") is not None]
+            for row in scans[1:]:  # without check: each engine against the first
+                row["compare"] = compare_findings([json.loads(line) for line in scans[0]["_lines"]], row["_lines"])
+                row["same_as_check"] = same_as_check(row["compare"]) + f" (as {scans[0]['label']})"
+            if len(rows) > 1:
+                notes.append("check did not run at this size (or failed): the engines are compared with each other")
         if large:
             notes.append(f"dedup check is not run at {args.large}: it holds the whole corpus and every sketch in one "
                          "process (the issue: check cannot run 10M sentences on 2 cores / 24 GB)")
@@ -482,18 +493,22 @@ def main() -> int:
                              f"x{growth['wall']:.2f}, CPU x{growth['cpu']:.2f}, peak RSS x{growth['peak_rss']:.2f}")
     if args.skew or args.skew_only:
         path, meta = corpora["skew"]
-        if args.skew_check:
-            rows.append(run_check(path, "check skew", args))
+        checked = run_check(path, "check skew", args) if args.skew_check else None
+        if checked is not None:
+            rows.append(checked)
         skew = run_scan(path, "scan local skew", "local", args)
         skew["_target"] = meta["sentences"]
+        if checked is not None and checked.get("_findings") is not None and skew.get("_lines") is not None:
+            skew["compare"] = compare_findings(checked["_findings"], skew["_lines"])
+            skew["same_as_check"] = same_as_check(skew["compare"])
         rows.append(skew)
 
     notes += goal_notes(rows, tag, args.large)
     notes.append("figures from one run each on a machine shared with other work: read them as measured, not as "
                  "best cases")
     results["runs"] = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
-    common.emit(args, f"dedup scan beside dedup check ({args.size}"
-                + (f", {args.large}" if run_main and large else "") + (", skew" if "skew" in corpora else "") + ")",
+    sizes = ([args.size] + ([args.large] if large else []) if run_main else []) + (["skew"] if "skew" in corpora else [])
+    common.emit(args, f"dedup scan beside dedup check ({', '.join(sizes)})",
                 HEADERS, table_rows(rows), results, notes)
     bad = [r for r in rows if not r["ok"] or str(r.get("same_as_check", "")).startswith("DIFFER")]
     return 1 if bad else 0

@@ -115,6 +115,8 @@ class Run:
                 seen.setdefault("line:" + _DIGITS.sub("#", line.strip())[:80], t)
         for path, t in self.files.items():
             parts = Path(path).parts
+            if parts[-1].startswith(".") or parts[-1].endswith(".tmp"):
+                continue  # a temporary file: its random name never comes again
             key = "file:" + ("/".join(parts[:2]) + "/…" if parts[0] == "work" and len(parts) > 2 else
                              _DIGITS.sub("#", path))
             seen[key] = min(t, seen.get(key, t))

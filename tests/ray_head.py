@@ -8,7 +8,10 @@ the workers): ``ray stop`` would end every Ray cluster of the user on the machin
 
 The workers a raylet starts inherit the environment of ``ray start``: give `env` a PYTHONPATH
 naming a checkout to make them import that checkout's ``dedup`` (else they import whatever
-``dedup`` the interpreter has installed).
+``dedup`` the interpreter has installed). ``ray start`` runs in the cluster's temporary
+directory: a worker puts the directory the cluster was started from first on its sys.path, so a
+cluster started from a checkout would make every worker import that checkout's ``dedup``,
+whatever PYTHONPATH a job's runtime_env gives.
 
 Authentication is set explicitly, never left to Ray's guess: Ray 2.5x turns token
 authentication on by itself when ``~/.ray/auth_token`` exists (any ``ray.init()`` that starts a
@@ -101,7 +104,7 @@ def ray_head(num_cpus: int = 2, env: dict[str, str] | None = None,
     started = time.perf_counter()
     try:
         proc = subprocess.run(cmd, env=child_env, capture_output=True, text=True, timeout=START_TIMEOUT_S,
-                              check=False, stdin=subprocess.DEVNULL)
+                              check=False, stdin=subprocess.DEVNULL, cwd=temp_dir)
         output = proc.stdout + proc.stderr
         found = _ADDRESS.search(output)
         if proc.returncode != 0 or not found:
