@@ -69,10 +69,10 @@ def format_of(path: str) -> str:
 
 
 def read_path(path: str, id_field: str = "id", text_field: str = "text",
-              limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[Document]:
+              limits: ReadLimits = DEFAULT_LIMITS, name: str | None = None) -> Iterator[Document]:
     """The documents in one regular file, read by its extension, within `limits`; documents and
-    errors name the file as `printable` shows it."""
-    shown = printable(path)
+    errors name the file as `printable` shows it (or `name`, the path as the user gave it)."""
+    shown = printable(path if name is None else name)
     if os.path.isdir(path):
         raise InputError(f"{shown}: is a directory")
     if format_of(path) == "parquet":  # read a batch of rows at a time, never whole

@@ -69,9 +69,9 @@ def plan_tasks(paths: Sequence[str], shards: int | None = None, task_bytes: int 
             cuts, lines = _line_cuts(path, wanted, size)
             bounds = [0, *cuts, size]
             for a, b, first in zip(bounds, bounds[1:], [1, *lines]):
-                tasks[min(n - 1, int((base + a) // per))].append(Piece(path, a, b, first))
+                tasks[min(n - 1, int((base + a) // per))].append(Piece(path, a, b, first, os.path.abspath(path)))
         else:
-            tasks[min(n - 1, int(base // per)) if per else 0].append(Piece(path))
+            tasks[min(n - 1, int(base // per)) if per else 0].append(Piece(path, where=os.path.abspath(path)))
         base += size
     return tuple(tuple(t) for t in tasks if t)
 
@@ -177,7 +177,7 @@ def _scan(paths: Sequence[str], out: Path, runner: Engine, resume: bool, output:
         if found.get("tasks") != manifest["tasks"] or found.get("reading") != manifest["reading"]:
             raise ScanFolderError(f"{folder.shown}: the scan there read its inputs otherwise; "
                                   "choose another folder")
-    job = Job(str(folder.root), settings, tasks, id_field, text_field, limits)
+    job = Job(os.path.abspath(folder.root), settings, tasks, id_field, text_field, limits)
     clock = _Clock(runner, on_stage)
     result = _run(job, runner, clock, output, keep)
     folder.write_manifest({**manifest, "state": "complete"})

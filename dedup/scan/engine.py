@@ -91,8 +91,10 @@ class RayEngine:
             try:
                 ray.init(**kwargs)
             except (ConnectionError, RuntimeError, ValueError) as err:
+                hint = (" (a cluster with token authentication needs its token in RAY_AUTH_TOKEN)"
+                        if "token" in str(err).lower() else "")
                 raise UsageError(f"--engine ray: cannot join the Ray cluster at {address or 'a new local one'}: "
-                                 f"{' '.join(str(err).split())[:300]}") from None
+                                 f"{' '.join(str(err).split())[:300]}{hint}") from None
         self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
         self.cpu_seconds = 0.0
         self._remote: Any = None

@@ -61,10 +61,15 @@ class Piece:
     """Part of one input: a byte range of a JSON Lines file (`first_line` its first line's
     number), or a whole file of another kind (``end`` None), read as `dedup check` reads it."""
 
-    path: str
+    path: str  # as given: documents and messages are named by it
     start: int = 0
     end: int | None = None
     first_line: int = 1
+    where: str = ""  # the absolute path a worker reads (on a cluster, its working folder is not ours)
+
+    @property
+    def location(self) -> str:
+        return self.where or self.path
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,7 @@ def read_task(job: Job, task: int) -> list[Document]:
         shown = printable(piece.path)
         if piece.end is None:
             try:
-                found = list(read_path(piece.path, job.id_field, job.text_field, job.limits))
+                found = list(read_path(piece.location, job.id_field, job.text_field, job.limits, name=piece.path))
             except InputError as err:
                 if not err.unreadable:
                     raise
@@ -118,7 +123,7 @@ def read_task(job: Job, task: int) -> list[Document]:
                 continue
             docs.extend(found)
             continue
-        with open(piece.path, "rb") as handle:
+        with open(piece.location, "rb") as handle:
             handle.seek(piece.start)
             data = handle.read(piece.end - piece.start)
         if piece.start == 0 and b"\x00" in data[:8192]:
