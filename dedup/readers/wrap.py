@@ -328,26 +328,26 @@ def _cannot_fit(text: str) -> bool:
     wrapped. Texts with other line breaks than \\n go the long way."""
     if any(c in text for c in _OTHER_BREAKS):
         return False
-    lines = text.split("\n")
-    lengths = [len(line.rstrip(_BLANKS)) for line in lines]
+    rstripped = [line.rstrip(_BLANKS) for line in text.split("\n")]
+    bodies = [line.lstrip(_BLANKS) for line in rstripped]
     cover = [0] * (MAX_WIDTH + 2)  # lines that could be full, by width (as differences)
-    ends = {MAX_WIDTH}  # the widest width at which each such line could be full
     over = [0] * (MAX_WIDTH + 2)  # lines surely longer than each width + the tolerance, by length
-    for k, line in enumerate(lines):
-        length = lengths[k]
-        body = line.strip(_BLANKS)
+    ends = {MAX_WIDTH}  # the widest width at which each such line could be full
+    shortest_over, last = MIN_WIDTH + WIDTH_TOLERANCE, len(bodies) - 1
+    for k, body in enumerate(bodies):
         if not body:
             continue
-        if length > MIN_WIDTH + WIDTH_TOLERANCE and body[0] != ">" and " " in body:
-            over[min(length - WIDTH_TOLERANCE - 1, MAX_WIDTH)] += 1  # longer than W + tolerance for W up to here
-        if k + 1 < len(lines) and length <= MAX_WIDTH:
-            following = lines[k + 1].strip(_BLANKS)
+        length = len(rstripped[k])
+        if length > shortest_over and body[0] != ">" and " " in body:
+            over[length - WIDTH_TOLERANCE - 1 if length <= MAX_WIDTH + WIDTH_TOLERANCE else MAX_WIDTH] += 1
+        if k < last and length <= MAX_WIDTH:
+            following = bodies[k + 1]
             if not following:
                 continue
-            word = MAX_WIDTH if following[0] == ">" else len(following.split(None, 1)[0])
+            end = length + 1 + (MAX_WIDTH if following[0] == ">" else len(following.split(None, 1)[0]))
             cover[length] += 1
-            cover[min(length + word + 2, MAX_WIDTH + 1)] -= 1
-            ends.add(min(MAX_WIDTH, max(MIN_WIDTH, length + word + 1)))
+            cover[end + 1 if end < MAX_WIDTH else MAX_WIDTH + 1] -= 1
+            ends.add(end if MIN_WIDTH <= end <= MAX_WIDTH else (MIN_WIDTH if end < MIN_WIDTH else MAX_WIDTH))
     full = list(accumulate(cover))  # lines that could be full at each width
     longer = list(accumulate(reversed(over)))[::-1]  # lines longer than each width + the tolerance
     # the fit's bound can only be highest where a line stops counting as full (longer only falls with the width)

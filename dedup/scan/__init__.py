@@ -41,7 +41,8 @@ from .store import FORMAT, ScanFolder, ScanFolderError
 
 __all__ = ["ENGINES", "ScanResult", "ScanFolderError", "plan_tasks", "scan"]
 
-TASK_BYTES = 32 << 20  # input bytes a task reads when the shards are not given
+TASK_BYTES = 32 << 20  # input bytes a task reads at most when the shards are not given
+TASKS_PER_WORKER = 8
 
 
 @dataclass
@@ -54,12 +55,15 @@ class ScanResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def plan_tasks(paths: Sequence[str], shards: int | None = None, task_bytes: int = TASK_BYTES) -> tuple[tuple[Piece, ...], ...]:
+def plan_tasks(paths: Sequence[str], shards: int | None = None, task_bytes: int = TASK_BYTES,
+               workers: int = 1) -> tuple[tuple[Piece, ...], ...]:
     """Cut the inputs into about `shards` tasks of whole documents, in input order: JSON Lines
-    files at line starts, other files whole (default: one task per `task_bytes` of input)."""
+    files at line starts, other files whole. By default, one task per `task_bytes` of input,
+    and at least `TASKS_PER_WORKER` per worker when the input has a MiB for each (small tasks
+    let the workers finish a stage together)."""
     sizes = [os.stat(p).st_size for p in paths]
     total = sum(sizes)
-    n = max(1, shards or math.ceil(total / task_bytes))
+    n = max(1, shards or max(math.ceil(total / task_bytes), min(TASKS_PER_WORKER * workers, total >> 20)))
     per = total / n
     tasks: list[list[Piece]] = [[] for _ in range(n)]
     base = 0
@@ -74,6 +78,13 @@ def plan_tasks(paths: Sequence[str], shards: int | None = None, task_bytes: int 
             tasks[min(n - 1, int(base // per)) if per else 0].append(Piece(path, where=os.path.abspath(path)))
         base += size
     return tuple(tuple(t) for t in tasks if t)
+
+
+def _stored_tasks(stored: Any, folder: ScanFolder) -> tuple[tuple[Piece, ...], ...]:
+    try:
+        return tuple(tuple(Piece(**piece) for piece in task) for task in stored)
+    except (TypeError, ValueError):
+        raise ScanFolderError(f"{folder.shown}: damaged scan manifest: its task list does not read") from None
 
 
 def _line_cuts(path: str, wanted: list[int], size: int) -> tuple[list[int], list[int]]:
@@ -165,18 +176,20 @@ def _scan(paths: Sequence[str], out: Path, runner: Engine, resume: bool, output:
           keep: Callable[[list[Finding]], list[Finding]] | None,
           on_stage: Callable[[str], None] | None) -> ScanResult:
     folder = ScanFolder(out)
-    tasks = plan_tasks(paths, shards)
+    tasks = plan_tasks(paths, shards, workers=runner.workers)
     manifest = {"format": FORMAT, "version": __version__, "state": "running", "output": output,
                 "inputs": _inputs(paths), "settings": _settings_json(settings), "shards": shards,
                 "tasks": [[asdict(p) for p in t] for t in tasks],
                 "reading": {"id_field": id_field, "text_field": text_field,
                             "max_record_bytes": limits.max_record_bytes, "max_file_bytes": limits.max_file_bytes}}
-    resumed = folder.open({**manifest, "settings": manifest["settings"]}, resume)
-    if resumed:
+    resumed = folder.open(manifest, resume)
+    if resumed:  # the plan the scan started with (made for its engine's workers) is the one it finishes
         found = folder.manifest()
-        if found.get("tasks") != manifest["tasks"] or found.get("reading") != manifest["reading"]:
+        if found.get("reading") != manifest["reading"] or shards not in (None, found.get("shards")):
             raise ScanFolderError(f"{folder.shown}: the scan there read its inputs otherwise; "
                                   "choose another folder")
+        tasks = _stored_tasks(found.get("tasks"), folder)
+        manifest = {**manifest, "tasks": found["tasks"], "shards": found.get("shards")}
     job = Job(os.path.abspath(folder.root), settings, tasks, id_field, text_field, limits)
     clock = _Clock(runner, on_stage)
     result = _run(job, runner, clock, output, keep)
