@@ -253,6 +253,7 @@ def _run(argv: list[str]) -> int:
     if args.command == "serve":
         return run_serve(args, source)
     if args.command == "scan":
+        _retain_freed_memory()  # the engine's worker processes are forked with it
         return run_scan(args, config, _paths(args, config, source), _root(source))
     if args.command == "report":
         return run_report(args, config, _write)

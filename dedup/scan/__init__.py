@@ -214,16 +214,22 @@ def _run(job: Job, engine: Engine, clock: _Clock, output: str,
     eligible = sum(m["eligible"] for m in shards)
     sentences = sum(m["sentences"] for m in shards)
     limit = s.editorial.boilerplate_limit(sum(m["documents_with_passages"] for m in shards))
-    engine.map(stages.merge_counts, [(job, p, eligible, limit, offsets) for p in range(PARTS)])
     layouts = Detector.from_settings(s)._banding()
-    if any(b.sketch == "fragment" for b in layouts):
-        engine.map(stages.fragment_keys, [(job, t, int(offsets.passages[t])) for t in range(n)])
-    clock.lap("statistics")
-    exact = engine.map(stages.exact_pairs, [(job, p, offsets) for p in range(PARTS)])
     step = stages.BANDS_PER_TASK
     bands = [(k, tuple(range(b, min(b + step, layout.bands)))) for k, layout in enumerate(layouts)
              for b in range(0, layout.bands, step)]
-    found = engine.map(stages.band_pairs, [(job, k, b, offsets, False) for k, b in bands])
+    later_bands = [(k, b) for k, b in bands if layouts[k].sketch == "fragment"]  # they need the stock bigrams
+    first_bands = [(k, b) for k, b in bands if layouts[k].sketch != "fragment"]
+    # what needs none of the run's statistics runs beside their merge: no core waits between the two
+    first = engine.map(stages.run, [("band_pairs", (job, k, b, offsets, False)) for k, b in first_bands]
+                       + [("exact_pairs", (job, p, offsets)) for p in range(PARTS)]
+                       + [("merge_counts", (job, p, eligible, limit, offsets)) for p in range(PARTS)])
+    exact = first[len(first_bands):len(first_bands) + PARTS]
+    if later_bands:
+        engine.map(stages.fragment_keys, [(job, t, int(offsets.passages[t])) for t in range(n)])
+    found = first[:len(first_bands)] + engine.map(stages.band_pairs, [(job, k, b, offsets, False)
+                                                                       for k, b in later_bands])
+    bands = first_bands + later_bands
     stats = cand.CandidateStats()
     stats.bucket_pairs = sum(m["bucket_pairs"] for m in found)
     stats.budget = max(s.candidate_budget_min, int(s.candidate_budget * eligible))
@@ -244,7 +250,7 @@ def _run(job: Job, engine: Engine, clock: _Clock, output: str,
         stats.capped_passages += m["capped_passages"]
     stats.representative_links = sum(m["representative_links"] for m in found)
     units = [f"exact/{p:05d}" for p in range(PARTS)] + [f"{stage}/{k}-{b[0]:03d}" for k, b in bands]
-    clock.lap("candidates")
+    clock.lap("statistics+candidates")
     ranges = _verify_ranges(stages.pair_counts(job, units, n), offsets)
     verified = engine.map(stages.verify_range, [(job, k, lo, hi, offsets, units, sentences)
                                                 for k, (lo, hi) in enumerate(ranges)])

@@ -91,6 +91,12 @@ class Job:
         return self.scan.unit(stage, f"{name:05d}" if isinstance(name, int) else name)
 
 
+def run(stage: str, args: tuple[Any, ...]) -> Any:
+    """Stage function `stage` of this module on `args`: lets an engine run tasks of several
+    stages in one round."""
+    return STAGES[stage](*args)
+
+
 @dataclass(frozen=True)
 class Offsets:
     """Where each shard's passages, documents and sentences start in run-wide numbering."""
@@ -843,3 +849,6 @@ def _spans(table: PassageTable, rows: np.ndarray) -> dict[str, Any]:
     return {"doc": doc, "text": text, "start": table.start[rows].astype(np.int64),
             "end": table.end[rows].astype(np.int64), "line": np.array(line, dtype=np.int64),
             "column": np.array(column, dtype=np.int64)}
+
+
+STAGES = {"band_pairs": band_pairs, "exact_pairs": exact_pairs, "merge_counts": merge_counts}
