@@ -216,7 +216,7 @@ def run_check(corpus: Path, label: str, args: argparse.Namespace) -> dict[str, A
                     *shlex.split(args.check_args))
     print(f"  [{label}] {' '.join(cmd[2:])}", file=sys.stderr, flush=True)
     r = common.measure(cmd, env=dedup_env(), timeout=args.timeout, max_rss=args.max_rss,
-                       stderr=out_dir / "stderr.txt")
+                       stderr=out_dir / "stderr.txt", **sampling(args))
     row = _row("check", label, r)
     if r["returncode"] in (0, 1) and report.exists():
         doc = json.loads(report.read_text(encoding="utf-8"))
@@ -226,6 +226,14 @@ def run_check(corpus: Path, label: str, args: argparse.Namespace) -> dict[str, A
         row["_findings"] = doc["findings"]
     _print_row(row)
     return row
+
+
+def sampling(args: argparse.Namespace) -> dict[str, float]:
+    """How often `common.measure` samples the tree (RSS), its PSS and the work folder: every
+    `--sample-every` seconds, PSS and the folder 10 times less often. The sampler runs on the
+    same two cores as what it measures, so a coarser one takes less from the run."""
+    every = args.sample_every
+    return {"interval": every, "pss_every": 10 * every, "poll_every": 10 * every}
 
 
 def run_scan(corpus: Path, label: str, engine: str, args: argparse.Namespace, address: str | None = None,
@@ -243,7 +251,7 @@ def run_scan(corpus: Path, label: str, engine: str, args: argparse.Namespace, ad
     watch = WorkWatch(out_dir)
     log = run_dir(label).with_name(run_dir(label).name + ".stderr.txt")
     r = common.measure(cmd, env=dict(dedup_env(), **(env or {})), include=include, timeout=args.timeout,
-                       max_rss=args.max_rss, stderr=log, poll=watch)
+                       max_rss=args.max_rss, stderr=log, poll=watch, **sampling(args))
     row = _row(f"scan {engine}", label, r)
     row.update(watch.summary())
     row["first_seen_s"] = dict(sorted(watch.appeared.items(), key=lambda kv: kv[1])[:40])
@@ -414,6 +422,9 @@ def main() -> int:
     parser.add_argument("--ray-object-store", type=parse_bytes, default=None, metavar="BYTES",
                         help="the Ray object store's size, such as 2GiB (default: Ray's, 30%% of RAM)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per run before it is killed")
+    parser.add_argument("--sample-every", type=float, default=0.05,
+                        help="seconds between samples of the process tree's memory (default 0.05; PSS and the "
+                             "work folder are read 10 times less often)")
     parser.add_argument("--max-rss", type=parse_bytes, default=14 * 2**30, metavar="BYTES",
                         help="kill a run whose process tree's anonymous memory passes this (default 14GiB: "
                         "a shared machine)")

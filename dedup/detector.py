@@ -247,13 +247,13 @@ class Detector:
             pairs = cand.pairs_from_buckets(buckets, s.bucket_cap, flooded, s.flood_links if k == 0 else 0, stats,
                                             unlinked=later_copies)
             if layout.sketch == "fragment":  # it looks for shortened copies only: the other searches cover the rest
-                pairs = pairs[_clearly_shorter(features.words, pairs, s.verify.contained_length)]
+                pairs = pairs[clearly_shorter(features.words, pairs, s.verify.contained_length)]
             found[layout.name] = pairs
         found["clauses"] = cand.pairs_from_keys(table.sentence, eligible=long_enough & table.is_clause,
                                                 cap=s.bucket_cap, stats=stats)
         stats.by_source = {name: len(p) for name, p in found.items()}
         pairs = cand.unique_pairs(np.concatenate(list(found.values())))
-        pairs = pairs[~_overlapping(table, pairs)]
+        pairs = pairs[~overlapping(table, pairs)]
         stats.pairs = len(pairs)
         left, right = pairs[:, 0], pairs[:, 1]
         same_doc = table.doc[left] == table.doc[right]
@@ -425,7 +425,7 @@ def _later_copies(exact_pairs: np.ndarray, passages: int) -> np.ndarray:
     return out
 
 
-def _clearly_shorter(words: np.ndarray, pairs: np.ndarray, most: float) -> np.ndarray:
+def clearly_shorter(words: np.ndarray, pairs: np.ndarray, most: float) -> np.ndarray:
     """Pairs whose shorter side has at most `most` of the other's words."""
     a, b = words[pairs[:, 0]], words[pairs[:, 1]]
     return np.minimum(a, b) <= most * np.maximum(a, b)
@@ -466,7 +466,7 @@ def quoted_clauses(table: PassageTable, long_enough: np.ndarray) -> np.ndarray:
     return out
 
 
-def _overlapping(table: PassageTable, pairs: np.ndarray) -> np.ndarray:
+def overlapping(table: PassageTable, pairs: np.ndarray) -> np.ndarray:
     """Pairs whose passages overlap in one document (a clause and its own sentence)."""
     a, b = pairs[:, 0], pairs[:, 1]
     return (table.doc[a] == table.doc[b]) & (table.start[a] < table.end[b]) & (table.start[b] < table.end[a])

@@ -318,3 +318,16 @@ def test_a_flood_is_linked_as_check_links_it(tmp_path):
     result = scan([str(path)], out, shards=3, settings=settings_, workers=2)
     assert [f.to_json() for f in read_findings(out)] == [f.to_json() for f in report.findings]
     assert result.stats["flood"] == report.stats["flood"]
+
+
+@pytest.mark.parametrize("rows_per_task", [700, 5000])
+def test_bands_cut_by_key_range_give_the_same_findings(tmp_path, shared, monkeypatch, rows_per_task):
+    """A run too large for one band's keys in one task cuts every band by key range (a bucket
+    is one key, so it stays whole): the same findings."""
+    from dedup.scan import stages
+    monkeypatch.setattr(stages, "ROWS_PER_BAND_TASK", rows_per_task)
+    path = str(shared / "eval" / "dev-en" / "docs.jsonl")
+    expected = check_lines([path], tmp_path)
+    out = tmp_path / "out"
+    assert scan_lines([path], out, shards=3) == expected
+    assert any("-" in p.name[2:] for p in (out / "work" / "pairs").iterdir())  # the bands were cut

@@ -215,27 +215,27 @@ def _run(job: Job, engine: Engine, clock: _Clock, output: str,
     sentences = sum(m["sentences"] for m in shards)
     limit = s.editorial.boilerplate_limit(sum(m["documents_with_passages"] for m in shards))
     layouts = Detector.from_settings(s)._banding()
-    step = stages.BANDS_PER_TASK
-    bands = [(k, tuple(range(b, min(b + step, layout.bands)))) for k, layout in enumerate(layouts)
-             for b in range(0, layout.bands, step)]
+    step, parts = stages.BANDS_PER_TASK, stages.key_parts(eligible + sum(m["quotes"] for m in shards))
+    bands = [(k, (tuple(range(b, min(b + step, layout.bands))), (part, parts))) for k, layout in enumerate(layouts)
+             for b in range(0, layout.bands, step) for part in range(parts)]
     later_bands = [(k, b) for k, b in bands if layouts[k].sketch == "fragment"]  # they need the stock bigrams
     first_bands = [(k, b) for k, b in bands if layouts[k].sketch != "fragment"]
     # what needs none of the run's statistics runs beside their merge: no core waits between the two
-    first = engine.map(stages.run, [("band_pairs", (job, k, b, offsets, False)) for k, b in first_bands]
+    first = engine.map(stages.run, [("band_pairs", (job, k, b, offsets, False, r)) for k, (b, r) in first_bands]
                        + [("exact_pairs", (job, p, offsets)) for p in range(PARTS)]
                        + [("merge_counts", (job, p, eligible, limit, offsets)) for p in range(PARTS)])
     exact = first[len(first_bands):len(first_bands) + PARTS]
     if later_bands:
         engine.map(stages.fragment_keys, [(job, t, int(offsets.passages[t])) for t in range(n)])
-    found = first[:len(first_bands)] + engine.map(stages.band_pairs, [(job, k, b, offsets, False)
-                                                                       for k, b in later_bands])
+    found = first[:len(first_bands)] + engine.map(stages.band_pairs, [(job, k, b, offsets, False, r)
+                                                                       for k, (b, r) in later_bands])
     bands = first_bands + later_bands
     stats = cand.CandidateStats()
     stats.bucket_pairs = sum(m["bucket_pairs"] for m in found)
     stats.budget = max(s.candidate_budget_min, int(s.candidate_budget * eligible))
     stage = "pairs"
     if stats.bucket_pairs > stats.budget:  # a flood: link through representatives, as check does
-        load = sum(engine.map(stages.band_load, [(job, k, b, offsets) for k, b in bands]))
+        load = sum(engine.map(stages.band_load, [(job, k, b, offsets, r) for k, (b, r) in bands]))
         flooded = cand.flood_from_load(np.asarray(load), stats.budget, s.flood_links, stats)
         _save(job.scan.work / "flooded.npy", flooded)
         later = np.concatenate([np.zeros(0, dtype=np.int64)]
@@ -243,13 +243,13 @@ def _run(job: Job, engine: Engine, clock: _Clock, output: str,
         copies = np.zeros(int(offsets.passages[-1]), dtype=bool)
         copies[later] = True
         _save(job.scan.work / "later_copies.npy", copies)
-        found = engine.map(stages.band_pairs, [(job, k, b, offsets, True) for k, b in bands])
+        found = engine.map(stages.band_pairs, [(job, k, b, offsets, True, r) for k, (b, r) in bands])
         stage = "pairs-flood"
     for m in [*found, *exact, *shards]:
         stats.capped_buckets += m["capped_buckets"]
         stats.capped_passages += m["capped_passages"]
     stats.representative_links = sum(m["representative_links"] for m in found)
-    units = [f"exact/{p:05d}" for p in range(PARTS)] + [f"{stage}/{k}-{b[0]:03d}" for k, b in bands]
+    units = [f"exact/{p:05d}" for p in range(PARTS)] + [f"{stage}/{k}-{b[0]:03d}" + (f"-{r[0]}" if r[1] > 1 else "") for k, (b, r) in bands]
     clock.lap("statistics+candidates")
     ranges = _verify_ranges(stages.pair_counts(job, units, n), offsets)
     verified = engine.map(stages.verify_range, [(job, k, lo, hi, offsets, units, sentences)

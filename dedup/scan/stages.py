@@ -12,9 +12,10 @@ index in it, in input order), so every rule that breaks a tie by passage order d
 2. `merge_counts`: one hash partition of term frequencies (IDF), fragment bigrams (stock
    phrases) and boilerplate texts, summed over every shard.
 3. `fragment_keys`: the fragment band keys, once the stock bigrams are known.
-4. `band_pairs` / `exact_pairs`: one band of one banding (or one partition of exact
-   copies) over the whole run: buckets, the same caps and chains, the same flood rules;
-   pairs written by the shard of their earlier passage.
+4. `band_pairs` / `exact_pairs`: a few bands of one banding, one after the other (or one
+   partition of exact copies), over the whole run: buckets, the same caps and chains, the
+   same flood rules; pairs written by the shard of their earlier passage. Those that need
+   no statistic run in one round with `merge_counts` (`run` takes any of them).
 5. `verify_range`: the candidate pairs of a range of earlier passages verified against the
    passages they name, with the run's IDF weights; accepted pairs written by later passage.
 6. `couple_part` / `judge_part`: editorial rules over the documents that the pairs of a range
@@ -36,9 +37,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import candidates as cand
-from ..detector import Detector, Settings, _clearly_shorter, _overlapping, quoted_clauses
-from ..group import components, select
+from ..arrays import owners, ranges, unique_sorted
+from ..detector import Detector, Settings, clearly_shorter, overlapping, quoted_clauses
 from ..editorial import REPORT, STRUCTURAL, Coupling, count_verdicts, find_coupling, first_verdicts, judge
+from ..group import components, select
 from ..model import Document
 from ..normalize import word_counts
 from ..passages import PassageTable, build_passages, in_kind_ranges, in_ranges
@@ -47,9 +49,7 @@ from ..readers.limits import ReadLimits
 from ..readers.records import read_jsonl
 from ..report import LineIndex
 from ..shingle import Shingles, shingle_batch, text_hashes
-from ..arrays import owners, ranges, unique_sorted
-from ..verify import (CONTAINED, EXACT, KINDS, NO_KIND, NORMALIZED, TERMS, build_features,
-                      verify)
+from ..verify import CONTAINED, EXACT, KINDS, NO_KIND, NORMALIZED, TERMS, build_features, verify
 from .store import ScanFolder, Unit, UnitWriter
 
 PARTS = 16  # hash partitions of the run's statistics and of the exact copies
@@ -382,9 +382,17 @@ def fragment_keys(job: Job, task: int, first_passage: int) -> dict[str, Any]:
 
 # -- 4. candidates --------------------------------------------------------------------------
 
-def _layout_rows(job: Job, layout_name: str, sketch: str, band: int, offsets: Offsets) -> tuple[np.ndarray, np.ndarray]:
+def _in_key_range(keys: np.ndarray, key_range: tuple[int, int]) -> np.ndarray:
+    """Which `keys` fall in part ``key_range[0]`` of ``key_range[1]`` equal ranges of 32-bit keys."""
+    part, parts = key_range
+    return (keys.astype(np.uint64) * np.uint64(parts)) >> np.uint64(32) == np.uint64(part)
+
+
+def _layout_rows(job: Job, layout_name: str, sketch: str, band: int, offsets: Offsets,
+                 key_range: tuple[int, int] = (0, 1)) -> tuple[np.ndarray, np.ndarray]:
     """(passage numbers, keys of `band`) of one banding over the whole run, in `dedup check`'s
-    row order: sentences in passage order (then, for the salted banding, quotations)."""
+    row order: sentences in passage order (then, for the salted banding, quotations); only the
+    keys in `key_range` (a bucket is one key: it stays whole)."""
     rows, keys, quote_rows, quote_keys = [], [], [], []
     for t in range(len(job.tasks)):
         shard = job.unit("shards", t)
@@ -402,8 +410,12 @@ def _layout_rows(job: Job, layout_name: str, sketch: str, band: int, offsets: Of
             r, k = r[:split], k[:split]
         rows.append(r + start)
         keys.append(k)
-    return (np.concatenate([np.zeros(0, dtype=np.int64)] + rows + quote_rows),
-            np.concatenate([np.zeros(0, dtype=np.uint32)] + keys + quote_keys))
+    rows_all = np.concatenate([np.zeros(0, dtype=np.int64)] + rows + quote_rows)
+    keys_all = np.concatenate([np.zeros(0, dtype=np.uint32)] + keys + quote_keys)
+    if key_range[1] > 1:
+        inside = _in_key_range(keys_all, key_range)
+        rows_all, keys_all = rows_all[inside], keys_all[inside]
+    return rows_all, keys_all
 
 
 def _words(job: Job) -> np.ndarray:
@@ -411,12 +423,20 @@ def _words(job: Job) -> np.ndarray:
 
 
 BANDS_PER_TASK = 8  # bands a candidates task takes in turn (one band's keys in memory at a time)
+ROWS_PER_BAND_TASK = 32_000_000  # keys of one band a task holds at most: a larger run cuts each band by key range
 
 
-def band_pairs(job: Job, layout_index: int, bands: tuple[int, ...], offsets: Offsets, flood: bool) -> dict[str, Any]:
-    """Stage 4 for a few bands of one banding, one after the other: buckets and their pairs
-    (with `flood`, under the flood's links), de-duplicated over the bands."""
-    name = f"{layout_index}-{bands[0]:03d}"
+def key_parts(rows: int) -> int:
+    """Into how many key ranges each band is cut for a run of `rows` sketched rows."""
+    return max(1, -(-rows // ROWS_PER_BAND_TASK))
+
+
+def band_pairs(job: Job, layout_index: int, bands: tuple[int, ...], offsets: Offsets, flood: bool,
+               key_range: tuple[int, int] = (0, 1)) -> dict[str, Any]:
+    """Stage 4 for a few bands of one banding, one after the other, the keys of `key_range`
+    only: buckets and their pairs (with `flood`, under the flood's links), de-duplicated over
+    the bands."""
+    name = f"{layout_index}-{bands[0]:03d}" + (f"-{key_range[0]}" if key_range[1] > 1 else "")
     unit = job.unit("pairs-flood" if flood else "pairs", name)
     if unit.done():
         return unit.json()
@@ -429,7 +449,7 @@ def band_pairs(job: Job, layout_index: int, bands: tuple[int, ...], offsets: Off
         unlinked = np.load(job.scan.work / "later_copies.npy")
     found, bucket_pairs = [np.zeros((0, 2), dtype=np.int64)], 0
     for band in bands:
-        rows, keys = _layout_rows(job, layout.name, layout.sketch, band, offsets)
+        rows, keys = _layout_rows(job, layout.name, layout.sketch, band, offsets, key_range)
         b = cand.key_buckets(keys, rows=rows)
         b = cand.Buckets(b.members, b.lengths, np.full(len(b.lengths), band, dtype=np.int64))
         bucket_pairs += cand.bucket_pairs([b], s.bucket_cap)
@@ -437,7 +457,7 @@ def band_pairs(job: Job, layout_index: int, bands: tuple[int, ...], offsets: Off
                                              stats, unlinked=unlinked))
     pairs = cand.unique_pairs(np.concatenate(found))
     if layout.sketch == "fragment":
-        pairs = pairs[_clearly_shorter(_words(job), pairs, s.verify.contained_length)]
+        pairs = pairs[clearly_shorter(_words(job), pairs, s.verify.contained_length)]
     writer = UnitWriter(unit)
     _by_shard(writer, pairs, offsets)
     meta = {"bucket_pairs": bucket_pairs, "capped_buckets": stats.capped_buckets,
@@ -446,12 +466,13 @@ def band_pairs(job: Job, layout_index: int, bands: tuple[int, ...], offsets: Off
     return meta
 
 
-def band_load(job: Job, layout_index: int, bands: tuple[int, ...], offsets: Offsets) -> np.ndarray:
+def band_load(job: Job, layout_index: int, bands: tuple[int, ...], offsets: Offsets,
+              key_range: tuple[int, int] = (0, 1)) -> np.ndarray:
     """How many pairs some bands' buckets give each passage (`candidates.bucket_load`), for a flood."""
     layout = Detector.from_settings(job.settings)._banding()[layout_index]
     load = np.zeros(int(offsets.passages[-1]), dtype=np.int64)
     for band in bands:
-        rows, keys = _layout_rows(job, layout.name, layout.sketch, band, offsets)
+        rows, keys = _layout_rows(job, layout.name, layout.sketch, band, offsets, key_range)
         load += cand.bucket_load([cand.key_buckets(keys, rows=rows)], len(load), job.settings.bucket_cap)
     return load
 
@@ -599,7 +620,7 @@ def verify_range(job: Job, task: int, lo: int, hi: int, offsets: Offsets, pair_u
     g = gather(job, ids, offsets, with_raw=False)
     local = np.searchsorted(ids, pairs)
     table = SimpleNamespace(doc=g.doc, start=g.start, end=g.end)
-    local = local[~_overlapping(table, local)]  # type: ignore[arg-type]
+    local = local[~overlapping(table, local)]  # type: ignore[arg-type]
     left, right = local[:, 0], local[:, 1]
     same_doc = g.doc[left] == g.doc[right]
     exact_only = g.heading[left] | g.heading[right] | (g.listing[left] & g.listing[right])
