@@ -215,9 +215,9 @@ def _run(job: Job, engine: Engine, clock: _Clock, output: str,
     sentences = sum(m["sentences"] for m in shards)
     limit = s.editorial.boilerplate_limit(sum(m["documents_with_passages"] for m in shards))
     layouts = Detector.from_settings(s)._banding()
-    step, parts = stages.BANDS_PER_TASK, stages.key_parts(eligible + sum(m["quotes"] for m in shards))
-    bands = [(k, (tuple(range(b, min(b + step, layout.bands))), (part, parts))) for k, layout in enumerate(layouts)
-             for b in range(0, layout.bands, step) for part in range(parts)]
+    step, key_ranges = stages.BANDS_PER_TASK, stages.key_parts(eligible + sum(m["quotes"] for m in shards))
+    bands = [(k, (tuple(range(b, min(b + step, layout.bands))), (part, key_ranges)))
+             for k, layout in enumerate(layouts) for b in range(0, layout.bands, step) for part in range(key_ranges)]
     later_bands = [(k, b) for k, b in bands if layouts[k].sketch == "fragment"]  # they need the stock bigrams
     first_bands = [(k, b) for k, b in bands if layouts[k].sketch != "fragment"]
     # what needs none of the run's statistics runs beside their merge: no core waits between the two

@@ -32,7 +32,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -872,4 +872,5 @@ def _spans(table: PassageTable, rows: np.ndarray) -> dict[str, Any]:
             "column": np.array(column, dtype=np.int64)}
 
 
-STAGES = {"band_pairs": band_pairs, "exact_pairs": exact_pairs, "merge_counts": merge_counts}
+STAGES: dict[str, Callable[..., Any]] = {"band_pairs": band_pairs, "exact_pairs": exact_pairs,
+                                         "merge_counts": merge_counts}
