@@ -27,13 +27,16 @@ def _in_repo(monkeypatch):
     monkeypatch.chdir(REPO)
 
 
-def test_examples_and_a_dev_set_on_ray(ray_engine, tmp_path, shared):
+def test_examples_and_the_dev_sets_on_ray(ray_engine, tmp_path, shared):
     assert ray_engine.workers == 2
-    for paths, shards in ((example_paths(), 4), ([str(shared / "eval" / "dev-en" / "docs.jsonl")], 16)):
+    corpora = {"examples": example_paths(), "dev-ar": [str(shared / "eval" / "dev-ar" / "docs.jsonl")],
+               "dev-en": [str(shared / "eval" / "dev-en" / "docs.jsonl")]}
+    for name, paths in corpora.items():
         expected = check_lines(paths, tmp_path)
-        out = tmp_path / f"out-{shards}"
-        scan(paths, out, engine=ray_engine, shards=shards)
-        assert (out / "findings.jsonl").read_text(encoding="utf-8").splitlines() == expected
+        for shards in (1, 4, 16):
+            out = tmp_path / f"out-{name}-{shards}"
+            scan(paths, out, engine=ray_engine, shards=shards)
+            assert (out / "findings.jsonl").read_text(encoding="utf-8").splitlines() == expected, (name, shards)
 
 
 def test_shuffled_dev_set_on_ray(ray_engine, tmp_path, shared):
