@@ -354,28 +354,35 @@ class Detector:
 
     def _stats(self, table: PassageTable, stats: cand.CandidateStats, findings: list[Finding],
                clock: "Stopwatch") -> dict[str, Any]:
-        s = self.settings
-        bands, rows = s.bands()
         return {
             "documents": len(table.documents),
             "sentences": table.sentences,
             "passages": len(table),
             "findings": len(findings),
             "by_kind": count_kinds(findings),
-            "candidates": stats.pairs,
-            "capped_buckets": stats.capped_buckets,
-            "capped_passages": stats.capped_passages,
-            "flood": {"bucket_pairs": stats.bucket_pairs, "budget": stats.budget, "passages": stats.flooded,
-                      "least_load": stats.flood_load, "representative_links": stats.representative_links},
-            "normalization": PROFILE,
-            "shingles": s.shingles,
-            "num_perm": s.num_perm,
-            "threshold": s.threshold,
-            "bands": bands,
-            "rows": rows,
+            **search_stats(self.settings, stats),
             "stage_seconds": {name: round(t, 3) for name, t in clock.laps.items()},
             "seconds": round(clock.total(), 3),
         }
+
+
+def search_stats(s: Settings, stats: cand.CandidateStats) -> dict[str, Any]:
+    """The report stats of the candidate search and its settings (a check's, or a scan's
+    summed over its tasks)."""
+    bands, rows = s.bands()
+    return {
+        "candidates": stats.pairs,
+        "capped_buckets": stats.capped_buckets,
+        "capped_passages": stats.capped_passages,
+        "flood": {"bucket_pairs": stats.bucket_pairs, "budget": stats.budget, "passages": stats.flooded,
+                  "least_load": stats.flood_load, "representative_links": stats.representative_links},
+        "normalization": PROFILE,
+        "shingles": s.shingles,
+        "num_perm": s.num_perm,
+        "threshold": s.threshold,
+        "bands": bands,
+        "rows": rows,
+    }
 
 
 def document_salts(documents: Sequence[Document]) -> np.ndarray:

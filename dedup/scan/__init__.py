@@ -25,11 +25,10 @@ import numpy as np
 from .. import __version__
 from .. import candidates as cand
 from ..atomic import write_atomically
-from ..detector import Detector, Settings
+from ..detector import Detector, Settings, search_stats
 from ..exits import UsageError
 from ..group import components
 from ..model import Finding, Span, count_kinds
-from ..normalize import PROFILE
 from ..readers import format_of
 from ..readers.limits import ReadLimits
 from ..verify import KINDS
@@ -388,8 +387,6 @@ def _span(sp: dict[str, Any], k: int) -> Span:
 
 def _stats(job: Job, shards: list[dict[str, Any]], stats: cand.CandidateStats, judged: list[dict[str, Any]],
            offsets: Offsets, findings: int, by_kind: dict[str, int]) -> dict[str, Any]:
-    s = job.settings
-    bands, rows = s.bands()
     left_out: dict[str, int] = {}
     for m in judged:
         for reason, count in m["left_out"].items():
@@ -400,17 +397,7 @@ def _stats(job: Job, shards: list[dict[str, Any]], stats: cand.CandidateStats, j
         "passages": int(offsets.passages[-1]),
         "findings": findings,
         "by_kind": by_kind,
-        "candidates": stats.pairs,
-        "capped_buckets": stats.capped_buckets,
-        "capped_passages": stats.capped_passages,
-        "flood": {"bucket_pairs": stats.bucket_pairs, "budget": stats.budget, "passages": stats.flooded,
-                  "least_load": stats.flood_load, "representative_links": stats.representative_links},
-        "normalization": PROFILE,
-        "shingles": s.shingles,
-        "num_perm": s.num_perm,
-        "threshold": s.threshold,
-        "bands": bands,
-        "rows": rows,
+        **search_stats(job.settings, stats),
         "left_out": {k: left_out[k] for k in sorted(left_out)},
         "boilerplate": _boilerplate(job, offsets),
         "scan": {"tasks": len(job.tasks)},
@@ -435,8 +422,3 @@ def _boilerplate(job: Job, offsets: Offsets, most: int = 10) -> dict[str, Any]:
     return {"texts": len(values), "passages": passages,
             "most_common": [{"text": text_of[p], "documents": int(c)}
                             for p, c in zip(examples[:most].tolist(), counts[:most].tolist())]}
-
-
-def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
-    return ScanFolder(Path(folder)).manifest()
-

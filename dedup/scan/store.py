@@ -21,7 +21,6 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from ..arrays import ranges
 from ..readers import InputError
 from .output import FORMAT, MANIFEST
 
