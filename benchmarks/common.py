@@ -370,7 +370,6 @@ def run_child(cmd: Sequence[str], timeout: float | None = None, env: dict[str, s
     counts only if the child reaped it) and the largest RSS of the whole process tree seen by
     polling every 0.2 s. The group is killed past `timeout` seconds, or when the
     resident memory of the process tree passes `max_rss` bytes (a guard for a shared machine)."""
-    import signal
     import tempfile
 
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -390,11 +389,7 @@ def run_child(cmd: Sequence[str], timeout: float | None = None, env: dict[str, s
             elif max_rss is not None and tree_peak > max_rss:
                 stopped = "memory"
             if stopped:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                pid, status, usage = os.wait4(proc.pid, 0)
+                pid, status, usage = _kill_group(proc.pid)
                 break
             polls += 1
             time.sleep(0.02)
@@ -442,6 +437,15 @@ def _matching_roots(psutil, marks: Sequence[str], exclude: set[int]) -> list:
         if line and any(mark in line for mark in marks):
             found.append(proc)
     return found
+
+
+def _kill_group(pid: int) -> tuple[int, int, Any]:
+    """SIGKILL a command's process group (one that ran too long or grew too large) and reap it."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return os.wait4(pid, 0)
 
 
 def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str | os.PathLike | None = None,
@@ -589,11 +593,7 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, *, cwd: str |
         elif max_rss is not None and total_anon > max_rss:
             stopped = "memory"
         if stopped:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            pid, status, usage = os.wait4(proc.pid, 0)
+            pid, status, usage = _kill_group(proc.pid)
             break
         time.sleep(interval)
     wall = time.perf_counter() - start
