@@ -19,8 +19,10 @@ that hold a pair:
   paragraphs that each retell one above them (a page's list of its story's latest items).
 - `SHORT`: an exact repeat of a passage under `min_words` words inside one article (a refrain,
   a timeline's date, a fragment cut at an abbreviation), unless a whole line is doubled right
-  after itself (a pasted caption); and a passage under `fragment_words` words standing inside
-  a sentence of another document (an age, a name and title, an attribution).
+  after itself (a pasted caption); two sentences under `statement_words` words inside one
+  article that match only loosely (in so few words a changed word is another statement:
+  "Patients want clarity" / "Doctors want clarity"); and a passage under `fragment_words` words
+  standing inside a sentence of another document (an age, a name and title, an attribution).
 - `LABEL`: a fuzzy match with a short line of its own without final punctuation (an
   intertitle, a caption, a label): like a headline, matched only as an exact copy; and such a
   line recurring in one article, other than right after itself ("Winners meet in final").
@@ -65,6 +67,7 @@ class EditorialRules:
     fragment_words: int = 6  # a shorter passage standing inside a sentence of another document needs this many
     link_words: int = 20  # ... or this short after a label and a colon ("Read also: <headline>")
     label_words: int = 8  # a line of its own this short, without final punctuation, matches only exactly
+    statement_words: int = 8  # two sentences this short reworded inside one article say different things
     template_family: int = 3  # passages of one article linked by fuzzy matches: a template
     recap_paragraphs: int = 3  # closing paragraphs that each retell one above them: teasers
     report_structural: bool = False  # report structural repeats (at info severity) instead of leaving them out
@@ -184,6 +187,8 @@ def _inside_one_document(table: PassageTable, layout: Layout, words: np.ndarray,
     identical = (kind == EXACT) | (kind == NORMALIZED)
     doubled = (table.sentence[l] == table.sentence[e] + 1) & identical & (words[e] >= 2)  # one word is a fragment
     short = np.minimum(words[e], words[l]) < min_words
+    brief = (kind == NEAR) & (np.maximum(words[e], words[l]) < rules.statement_words)
+    short |= brief & ~table.is_clause[e] & ~table.is_clause[l]  # a word changed in so few: another statement
     verdict[short & ~doubled] = SHORT
     fuzzy = ~identical & (verdict == REPORT)
     whole = np.searchsorted(table.sentence, table.sentence[np.concatenate([e, l])])  # a clause's sentence

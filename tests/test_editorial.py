@@ -240,6 +240,16 @@ def test_a_timeline_date_recurring_is_left_out_but_a_doubled_caption_line_is_fou
     assert [(f.kind, f.match.line, f.sentence.line) for f in found] == [("exact", 3, 4)]
 
 
+def test_two_short_sentences_a_word_apart_inside_one_article_are_two_statements():
+    text = (f"Clinics ask for rules\n\n{STORIES[0]} Patients are saying they want clear rules.\n\n"
+            f"{STORIES[1]}\n\n{STORIES[2]} Doctors are saying they want clear rules.")
+    assert Detector().check(text, "a.txt") == []
+    loose = Detector(editorial=EditorialRules(statement_words=0)).check(text, "a.txt")
+    assert [f.kind for f in loose] == ["near"]  # the rule, not the matching, leaves them out
+    longer = text.replace("want clear rules", "want clear rules on the new waiting lists")
+    assert [f.kind for f in Detector().check(longer, "b.txt")] == ["near"]  # a longer sentence: a hasty copy
+
+
 # --- labels and kinds -----------------------------------------------------------------------------
 
 def test_a_reworded_or_recurring_intertitle_is_left_out_but_a_doubled_one_is_found():
