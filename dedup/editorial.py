@@ -9,7 +9,9 @@ that hold a pair:
 - `BOILERPLATE`: a passage whose normalized text recurs in many documents of the run (app
   promos, newsletter lines, agency sign-offs, author bios): counted once in the stats.
 - `STRUCTURAL`: a repeat by the house's design inside one article: the summary paragraph
-  (standfirst) restated in the body, or one of its sentences carried into it word for word, an
+  (standfirst) restated in the body, or one of its sentences carried into it word for word (a
+  first paragraph is a summary when the lead restates it, or when two or more of its sentences
+  are each retold further down), an
   intertitle or pull quote lifted from a quotation, a statement summarized with a quoted
   fragment and then given as the full quote, the headline restated further down, a bulleted
   fact box (the winners, a sentence's terms) restating the prose. Reported at ``info``
@@ -63,6 +65,7 @@ class EditorialRules:
     standfirst_paragraphs: int = 4  # ... in an article of at least this many paragraphs
     standfirst_overlap: float = 0.35  # ... when this share of the lead's opening sentence restates it
     pull_quote_words: int = 8  # a paragraph of one passage this short is an intertitle or pull quote
+    retold_sentences: int = 2  # a first paragraph with this many sentences each retold further down is a summary
     title_words: int = 12  # a paragraph of one sentence this short restated by the next paragraph is its title
     fragment_words: int = 6  # a shorter passage standing inside a sentence of another document needs this many
     link_words: int = 20  # ... or this short after a label and a colon ("Read also: <headline>")
@@ -245,7 +248,28 @@ def _structural(table: PassageTable, layout: Layout, words: np.ndarray, e: np.nd
     quoted_later = _full_quote_after_summary(table, e, l) & restated
     titled = _lone_short(layout, words, e, rules.title_words) & (layout.paragraph[l] == layout.paragraph[e] + 1)
     titled[titled] = [not _STATEMENT_END.search(table.raw[k]) for k in e[titled].tolist()]  # a title ends on no full stop
-    return standfirst | pull_quote | headline | quoted_later | (titled & restated)
+    summary = _retold_summary(table, layout, e, l, rules.retold_sentences)
+    return standfirst | summary | pull_quote | headline | quoted_later | (titled & restated)
+
+
+def _retold_summary(table: PassageTable, layout: Layout, e: np.ndarray, l: np.ndarray, most: int) -> np.ndarray:
+    """Pairs ``(e[k], l[k])`` of one article that go from its first paragraph after the headline
+    to a later paragraph, where at least `most` different sentences of that first paragraph are
+    each retold further down, in at least `most` different paragraphs: a summary (a chapeau) that
+    the body then tells in full. A hasty copy repeats one passage, a pasted paragraph stands in
+    one place; a summary is retold sentence by sentence."""
+    leads = np.flatnonzero(layout.lead)
+    first = np.full(len(table.documents), -1, dtype=np.int64)
+    first[table.doc[leads]] = layout.paragraph[leads]
+    in_first = (layout.paragraph[e] == first[table.doc[e]]) & (layout.paragraph[l] > layout.paragraph[e])
+    if not in_first.any():
+        return in_first
+    docs = table.doc[e[in_first]].astype(np.int64)
+    retold = np.unique(np.stack([docs, table.sentence[e[in_first]].astype(np.int64)]), axis=1)
+    places = np.unique(np.stack([docs, layout.paragraph[l[in_first]]]), axis=1)  # a pasted paragraph is one place
+    sentences = np.bincount(retold[0], minlength=len(table.documents))
+    paragraphs = np.bincount(places[0], minlength=len(table.documents))
+    return in_first & (np.minimum(sentences, paragraphs)[table.doc[e]] >= most)
 
 
 # A dateline opens a wire or agency lead: "LONDON (Reuters) - ", "دبي، الإمارات العربية المتحدة (CNN)— ".

@@ -124,6 +124,34 @@ def test_a_repeat_of_a_lead_that_summarizes_nothing_is_reported():
     assert not report.findings[0].structural
 
 
+CHAPEAU_ARTICLE = """Port workers end strike after pay deal
+
+Dock workers at the northern port ended a nine-day strike on Friday after the operator agreed to raise wages by six percent. Shipping companies said the backlog of containers would take two weeks to clear.
+
+The union had called the strike in early March over pay and the length of night shifts.
+
+Members voted on Thursday evening, and the dock workers at the northern port ended the nine-day strike on Friday after the operator agreed to raise their wages by six percent.
+
+Cranes were moving again by noon, a spokesman for the port authority said.
+
+Several shipping companies said the backlog of containers in the yards would take two weeks to clear."""
+
+
+def test_a_first_paragraph_whose_sentences_are_each_retold_below_is_a_summary():
+    """The lead goes on with the story, but two sentences of the first paragraph are each
+    retold further down: a chapeau by design. One sentence retold is a repeat."""
+    report = Detector().check_many([("a.txt", CHAPEAU_ARTICLE)])
+    assert report.findings == [] and report.stats["left_out"]["structural"] == 2
+    on_request = Detector(editorial=EditorialRules(report_structural=True)).check_many([("a.txt", CHAPEAU_ARTICLE)])
+    assert len(on_request.findings) == 2 and all(f.structural for f in on_request.findings)
+    once = CHAPEAU_ARTICLE.replace("Several shipping companies said the backlog of containers in the yards would "
+                                   "take two weeks to clear.", "The port handles a fifth of the country's imports.")
+    found = Detector().check_many([("b.txt", once)]).findings
+    assert [f.kind for f in found] in (["near"], ["contained"]) and not found[0].structural
+    strict = Detector(editorial=EditorialRules(retold_sentences=3)).check_many([("a.txt", CHAPEAU_ARTICLE)])
+    assert len(strict.findings) == 2  # the rule, not another one, leaves them out
+
+
 def test_structural_findings_are_info_in_every_format_and_do_not_fail_the_run(tmp_path):
     report = Detector(editorial=EditorialRules(report_structural=True)).check_many([("a.txt", STANDFIRST_ARTICLE)])
     ctx = FormatContext({"a.txt": STANDFIRST_ARTICLE})
