@@ -13,7 +13,8 @@ that hold a pair:
   first paragraph is a summary when the lead restates it, or when two or more of its sentences
   are each retold further down), an
   intertitle or pull quote lifted from a quotation, a statement summarized with a quoted
-  fragment and then given as the full quote, the headline restated further down, a bulleted
+  fragment and then given as the full quote, the headline (a first line ending on "?" or "!"
+  too) restated further down, a bulleted
   fact box (the winners, a sentence's terms) restating the prose. Reported at ``info``
   severity when asked for.
 - `TEASER`: a page's related-article teasers (another story's lead less its dateline, and the
@@ -65,6 +66,7 @@ class EditorialRules:
     standfirst_paragraphs: int = 4  # ... in an article of at least this many paragraphs
     standfirst_overlap: float = 0.35  # ... when this share of the lead's opening sentence restates it
     pull_quote_words: int = 8  # a paragraph of one passage this short is an intertitle or pull quote
+    headline_words: int = 15  # a first line this short ending on "?" or "!" is a headline too
     retold_sentences: int = 2  # a first paragraph with this many sentences each retold further down is a summary
     title_words: int = 12  # a paragraph of one sentence this short restated by the next paragraph is its title
     fragment_words: int = 6  # a shorter passage standing inside a sentence of another document needs this many
@@ -468,14 +470,30 @@ def paragraph_layout(table: PassageTable, passages: np.ndarray, rules: Editorial
         own = np.searchsorted(table.start[sentences], table.start[rows], side="right") - 1
         paragraph[rows] = ordinal[own]
         alone[rows] = (per_line[ordinal[own]] == 1) & ~table.is_clause[rows]
+        titled = bool(table.heading[sentences[0]]) or _title_line(table, sentences, per_line, ordinal, rules)
+        headline[sentences[0]] = titled
         body = sentences[~table.heading[sentences]]
+        body = body[1:] if titled and len(body) and body[0] == sentences[0] else body
         if len(body):
             lead[body[0]] = True
-        headline[sentences[0]] = bool(table.heading[sentences[0]])
-        first = _standfirst(table, sentences, ordinal, rules) if wanted is None or d in wanted else -1
+        first = _standfirst(table, sentences, ordinal, titled, rules) if wanted is None or d in wanted else -1
         if first >= 0:
             standfirst[rows] = ordinal[own] == first
     return Layout(paragraph, alone, standfirst, lead, headline)
+
+
+def _title_line(table: PassageTable, sentences: np.ndarray, per_line: np.ndarray, ordinal: np.ndarray,
+                rules: EditorialRules) -> bool:
+    """Is the document's first sentence a headline that ends on a question or exclamation mark
+    ("What is Land Day?"): a short first line of one sentence, with more paragraphs after it?
+    Matching reads such a line as prose; the editorial rules read it as the page's title."""
+    first = int(sentences[0])
+    return (ordinal[0] == 0 and per_line[0] == 1 and int(ordinal[-1]) >= 1
+            and table.normalized[first].count(" ") + 1 <= rules.headline_words
+            and table.raw[first].rstrip().endswith(_TITLE_MARKS))
+
+
+_TITLE_MARKS = ("?", "!", "\u061f")
 
 
 def document_bounds(table: PassageTable) -> np.ndarray:
@@ -483,7 +501,8 @@ def document_bounds(table: PassageTable) -> np.ndarray:
     return np.searchsorted(table.doc, np.arange(len(table.documents) + 1, dtype=table.doc.dtype))
 
 
-def _standfirst(table: PassageTable, sentences: np.ndarray, ordinal: np.ndarray, rules: EditorialRules) -> int:
+def _standfirst(table: PassageTable, sentences: np.ndarray, ordinal: np.ndarray, titled: bool,
+                rules: EditorialRules) -> int:
     """The paragraph ordinal of a document's standfirst, or -1.
 
     In an article that opens with a headline and has enough paragraphs, the first paragraph
@@ -491,7 +510,7 @@ def _standfirst(table: PassageTable, sentences: np.ndarray, ordinal: np.ndarray,
     when the lead that follows restates it: the first sentence of the next paragraph has
     `standfirst_overlap` of its content words in it. A lead that goes on with the story is no
     summary, and a repeat of it further down is a repeat."""
-    if len(sentences) == 0 or not table.heading[sentences[0]] or ordinal[-1] + 1 < rules.standfirst_paragraphs:
+    if len(sentences) == 0 or not titled or ordinal[-1] + 1 < rules.standfirst_paragraphs:
         return -1
     words = np.bincount(ordinal, weights=[table.normalized[i].count(" ") + 1 for i in sentences.tolist()])
     after = np.flatnonzero((np.arange(len(words)) > ordinal[0]) & (words >= rules.standfirst_words))

@@ -340,6 +340,22 @@ def test_another_story_s_headline_in_a_page_is_a_link_not_a_repeat():
     assert len(twice.findings) == 3
 
 
+@pytest.mark.parametrize("headline", ["Who will pay for the new bridge over the old harbour?",
+                                      "ما قصة يوم الأرض الذي يحييه سكان الوادي كل عام؟"])
+def test_a_headline_that_asks_a_question_is_a_headline_too(headline):
+    """A first line ending on a question mark is read as prose by matching, but it is still
+    the page's title: standing in another page it is a link, restated below it is structural."""
+    story = f"{headline}\n\n{STORIES[3]}\n\n{STORIES[4]}"
+    page = f"Orchestra plans tour\n\n{STORIES[2]}\n\n{STORIES[5]}\n\n{headline}\n\n{STORIES[6]}"
+    report = Detector().check_many([("ferry", story), ("page", page)])
+    assert report.findings == [] and "teaser" in report.stats["left_out"]
+    twice = Detector().check_many([("ferry", story), ("ferry-again", story)])  # an article published twice
+    assert len(twice.findings) == 3
+    restated = f"{story}\n\n{STORIES[5]}\n\n{headline}"
+    assert Detector().check(restated, "r.txt") == []
+    assert [f.structural for f in Detector(editorial=EditorialRules(report_structural=True)).check(restated, "r.txt")] == [True]
+
+
 def test_a_read_also_line_restating_the_lead_is_a_label():
     lead = "A court in New York sentenced the former drug company boss to seven years in prison for fraud on Friday."
     text = (f"Drug boss jailed\n\n{lead}\n\n{STORIES[0]}\n\n"
