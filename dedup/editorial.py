@@ -11,7 +11,7 @@ that hold a pair:
 - `STRUCTURAL`: a repeat by the house's design inside one article: the summary paragraph
   (standfirst) restated in the body, or one of its sentences carried into it word for word (a
   first paragraph is a summary when the lead restates it, or when two or more of its sentences
-  are each retold further down), an
+  are each retold further down, one at least repeated), an
   intertitle or pull quote lifted from a quotation, a statement summarized with a quoted
   fragment and then given as the full quote, the headline (a first line ending on "?" or "!"
   too) restated further down, a bulleted
@@ -68,6 +68,7 @@ class EditorialRules:
     pull_quote_words: int = 8  # a paragraph of one passage this short is an intertitle or pull quote
     headline_words: int = 15  # a first line this short ending on "?" or "!" is a headline too
     retold_sentences: int = 2  # a first paragraph with this many sentences each retold further down is a summary
+    summary_overlap: float = 0.4  # ... a sentence of it is retold by one holding this share of its content words
     title_words: int = 12  # a paragraph of one sentence this short restated by the next paragraph is its title
     fragment_words: int = 6  # a shorter passage standing inside a sentence of another document needs this many
     link_words: int = 20  # ... or this short after a label and a colon ("Read also: <headline>")
@@ -250,28 +251,53 @@ def _structural(table: PassageTable, layout: Layout, words: np.ndarray, e: np.nd
     quoted_later = _full_quote_after_summary(table, e, l) & restated
     titled = _lone_short(layout, words, e, rules.title_words) & (layout.paragraph[l] == layout.paragraph[e] + 1)
     titled[titled] = [not _STATEMENT_END.search(table.raw[k]) for k in e[titled].tolist()]  # a title ends on no full stop
-    summary = _retold_summary(table, layout, e, l, rules.retold_sentences)
+    summary = _retold_summary(table, layout, e, l, rules)
     return standfirst | summary | pull_quote | headline | quoted_later | (titled & restated)
 
 
-def _retold_summary(table: PassageTable, layout: Layout, e: np.ndarray, l: np.ndarray, most: int) -> np.ndarray:
+def _retold_summary(table: PassageTable, layout: Layout, e: np.ndarray, l: np.ndarray,
+                    rules: EditorialRules) -> np.ndarray:
     """Pairs ``(e[k], l[k])`` of one article that go from its first paragraph after the headline
-    to a later paragraph, where at least `most` different sentences of that first paragraph are
-    each retold further down, in at least `most` different paragraphs: a summary (a chapeau) that
-    the body then tells in full. A hasty copy repeats one passage, a pasted paragraph stands in
-    one place; a summary is retold sentence by sentence."""
+    to a later paragraph, where at least `retold_sentences` different sentences of that first
+    paragraph are retold further down, in as many different paragraphs: a summary (a chapeau)
+    that the body then tells in full. A sentence is retold when it is the earlier side of one of
+    these pairs, or, once one is, when a later sentence holds `summary_overlap` of its content
+    words (the body retells a summary in its own words). A hasty copy repeats one passage, a
+    pasted paragraph stands in one place; a summary is retold sentence by sentence."""
     leads = np.flatnonzero(layout.lead)
     first = np.full(len(table.documents), -1, dtype=np.int64)
     first[table.doc[leads]] = layout.paragraph[leads]
     in_first = (layout.paragraph[e] == first[table.doc[e]]) & (layout.paragraph[l] > layout.paragraph[e])
-    if not in_first.any():
-        return in_first
-    docs = table.doc[e[in_first]].astype(np.int64)
-    retold = np.unique(np.stack([docs, table.sentence[e[in_first]].astype(np.int64)]), axis=1)
-    places = np.unique(np.stack([docs, layout.paragraph[l[in_first]]]), axis=1)  # a pasted paragraph is one place
-    sentences = np.bincount(retold[0], minlength=len(table.documents))
-    paragraphs = np.bincount(places[0], minlength=len(table.documents))
-    return in_first & (np.minimum(sentences, paragraphs)[table.doc[e]] >= most)
+    summaries = [d for d in np.unique(table.doc[e[in_first]]).tolist()
+                 if _is_retold(table, layout, int(first[d]), e[in_first & (table.doc[e] == d)],
+                               l[in_first & (table.doc[e] == d)], rules)]
+    return in_first & np.isin(table.doc[e], summaries)
+
+
+def _is_retold(table: PassageTable, layout: Layout, paragraph: int, e: np.ndarray, l: np.ndarray,
+               rules: EditorialRules) -> bool:
+    """Is the first paragraph `paragraph` of one document a summary that the body retells
+    (`_retold_summary`), given the pairs ``(e, l)`` from it to later paragraphs?"""
+    retold = set(table.sentence[e].tolist())
+    places = set(layout.paragraph[l].tolist())
+    bounds = document_bounds(table)
+    d = int(table.doc[e[0]])
+    rows = np.arange(bounds[d], bounds[d + 1])
+    rows = rows[~table.is_clause[rows]]
+    later = [(_content_words(table.normalized[j]), int(layout.paragraph[j]))
+             for j in rows[layout.paragraph[rows] > paragraph].tolist()]
+    for i in rows[layout.paragraph[rows] == paragraph].tolist():
+        words = _content_words(table.normalized[i])
+        if int(table.sentence[i]) in retold or len(words) < _RETOLD_WORDS:
+            continue
+        place = next((p for other, p in later if len(words & other) >= rules.summary_overlap * len(words)), None)
+        if place is not None:
+            retold.add(int(table.sentence[i]))
+            places.add(place)
+    return min(len(retold), len(places)) >= rules.retold_sentences
+
+
+_RETOLD_WORDS = 4  # a sentence with fewer content words is retold only by a verified repeat
 
 
 # A dateline opens a wire or agency lead: "LONDON (Reuters) - ", "دبي، الإمارات العربية المتحدة (CNN)— ".

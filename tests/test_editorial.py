@@ -152,6 +152,18 @@ def test_a_first_paragraph_whose_sentences_are_each_retold_below_is_a_summary():
     assert len(strict.findings) == 2  # the rule, not another one, leaves them out
 
 
+def test_a_summary_sentence_retold_in_other_words_counts_once_another_is_repeated():
+    """The body retells a chapeau in its own words: once one of its sentences is repeated, a
+    later sentence holding enough of another one's content words retells that one too."""
+    loose = CHAPEAU_ARTICLE.replace(
+        "Several shipping companies said the backlog of containers in the yards would take two weeks to clear.",
+        "Clearing the backlog will take the shipping companies at least two more weeks, analysts estimate.")
+    report = Detector().check_many([("a.txt", loose)])
+    assert report.findings == [] and report.stats["left_out"]["structural"] == 1
+    strict = Detector(editorial=EditorialRules(summary_overlap=1.0)).check_many([("a.txt", loose)])
+    assert [f.structural for f in strict.findings] == [False]  # a repeat when only that one is retold
+
+
 def test_structural_findings_are_info_in_every_format_and_do_not_fail_the_run(tmp_path):
     report = Detector(editorial=EditorialRules(report_structural=True)).check_many([("a.txt", STANDFIRST_ARTICLE)])
     ctx = FormatContext({"a.txt": STANDFIRST_ARTICLE})
