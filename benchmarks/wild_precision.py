@@ -13,7 +13,9 @@ whether the kind is right).
 `score` reads labelled packets (the same rows with `label`, `category`, `kind_ok` filled in)
 and prints precision per language and kind with Wilson 95% intervals, precision weighted by the
 kind counts of the full report (strict: STRUCTURAL counts as FALSE), and precision of the
-document-scope sample. The packets hold corpus text: they stay under benchmarks/results/, which
+document-scope sample. Labelled findings that the report no longer holds (a later rule left
+them out) are not counted, and their number is printed: when a change only leaves findings out,
+the rest of a random sample is a random sample of what is left. The packets hold corpus text: they stay under benchmarks/results/, which
 git ignores.
 """
 from __future__ import annotations
@@ -76,8 +78,11 @@ def packets(args: argparse.Namespace) -> int:
 
 def score(args: argparse.Namespace) -> int:
     reports = {"en": Path(args.report_en), "ar": Path(args.report_ar)}
-    counts = {lang: collections.Counter(f["kind"] for f in json.loads(path.read_text(encoding="utf-8"))["findings"])
-              for lang, path in reports.items() if path.is_file()}
+    findings = {lang: json.loads(path.read_text(encoding="utf-8"))["findings"]
+                for lang, path in reports.items() if path.is_file()}
+    counts = {lang: collections.Counter(f["kind"] for f in found) for lang, found in findings.items()}
+    reported = {lang: {_pair(f) for f in found} for lang, found in findings.items()}
+    gone: collections.Counter[str] = collections.Counter()
     main: dict[str, dict[str, list[bool]]] = collections.defaultdict(lambda: collections.defaultdict(list))
     document: dict[str, list[bool]] = collections.defaultdict(list)
     lenient: dict[str, dict[str, list[bool]]] = collections.defaultdict(lambda: collections.defaultdict(list))
@@ -89,6 +94,9 @@ def score(args: argparse.Namespace) -> int:
             row = json.loads(line)
             if row.get("label") not in ("TRUE", "FALSE", "STRUCTURAL"):
                 sys.exit(f"{path}: {row.get('id')}: no label")
+            if row["lang"] in reported and _pair(row) not in reported[row["lang"]]:
+                gone[row["lang"]] += 1  # left out by a later rule: the rest stay a random sample
+                continue
             true = row["label"] == "TRUE"
             if "sample-document" in row["id"]:
                 document[row["lang"]].append(true)
@@ -99,6 +107,8 @@ def score(args: argparse.Namespace) -> int:
                 kind_ok[row["lang"]].append(bool(row.get("kind_ok")))
     for lang in sorted(main):
         print(f"\n{lang}: precision by kind (strict: STRUCTURAL counted FALSE), Wilson 95% interval")
+        if gone[lang]:
+            print(f"({gone[lang]} labelled findings are no longer in the report and are not counted)")
         print("| kind | findings in the report | sample TRUE | precision | 95% interval |")
         print("| --- | --- | --- | --- | --- |")
         weighted = weighted_lenient = total = 0.0
@@ -120,6 +130,11 @@ def score(args: argparse.Namespace) -> int:
         if kind_ok[lang]:
             print(f"kind right on TRUE findings: {sum(kind_ok[lang])}/{len(kind_ok[lang])}")
     return 0
+
+
+def _pair(finding: dict) -> tuple:
+    """A finding's two spans, as a key that a labelled row and a report's finding share."""
+    return tuple((finding[side]["doc"], finding[side]["start"], finding[side]["end"]) for side in ("sentence", "match"))
 
 
 def main() -> int:
