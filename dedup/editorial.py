@@ -268,22 +268,27 @@ def _retold_summary(table: PassageTable, layout: Layout, e: np.ndarray, l: np.nd
     first = np.full(len(table.documents), -1, dtype=np.int64)
     first[table.doc[leads]] = layout.paragraph[leads]
     in_first = (layout.paragraph[e] == first[table.doc[e]]) & (layout.paragraph[l] > layout.paragraph[e])
-    summaries = [d for d in np.unique(table.doc[e[in_first]]).tolist()
-                 if _is_retold(table, layout, int(first[d]), e[in_first & (table.doc[e] == d)],
-                               l[in_first & (table.doc[e] == d)], rules)]
+    rows = np.flatnonzero(in_first)
+    rows = rows[np.argsort(table.doc[e[rows]], kind="stable")]
+    docs, starts = np.unique(table.doc[e[rows]], return_index=True)
+    bounds = document_bounds(table)
+    summaries = [d for d, part in zip(docs.tolist(), np.split(rows, starts[1:]))
+                 if _is_retold(table, layout, int(first[d]), np.arange(bounds[d], bounds[d + 1]), e[part], l[part],
+                               rules)]
     return in_first & np.isin(table.doc[e], summaries)
 
 
-def _is_retold(table: PassageTable, layout: Layout, paragraph: int, e: np.ndarray, l: np.ndarray,
-               rules: EditorialRules) -> bool:
-    """Is the first paragraph `paragraph` of one document a summary that the body retells
-    (`_retold_summary`), given the pairs ``(e, l)`` from it to later paragraphs?"""
+def _is_retold(table: PassageTable, layout: Layout, paragraph: int, rows: np.ndarray, e: np.ndarray,
+               l: np.ndarray, rules: EditorialRules) -> bool:
+    """Is the first paragraph `paragraph` of one document (its passages `rows`) a summary that
+    the body retells (`_retold_summary`), given the pairs ``(e, l)`` from it to later paragraphs?"""
     retold = set(table.sentence[e].tolist())
     places = set(layout.paragraph[l].tolist())
-    bounds = document_bounds(table)
-    d = int(table.doc[e[0]])
-    rows = np.arange(bounds[d], bounds[d + 1])
     rows = rows[~table.is_clause[rows]]
+    if np.count_nonzero(layout.paragraph[rows] == paragraph) < rules.retold_sentences:
+        return False  # a paragraph of one sentence is no summary of several
+    if min(len(retold), len(places)) >= rules.retold_sentences:
+        return True
     later = [(_content_words(table.normalized[j]), int(layout.paragraph[j]))
              for j in rows[layout.paragraph[rows] > paragraph].tolist()]
     for i in rows[layout.paragraph[rows] == paragraph].tolist():
