@@ -46,7 +46,7 @@ from rapidfuzz import fuzz
 from .model import Document
 from .normalize import normalize
 from .group import UnionFind
-from .passages import PassageTable
+from .passages import PassageTable, in_ranges
 from .segment import FINAL_PUNCT, QUOTES
 from .shingle import text_hashes
 from .stopwords import STOPWORDS
@@ -289,8 +289,11 @@ def _is_retold(table: PassageTable, layout: Layout, paragraph: int, rows: np.nda
         return False  # a paragraph of one sentence is no summary of several
     if min(len(retold), len(places)) >= rules.retold_sentences:
         return True
-    later = [(_content_words(table.normalized[j]), int(layout.paragraph[j]))
-             for j in rows[layout.paragraph[rows] > paragraph].tolist()]
+    below = rows[layout.paragraph[rows] > paragraph]
+    document = table.documents[int(table.doc[rows[0]])]
+    if document.ignored:  # a repeat the author excluded is no evidence either
+        below = below[~in_ranges([document], "ignored", np.zeros(len(below), dtype=np.int64), table.start[below])]
+    later = [(_content_words(table.normalized[j]), int(layout.paragraph[j])) for j in below.tolist()]
     for i in rows[layout.paragraph[rows] == paragraph].tolist():
         words = _content_words(table.normalized[i])
         if int(table.sentence[i]) in retold or len(words) < _RETOLD_WORDS:

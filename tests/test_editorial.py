@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from dedup import Detector
+from dedup.model import Document
 from dedup.verify import Thresholds
 from dedup.editorial import DATELINE, EditorialRules, _in_families
 from dedup.formats import FormatContext, get_formatter
@@ -162,6 +163,10 @@ def test_a_summary_sentence_retold_in_other_words_counts_once_another_is_repeate
     assert report.findings == [] and report.stats["left_out"]["structural"] == 1
     strict = Detector(editorial=EditorialRules(summary_overlap=1.0)).check_many([("a.txt", loose)])
     assert [f.structural for f in strict.findings] == [False]  # a repeat when only that one is retold
+    retelling = loose.index("Clearing the backlog")
+    ignored = Document("a.txt", loose, ignored=((retelling, retelling + 20),))
+    found = Detector().check_many([ignored]).findings
+    assert [f.structural for f in found] == [False]  # a passage the author excluded is no evidence
 
 
 def test_structural_findings_are_info_in_every_format_and_do_not_fail_the_run(tmp_path):
