@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import difflib
+import functools
 import io
 import json
 import logging
@@ -133,7 +134,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     config.add_argument("--show", action="store_true", help="print the resolved configuration (the default)")
     _add_config_options(config)
     index = add_index_parser(sub, _Parser, _add_reading_options, _add_config_options)
-    scan = add_scan_parser(sub, _add_config_options, _add_reading_options, _add_detection_options, EXIT_STATUSES)
+    scan = add_scan_parser(sub, _add_config_options, functools.partial(_add_reading_options, stdin=False),
+                           _add_detection_options, EXIT_STATUSES)
     report = add_report_parser(sub, _add_config_options, EXIT_STATUSES)
     serve = add_serve_parser(sub, _add_config_options)
     schema = sub.add_parser("schema", help="print the JSON Schema of the json and jsonl reports",
@@ -168,7 +170,7 @@ def _add_detection_options(parser: argparse.ArgumentParser) -> None:
                           "headline restated): omit them, or report them at info severity (default: omit)")
 
 
-def _add_reading_options(parser: argparse.ArgumentParser) -> None:
+def _add_reading_options(parser: argparse.ArgumentParser, stdin: bool = True) -> None:
     files = parser.add_argument_group("files")
     files.add_argument("--include", action="append", metavar="GLOB",
                        help="files to read inside directories (repeatable; replaces the configured list)")
@@ -181,13 +183,14 @@ def _add_reading_options(parser: argparse.ArgumentParser) -> None:
                        help="skip files that .gitignore lists (the default; config: respect-gitignore)")
     files.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false",
                        help="also check files that .gitignore lists")
-    files.add_argument("--stdin-filename", metavar="NAME",
-                       help="the name of standard input in the report; its extension picks the reader")
+    if stdin:
+        files.add_argument("--stdin-filename", metavar="NAME",
+                           help="the name of standard input in the report; its extension picks the reader")
     files.add_argument("--id-field", metavar="NAME", help="JSONL/CSV/Parquet field with the record id (default: id)")
     files.add_argument("--text-field", metavar="NAME", help="JSONL/CSV/Parquet field with the text (default: text)")
     files.add_argument("--max-file-size", type=size, metavar="SIZE",
-                       help="refuse a file (or standard input) larger than SIZE, such as 64MiB or 512k; "
-                            "0: no limit (default: 1GiB)")
+                       help=f"refuse a file{' (or standard input)' if stdin else ''} larger than SIZE, such as "
+                            "64MiB or 512k; 0: no limit (default: 1GiB)")
     files.add_argument("--max-record-size", type=size, metavar="SIZE",
                        help="refuse a JSONL, CSV or Parquet record larger than SIZE; 0: no limit (default: 8MiB)")
 

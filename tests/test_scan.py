@@ -175,6 +175,8 @@ def test_command_line(tmp_path):
     (["scan", "examples", "--out", "x", "--enigne", "ray"], "did you mean --engine"),
     (["scan", "examples", "--out", "x", "--shards", "0"], "--shards"),
     (["scan", "examples", "--out", "x", "--address", "127.0.0.1:1"], "--address is for --engine ray"),
+    (["scan", "examples", "--out", "x", "--stdin-filename", "a.txt"], "unrecognized arguments: --stdin-filename"),
+    (["scan", "-", "--out", "x"], "reads files, not standard input"),
 ])
 def test_usage_errors(argv, message):
     done = subprocess.run([*dedup_command(), *argv], capture_output=True, text=True, cwd=REPO)
