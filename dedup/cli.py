@@ -37,7 +37,7 @@ from .exits import (EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_I
                     run_guarded, say, silence, write_utf8)
 from .formats import FORMATS, FormatContext, get_formatter
 from .model import Document, Report, count_kinds
-from .options import fraction, int_in, size
+from .options import add_exit_options, fraction, int_in, size
 from .index_cli import add_index_parser, add_location_option, open_index, run_index
 from .progress import LONG_RUN_SECONDS, Progress
 from .readers import InputError, printable, read_path, read_stdin
@@ -54,7 +54,6 @@ EXPECTED_ERRORS = (InputError, ConfigError, BaselineError, ArchiveError, ServeEr
 EXIT_STATUSES = ("Exit status: 0 clean, 1 findings at or above --fail-on (and nothing else), 2 usage, "
                  "configuration, input or environment error (one line naming the file), 3 internal error "
                  "(a bug: --debug shows its traceback), 130 interrupted.")
-LEVELS = ("error", "warning", "info")
 KINDS = ("exact", "normalized", "near", "contained", "conflict")
 MACHINE_FORMATS = frozenset(FORMATS) - {"text", "concise"}
 
@@ -121,9 +120,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     _add_reading_options(check)
     add_location_option(check)
     _add_detection_options(check)
-    gate = check.add_argument_group("exit status and baseline")
-    gate.add_argument("--fail-on", choices=LEVELS, help="lowest severity that fails the run (default: warning)")
-    gate.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are reported")
+    gate = add_exit_options(check, "exit status and baseline")
     gate.add_argument("--baseline", metavar="FILE", help="report only findings that FILE does not list")
     gate.add_argument("--update-baseline", action="store_true",
                       help="write every current finding to the --baseline file and exit 0")

@@ -1,4 +1,5 @@
-"""Value types of the command line's options: every number range-checked, sizes with units.
+"""Value types of the command line's options (every number range-checked, sizes with units), and
+the option group that `check`, `scan` and `report` share: the exit status.
 
 Each is an argparse ``type=``: it returns the value or raises ArgumentTypeError with the
 reason, which argparse prints as one line naming the option (exit 2).
@@ -8,9 +9,10 @@ from __future__ import annotations
 import argparse
 from typing import Callable
 
+from .config import LEVELS
 from .readers.limits import parse_size
 
-__all__ = ["fraction", "int_in", "size"]
+__all__ = ["add_exit_options", "fraction", "int_in", "size"]
 
 
 def fraction(text: str) -> float:
@@ -47,3 +49,12 @@ def size(text: str) -> int:
         return parse_size(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def add_exit_options(parser: argparse.ArgumentParser, title: str = "exit status") -> argparse._ArgumentGroup:
+    """The options that decide the exit status (`--fail-on`, `--exit-zero`), in a group of their
+    own; the group is returned for a command to add more to it."""
+    gate = parser.add_argument_group(title)
+    gate.add_argument("--fail-on", choices=LEVELS, help="lowest severity that fails the run (default: warning)")
+    gate.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are reported")
+    return gate

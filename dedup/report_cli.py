@@ -35,6 +35,7 @@ from .config import Config, fails
 from .exits import EXIT_CLEAN, EXIT_FINDINGS, UsageError, say
 from .formats import FORMATS, Formatter, get_formatter
 from .model import Finding, Report
+from .options import add_exit_options
 from .readers import InputError, format_of, printable, read_path
 from .scan.output import FINDINGS_FILES, MANIFEST, STATS, ScanOutput, open_scan_output
 
@@ -66,10 +67,7 @@ def add_report_parser(sub: Any, add_config_options: Callable[[Any], None], epilo
     out.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                      help="colour the text format (default: auto, only on a terminal)")
     out.add_argument("-q", "--quiet", action="store_true", help="no summary and no warnings on stderr")
-    gate = report.add_argument_group("exit status")
-    gate.add_argument("--fail-on", choices=("error", "warning", "info"),
-                      help="lowest severity that fails the run (default: warning)")
-    gate.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are reported")
+    add_exit_options(report)
     add_config_options(report)
     return report
 

@@ -16,6 +16,7 @@ from .config import Config, fails, filter_findings
 from .detector import Settings
 from .exits import EXIT_CLEAN, EXIT_FINDINGS, say
 from .model import Finding
+from .options import add_exit_options
 from .readers import printable
 
 ENGINE_HELP = "local (default: processes on this machine's cores) or ray (Ray tasks; pip install 'dedup-prose[ray]')"
@@ -47,10 +48,7 @@ def add_scan_parser(sub: Any, add_config: Callable[[argparse.ArgumentParser], No
     out.add_argument("--format", dest="scan_format", choices=("jsonl", "parquet"), default="jsonl",
                      help="findings as JSON Lines (default) or Parquet (pip install 'dedup-prose[parquet]')")
     out.add_argument("-q", "--quiet", action="store_true", help="no progress lines and no summary on stderr")
-    gate = scan.add_argument_group("exit status")
-    gate.add_argument("--fail-on", choices=("error", "warning", "info"),
-                      help="lowest severity that fails the run (default: warning)")
-    gate.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are reported")
+    add_exit_options(scan)
     add_reading(scan)
     add_detection(scan)
     add_config(scan)
