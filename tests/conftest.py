@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -63,9 +64,7 @@ def ray_cluster():
 
     missing = ray_importable()
     if missing is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{missing}; CI installs it with the test extra")
-        pytest.skip(missing)
+        unavailable(missing, f"{missing}; CI installs it with the test extra")
     if "ray" in sys.modules and os.environ.get("RAY_AUTH_MODE") != "token":
         pytest.fail("ray was imported before the ray_cluster fixture put the cluster's token in the environment: "
                     "import ray inside tests, after the fixture")
@@ -91,6 +90,14 @@ def ray_cluster():
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def unavailable(reason: str, in_ci: str | None = None) -> NoReturn:
+    """A tool or package a test needs is missing: skip with `reason` locally, but fail under CI
+    (CI=true), where the test extra and .ci/run provide everything (`in_ci` says what CI owes)."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(in_ci or reason)
+    pytest.skip(reason)
 
 
 def dedup_command() -> list[str]:
