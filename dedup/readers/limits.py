@@ -96,13 +96,7 @@ def read_file(path: str, shown: str, limit: int, limit_name: str = _FILE_LIMIT) 
     `limit_name` says which limit in the message. InputError for a special file or one over the
     limit (the run stops), and with `unreadable`
     set for a file that cannot be opened or read (a run over many files may skip it)."""
-    try:
-        _refuse_special(os.stat(path).st_mode, shown)  # a socket cannot even be opened
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    except FileNotFoundError:
-        raise InputError(f"{shown}: no such file or directory") from None
-    except OSError as err:
-        raise InputError(f"{shown}: cannot read: {err.strerror or err}", unreadable=True) from None
+    fd = _open_file(path, shown)
     try:
         _refuse_special(os.fstat(fd).st_mode, shown)  # the file opened may not be the one looked at
         with os.fdopen(fd, "rb", closefd=False) as handle:
@@ -118,13 +112,7 @@ def open_regular(path: str, shown: str, limit: int) -> BinaryIO:
     such as Parquet), under the same rules as `read_file`: a special file is refused before it
     is opened, and again after (a path swapped meanwhile), and a file over `limit` bytes (0: any)
     is refused by its size on disk."""
-    try:
-        _refuse_special(os.stat(path).st_mode, shown)
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    except FileNotFoundError:
-        raise InputError(f"{shown}: no such file or directory") from None
-    except OSError as err:
-        raise InputError(f"{shown}: cannot read: {err.strerror or err}", unreadable=True) from None
+    fd = _open_file(path, shown)
     try:
         st = os.fstat(fd)
         _refuse_special(st.st_mode, shown)
@@ -135,6 +123,19 @@ def open_regular(path: str, shown: str, limit: int) -> BinaryIO:
     except BaseException:
         os.close(fd)
         raise
+
+
+def _open_file(path: str, shown: str) -> int:
+    """A descriptor of `path` opened for reading without blocking (a FIFO would wait for a
+    writer), once a look at it found no special file (a socket cannot even be opened);
+    InputError for a missing or unreadable one. The caller checks the opened file again."""
+    try:
+        _refuse_special(os.stat(path).st_mode, shown)
+        return os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise InputError(f"{shown}: no such file or directory") from None
+    except OSError as err:
+        raise InputError(f"{shown}: cannot read: {err.strerror or err}", unreadable=True) from None
 
 
 def _refuse_special(mode: int, shown: str) -> None:
