@@ -5,6 +5,7 @@ All prose here is written for these tests; nothing is copied from ../shared.
 from __future__ import annotations
 
 import os
+import random
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -98,6 +99,19 @@ def unavailable(reason: str, in_ci: str | None = None) -> NoReturn:
     if os.environ.get("CI") == "true":
         pytest.fail(in_ci or reason)
     pytest.skip(reason)
+
+
+def shuffled_parts(source: Path, parts: int, seed: int, folder: Path) -> list[str]:
+    """The JSONL records of `source` in a shuffled order, dealt into `parts` files in `folder`
+    (record k into file k mod parts): the paths, for runs that must not depend on input order."""
+    lines = source.read_text(encoding="utf-8").splitlines()
+    random.Random(seed).shuffle(lines)
+    paths = []
+    for k in range(parts):
+        part = folder / f"part-{k}.jsonl"
+        part.write_text("\n".join(lines[k::parts]) + "\n", encoding="utf-8")
+        paths.append(str(part))
+    return paths
 
 
 def dedup_command() -> list[str]:

@@ -20,7 +20,7 @@ from dedup.scan import plan_tasks, scan
 from dedup.scan.engine import LocalEngine
 from dedup.scan.output import read_findings
 
-from conftest import AR, EN, FILLER, REPO, dedup_command
+from conftest import AR, EN, FILLER, REPO, dedup_command, shuffled_parts
 
 
 def check_lines(paths: list[str], tmp_path: Path) -> list[str]:
@@ -66,13 +66,7 @@ def test_dev_sets_same_findings_as_check(tmp_path, shared, corpus, shards):
 def test_shuffled_input_in_several_files(tmp_path, shared):
     """The documents in another order, spread over three files cut into five shards: scan
     follows the input order as check does."""
-    lines = (shared / "eval" / "dev-en" / "docs.jsonl").read_text(encoding="utf-8").splitlines()
-    random.Random(7).shuffle(lines)
-    paths = []
-    for k in range(3):
-        part = tmp_path / f"part-{k}.jsonl"
-        part.write_text("\n".join(lines[k::3]) + "\n", encoding="utf-8")
-        paths.append(str(part))
+    paths = shuffled_parts(shared / "eval" / "dev-en" / "docs.jsonl", 3, 7, tmp_path)
     expected = check_lines(paths, tmp_path)
     assert len(expected) > 100
     assert scan_lines(paths, tmp_path / "out", shards=5) == expected

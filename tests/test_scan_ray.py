@@ -3,14 +3,13 @@
 executor differs. Ray is imported inside the tests, after the fixture (see its docstring)."""
 from __future__ import annotations
 
-import random
 import subprocess
 
 import pytest
 
 from dedup.scan import scan
 
-from conftest import REPO, dedup_command
+from conftest import REPO, dedup_command, shuffled_parts
 from test_scan import check_lines, example_paths
 
 
@@ -40,13 +39,7 @@ def test_examples_and_the_dev_sets_on_ray(ray_engine, tmp_path, shared):
 
 
 def test_shuffled_dev_set_on_ray(ray_engine, tmp_path, shared):
-    lines = (shared / "eval" / "dev-ar" / "docs.jsonl").read_text(encoding="utf-8").splitlines()
-    random.Random(11).shuffle(lines)
-    paths = []
-    for k in range(2):
-        part = tmp_path / f"part-{k}.jsonl"
-        part.write_text("\n".join(lines[k::2]) + "\n", encoding="utf-8")
-        paths.append(str(part))
+    paths = shuffled_parts(shared / "eval" / "dev-ar" / "docs.jsonl", 2, 11, tmp_path)
     expected = check_lines(paths, tmp_path)
     out = tmp_path / "out"
     scan(paths, out, engine=ray_engine, shards=4)
